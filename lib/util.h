@@ -1,0 +1,76 @@
+/*
+ * util.h - small helpers shared by every part of xmig: number and size
+ * parsing for the command line and config files, monotonic time, and
+ * full reads and writes on file descriptors.
+ */
+#ifndef XMIG_UTIL_H
+#define XMIG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define KiB		(UINT64_C(1) << 10)
+#define MiB		(UINT64_C(1) << 20)
+#define GiB		(UINT64_C(1) << 30)
+
+/*
+ * Parse a decimal unsigned integer in [min, max] with nothing after it.
+ * Returns 0 and sets *out, or -EINVAL (not a number, trailing junk) or
+ * -ERANGE (outside the bounds); *out is untouched on failure.
+ */
+int	util_parse_uint(const char *s, uint64_t min, uint64_t max,
+	    uint64_t *out);
+
+/*
+ * Parse a byte size: a decimal number with an optional binary suffix
+ * K, M, G or T (also KiB, MiB, ...; "B" alone means bytes), case
+ * insensitive: "512M" is 536870912.  A bare number is "default_unit"
+ * bytes each (1 for bytes, MiB where the contract counts in MiB).
+ * Returns 0, -EINVAL or -ERANGE (overflow); *out untouched on failure.
+ */
+int	util_parse_size(const char *s, uint64_t default_unit, uint64_t *out);
+
+/*
+ * Parse a rate such as "50M/s", "1G/s", "0" or "100MB/s" into bytes per
+ * second.  The "/s" is optional.  Same returns as util_parse_size().
+ */
+int	util_parse_rate(const char *s, uint64_t *bytes_per_sec);
+
+/*
+ * Parse a boolean: on/off, yes/no, true/false, 1/0.  Returns 0 and sets
+ * *out to 0 or 1, or -EINVAL.
+ */
+int	util_parse_bool(const char *s, int *out);
+
+/*
+ * Format "bytes" for people into buf ("512.0 MiB", "3.2 GiB", "900 B").
+ * Returns buf.
+ */
+const char *util_fmt_size(uint64_t bytes, char *buf, size_t len);
+
+/* Monotonic clock, in nanoseconds and in milliseconds. */
+uint64_t util_now_ns(void);
+uint64_t util_now_ms(void);
+
+/*
+ * Read or write exactly "len" bytes, retrying on EINTR and short
+ * transfers.  util_read_full() returns the bytes read, which is less than
+ * len only at end of file; util_write_full() returns len.  Both return a
+ * negative errno on error (nothing is logged).
+ */
+ssize_t	util_read_full(int fd, void *buf, size_t len);
+ssize_t	util_write_full(int fd, const void *buf, size_t len);
+
+/* Set O_NONBLOCK or FD_CLOEXEC on fd.  Return 0 or a negative errno. */
+int	util_set_nonblock(int fd, int on);
+int	util_set_cloexec(int fd);
+
+/*
+ * Copy src into dst of size len, always NUL-terminated.  Returns -ENAMETOOLONG
+ * (and a truncated copy) when src did not fit, else 0.
+ */
+int	util_strlcpy(char *dst, const char *src, size_t len);
+
+#endif /* XMIG_UTIL_H */

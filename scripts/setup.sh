@@ -1,0 +1,60 @@
+#!/bin/sh
+# setup.sh - install what xmig needs to build and test on Debian 12, then
+# configure and build it in a build directory.  Idempotent: packages
+# already installed are not touched, an up-to-date build is not redone.
+#
+#   scripts/setup.sh [BUILDDIR [CONFIGURE-ARGS...]]
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+builddir=${1:-"$top/build"}
+[ $# -gt 0 ] && shift
+
+# Build tools and libraries, and what the test suite runs: Xen's stream
+# checker and xenstore tools (xen-utils-4.17), an independent xenstore
+# client (python3-pyxs), clang with libFuzzer, iperf3 for the benchmark.
+packages="build-essential autoconf automake libtool pkg-config
+	libxen-dev libyajl-dev libevent-dev libssl-dev check
+	xen-utils-4.17 python3-pyxs clang libclang-rt-14-dev iperf3
+	iproute2 procps"
+
+missing=""
+for p in $packages; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup: missing packages:$missing" >&2
+		echo "setup: run as root (or with sudo) to install them" >&2
+		exit 1
+	fi
+	echo "setup: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi
+
+cd "$top"
+if [ ! -x configure ] || [ configure.ac -nt configure ] ||
+    [ Makefile.am -nt Makefile.in ]; then
+	echo "setup: generating configure"
+	mkdir -p m4
+	autoreconf -fi
+fi
+
+mkdir -p "$builddir"
+cd "$builddir"
+stamp="$builddir/.configure-args"
+args="$*"
+if [ ! -f Makefile ] || [ ! -f "$stamp" ] ||
+    [ "$(cat "$stamp")" != "$args" ] || [ "$top/configure" -nt Makefile ]; then
+	echo "setup: configuring in $builddir ($args)"
+	# shellcheck disable=SC2086
+	"$top/configure" $args
+	echo "$args" > "$stamp"
+fi
+make -j"$(nproc)"

@@ -1,0 +1,25 @@
+#!/bin/sh
+# test.sh - install what is missing, build with warnings as errors and
+# ASan+UBSan, and run the whole test suite (unit tests, end-to-end
+# scripts, fuzz targets), then "make distcheck".
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build="$top/build-test"
+"$top/scripts/setup.sh" "$build" --enable-werror --enable-sanitizers
+
+cd "$build"
+status=0
+make -j"$(nproc)" check || status=$?
+if [ "$status" != 0 ]; then
+	for log in $(find . -name '*.log' ! -name config.log ! -name test-suite.log); do
+		if grep -q '^:test-result: FAIL\|^:test-result: ERROR' "${log%.log}.trs" 2>/dev/null; then
+			echo "==== $log"
+			tail -n 60 "$log"
+		fi
+	done
+	echo "test: make check failed" >&2
+	exit "$status"
+fi
+make -j"$(nproc)" distcheck
+echo "test: all tests passed"
