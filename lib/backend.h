@@ -1,0 +1,220 @@
+/*
+ * backend.h - the hypervisor as the toolstack sees it.
+ *
+ * Two implementations fill "struct backend_ops": "xen" (lib/be_xen.c, on
+ * libxenctrl, libxenguest, libxenstore) and "sim" (lib/be_sim.c, the
+ * simulated host).  Everything above this interface - reservations,
+ * device steps, suspend over xenstore, the precopy policy, the stream
+ * framing, the commit handshake - is one code path for both.
+ *
+ * Stream boundary: the caller writes and reads the xl header and the libxl
+ * stream records; a backend's save writes, and its restore reads, exactly
+ * the libxc stream carried after the LIBXC_CONTEXT record (image header to
+ * libxc END), like xc_domain_save() and xc_domain_restore().
+ *
+ * Every op returns 0 (or a documented count) on success and a negative
+ * errno on failure, after logging the reason once.  Domain ids are Xen's
+ * (domain 0 is the privileged control domain).
+ */
+#ifndef XMIG_BACKEND_H
+#define XMIG_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DOMNAME_MAX	64	/* Xen has no limit; xmig refuses longer */
+
+enum dom_state {
+	DOM_RUNNING = 0,	/* running or blocked: not paused, not dead */
+	DOM_PAUSED,		/* paused by the toolstack */
+	DOM_SHUTDOWN,		/* shut down; see shutdown_reason */
+	DOM_DYING,		/* being destroyed */
+};
+
+/* Xen's SHUTDOWN_* codes (xen/sched.h), as the guest reports them. */
+enum dom_shutdown {
+	DOM_SHUTDOWN_POWEROFF = 0,
+	DOM_SHUTDOWN_REBOOT = 1,
+	DOM_SHUTDOWN_SUSPEND = 2,
+	DOM_SHUTDOWN_CRASH = 3,
+	DOM_SHUTDOWN_WATCHDOG = 4,
+	DOM_SHUTDOWN_SOFT_RESET = 5,
+};
+
+enum dom_type {
+	DOM_TYPE_PV = 0,
+	DOM_TYPE_PVH,
+	DOM_TYPE_HVM,
+};
+
+struct dom_info {
+	uint32_t	domid;
+	char		name[DOMNAME_MAX];
+	uint8_t		uuid[16];
+	enum dom_state	state;
+	int		shutdown_reason;	/* valid in DOM_SHUTDOWN */
+	enum dom_type	type;
+	uint64_t	max_memkb;	/* maximum memory, KiB */
+	uint64_t	cur_memkb;	/* memory now, KiB */
+	unsigned	vcpus;
+	/* Set by the sim backend: does the guest acknowledge suspend? */
+	int		has_suspend_evtchn;
+};
+
+/*
+ * Statistics handed to the precopy policy after each round, as
+ * libxenguest's struct precopy_stats: "iteration" counts rounds from 0,
+ * "total_written" pages written so far, "dirty_count" pages dirtied during
+ * the last round (-1 if unknown).
+ */
+struct precopy_stats {
+	unsigned	iteration;
+	uint64_t	total_written;
+	int64_t		dirty_count;
+};
+
+/* Precopy policy answers, the values of libxenguest's XGS_POLICY_*. */
+#define PRECOPY_ABORT		(-1)
+#define PRECOPY_CONTINUE	0
+#define PRECOPY_STOP_AND_COPY	1
+
+/*
+ * Callbacks of a save, shaped like libxenguest's struct save_callbacks.
+ */
+struct save_callbacks {
+	/*
+	 * Suspend the domain (the caller's xenstore suspend protocol).
+	 * Returns 1 on success, 0 on failure: note the inverted sense,
+	 * as in libxenguest.
+	 */
+	int	(*suspend)(void *data);
+	/*
+	 * Called before each round and before the final copy; returns a
+	 * PRECOPY_* answer.  May be NULL: 5 rounds or under 50 dirty pages,
+	 * libxenguest's default.
+	 */
+	int	(*precopy_policy)(struct precopy_stats stats, void *data);
+	/*
+	 * Called after the final copy, with the domain suspended: the
+	 * caller writes what follows the libxc stream.  Returns 1 on
+	 * success, 0 on failure.  May be NULL.
+	 */
+	int	(*postcopy)(void *data);
+	/*
+	 * Progress of the memory copy, for display: "sent" pages of this
+	 * round so far out of "total".  May be NULL.  Called at most a few
+	 * times a second.
+	 */
+	void	(*progress)(unsigned iteration, uint64_t sent, uint64_t total,
+		    void *data);
+	void	*data;
+};
+
+struct save_params {
+	int		live;		/* precopy rounds while running */
+	uint64_t	bandwidth;	/* bytes/s cap, 0 = none */
+};
+
+struct restore_params {
+	const char	*name;		/* name to create the domain under */
+	const uint8_t	*uuid;		/* 16 bytes, or NULL for a new one */
+	enum dom_type	type;
+	uint64_t	max_memkb;
+	unsigned	vcpus;
+	const char	*config_json;	/* libxl domain config, or NULL */
+};
+
+struct backend;
+
+struct backend_ops {
+	const char	*name;
+	/*
+	 * Open the backend; "sim_dir" is the simulated host's directory
+	 * (ignored by xen).  On failure the backend is left closed.
+	 */
+	int	(*open)(struct backend *be, const char *sim_dir);
+	void	(*close)(struct backend *be);
+
+	/*
+	 * All domains: *out is a malloc()ed array of *n entries the caller
+	 * frees.  Domain 0 is included on Xen.
+	 */
+	int	(*list)(struct backend *be, struct dom_info **out, size_t *n);
+	/* One domain by id; -ESRCH if there is none. */
+	int	(*info)(struct backend *be, uint32_t domid,
+		    struct dom_info *out);
+
+	int	(*pause)(struct backend *be, uint32_t domid);
+	int	(*unpause)(struct backend *be, uint32_t domid);
+	/* Destroy a domain and free its memory; its xenstore is removed. */
+	int	(*destroy)(struct backend *be, uint32_t domid);
+	/* Rename (xenstore /local/domain/N/name and the toolstack's view). */
+	int	(*rename)(struct backend *be, uint32_t domid,
+		    const char *name);
+	/*
+	 * Resume a domain that shut down for suspend, cooperatively (the
+	 * guest sees its suspend cancelled), and unpause it.
+	 */
+	int	(*resume)(struct backend *be, uint32_t domid);
+
+	/*
+	 * Write the libxc stream of "domid" to "fd".  Live rounds as
+	 * params->live says, callbacks as above.  Leaves the domain
+	 * suspended on success; on failure the domain is as the last
+	 * callback left it (the caller resumes it).
+	 */
+	int	(*save)(struct backend *be, uint32_t domid, int fd,
+		    const struct save_params *params,
+		    struct save_callbacks *cb);
+	/*
+	 * Create a paused domain per "params" and fill it from the libxc
+	 * stream on "fd"; *domid is set as soon as the domain exists so a
+	 * failing caller can destroy it.  On failure the backend destroys
+	 * what it created.
+	 */
+	int	(*restore)(struct backend *be, int fd,
+		    const struct restore_params *params, uint32_t *domid);
+
+	/* Memory the host can still give to new domains, in bytes. */
+	int	(*free_memory)(struct backend *be, uint64_t *bytes);
+	/*
+	 * The libxl domain configuration of "domid" as JSON (malloc()ed,
+	 * caller frees), as xl writes it in a save file's header.
+	 */
+	int	(*config_json)(struct backend *be, uint32_t domid,
+		    char **json);
+	/*
+	 * The xenstore daemon's unix socket path for this host, or NULL
+	 * for the system default.  The xenstore helpers open it through
+	 * libxenstore.
+	 */
+	const char *(*xenstore_path)(struct backend *be);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	void		*priv;		/* the implementation's state */
+};
+
+/*
+ * Open the backend "name" ("xen", "sim" or "auto": xen on a Xen dom0,
+ * sim elsewhere) into *be.  Returns 0, -ENOENT for an unknown name,
+ * -ENOTSUP for xen in a build without it, or the open op's error.
+ */
+int	backend_open(struct backend *be, const char *name, const char *sim_dir);
+
+/* Close a backend opened by backend_open(); NULL ops allowed. */
+void	backend_close(struct backend *be);
+
+/*
+ * Find a domain by name, or by id when "what" is all digits.  Returns 0,
+ * -ESRCH if none, -EEXIST if several share the name (logged).
+ */
+int	backend_lookup(struct backend *be, const char *what,
+	    struct dom_info *out);
+
+/* Names for messages and JSON. */
+const char *dom_state_name(const struct dom_info *d);
+const char *dom_type_name(enum dom_type t);
+
+#endif /* XMIG_BACKEND_H */

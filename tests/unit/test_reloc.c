@@ -1,0 +1,277 @@
+/*
+ * test_reloc.c - relocation protocol frames: round trips of every type,
+ * and the rejection of bad headers and payloads with the right reason.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reloc.h"
+
+static const uint8_t uuid1[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc,
+    0xde, 0xf0, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
+
+/* Encode m, decode it back into out; returns decode's rc. */
+static int
+round_trip(const struct reloc_msg *m, struct reloc_msg *out)
+{
+	struct reloc_hdr h;
+	const char *why = NULL;
+	char reason[256];
+	uint8_t *frame;
+	size_t len;
+	int rc;
+
+	frame = reloc_encode(m, &len, &why);
+	ck_assert_msg(frame != NULL, "encode: %s", why);
+	ck_assert_int_eq(reloc_hdr_decode(frame, &h, &why), 0);
+	ck_assert_int_eq(h.type, m->type);
+	ck_assert_uint_eq(h.len + RELOC_HDR_LEN, len);
+	rc = reloc_decode(&h, frame + RELOC_HDR_LEN, out, reason,
+	    sizeof(reason));
+	ck_assert_msg(rc == 0, "decode: %s", reason);
+	free(frame);
+	return rc;
+}
+
+START_TEST(test_reloc_hello_round_trip)
+{
+	struct reloc_msg m, d;
+
+	reloc_msg_init(&m, RELOC_HELLO);
+	m.version = RELOC_VERSION;
+	strcpy(m.software, "xmig 0.1.0");
+	strcpy(m.host, "hostb");
+	round_trip(&m, &d);
+	ck_assert_uint_eq(d.version, RELOC_VERSION);
+	ck_assert_str_eq(d.software, "xmig 0.1.0");
+	ck_assert_str_eq(d.host, "hostb");
+}
+END_TEST
+
+START_TEST(test_reloc_reserve_round_trip)
+{
+	struct reloc_msg m, d;
+
+	reloc_msg_init(&m, RELOC_RESERVE);
+	strcpy(m.job, "job-1");
+	strcpy(m.name, "web1");
+	memcpy(m.uuid, uuid1, 16);
+	m.has_uuid = 1;
+	strcpy(m.domtype, "pvh");
+	m.memkb = 524288;
+	m.vcpus = 2;
+	m.config = strdup("{\"c_info\":{\"name\":\"web1\"}}");
+	round_trip(&m, &d);
+	ck_assert_str_eq(d.name, "web1");
+	ck_assert_str_eq(d.job, "job-1");
+	ck_assert_int_eq(d.has_uuid, 1);
+	ck_assert_int_eq(memcmp(d.uuid, uuid1, 16), 0);
+	ck_assert_str_eq(d.domtype, "pvh");
+	ck_assert_uint_eq(d.memkb, 524288);
+	ck_assert_uint_eq(d.vcpus, 2);
+	ck_assert_str_eq(d.config, m.config);
+	reloc_msg_clear(&m);
+	reloc_msg_clear(&d);
+	ck_assert_ptr_null(d.config);
+}
+END_TEST
+
+START_TEST(test_reloc_every_type_round_trips)
+{
+	struct reloc_msg m, d;
+	uint32_t t;
+
+	for (t = 1; t <= RELOC_TYPE_MAX; t++) {
+		reloc_msg_init(&m, (enum reloc_type)t);
+		/* Fill every required field with something valid. */
+		m.version = 1;
+		strcpy(m.software, "s");
+		strcpy(m.job, "j");
+		strcpy(m.name, "n");
+		strcpy(m.domtype, "hvm");
+		m.memkb = 1024;
+		m.vcpus = 1;
+		m.reservation = 9;
+		strcpy(m.incoming, "n--incoming");
+		strcpy(m.reason, "because");
+		m.domid = 7;
+		strcpy(m.result, "running");
+		m.found = 1;
+		round_trip(&m, &d);
+		ck_assert_int_eq(d.type, t);
+		ck_assert_str_ne(reloc_type_name(t), "unknown");
+		reloc_msg_clear(&d);
+	}
+	ck_assert_str_eq(reloc_type_name(0), "unknown");
+	ck_assert_str_eq(reloc_type_name(RELOC_TYPE_MAX + 1), "unknown");
+}
+END_TEST
+
+START_TEST(test_reloc_hdr_rejects_bad)
+{
+	uint8_t buf[RELOC_HDR_LEN];
+	struct reloc_hdr h;
+	const char *why = NULL;
+
+	reloc_hdr_encode(buf, (enum reloc_type)0, 0);
+	ck_assert_int_eq(reloc_hdr_decode(buf, &h, &why), -EPROTO);
+	ck_assert_str_eq(why, "unknown frame type");
+	reloc_hdr_encode(buf, (enum reloc_type)99, 0);
+	ck_assert_int_eq(reloc_hdr_decode(buf, &h, &why), -EPROTO);
+	reloc_hdr_encode(buf, RELOC_HELLO, 4097);
+	ck_assert_int_eq(reloc_hdr_decode(buf, &h, &why), -EPROTO);
+	ck_assert_str_eq(why, "frame longer than its type allows");
+	reloc_hdr_encode(buf, RELOC_RESERVE, RELOC_PAYLOAD_MAX + 1);
+	ck_assert_int_eq(reloc_hdr_decode(buf, &h, &why), -EPROTO);
+	reloc_hdr_encode(buf, RELOC_RESERVE, RELOC_PAYLOAD_MAX);
+	ck_assert_int_eq(reloc_hdr_decode(buf, &h, &why), 0);
+	ck_assert_uint_eq(h.len, RELOC_PAYLOAD_MAX);
+	/* Big-endian on the wire. */
+	reloc_hdr_encode(buf, RELOC_GO, 0x01020304);
+	ck_assert_int_eq(buf[0], 0);
+	ck_assert_int_eq(buf[3], RELOC_GO);
+	ck_assert_int_eq(buf[4], 1);
+	ck_assert_int_eq(buf[7], 4);
+}
+END_TEST
+
+/* Decode "json" as a payload of "type"; returns rc, reason in why. */
+static char why[256];
+
+static int
+decode_text(enum reloc_type type, const char *json, size_t len)
+{
+	struct reloc_hdr h = { type, (uint32_t)len };
+	struct reloc_msg m;
+	int rc;
+
+	why[0] = '\0';
+	rc = reloc_decode(&h, (const uint8_t *)json, &m, why, sizeof(why));
+	if (rc == 0)
+		reloc_msg_clear(&m);
+	return rc;
+}
+
+#define DECODE(t, s)	decode_text((t), (s), strlen(s))
+
+START_TEST(test_reloc_decode_rejects_bad_payloads)
+{
+	static const struct {
+		enum reloc_type	 type;
+		const char	*json;
+		const char	*reason;
+	} cases[] = {
+		{ RELOC_HELLO, "", "not JSON" },
+		{ RELOC_HELLO, "{\"version\":1", "not JSON" },
+		{ RELOC_HELLO, "[1,2]", "not a JSON object" },
+		{ RELOC_HELLO, "{\"software\":\"x\"}", "lacks \"version\"" },
+		{ RELOC_HELLO, "{\"version\":\"1\",\"software\":\"x\"}",
+		    "\"version\" is not an integer" },
+		{ RELOC_HELLO, "{\"version\":-1,\"software\":\"x\"}",
+		    "\"version\" out of range" },
+		{ RELOC_HELLO, "{\"version\":70000,\"software\":\"x\"}",
+		    "\"version\" out of range" },
+		{ RELOC_RESERVE, "{\"job\":\"j\",\"name\":\"n\",\"type\":"
+		    "\"pv\",\"memkb\":1,\"vcpus\":0}", "\"vcpus\" out of range" },
+		{ RELOC_RESERVE, "{\"job\":\"j\",\"name\":\"n\",\"type\":"
+		    "\"pv\",\"memkb\":1,\"vcpus\":1,\"uuid\":\"zz\"}",
+		    "\"uuid\" is not a UUID" },
+		{ RELOC_RESERVE, "{\"job\":\"j\",\"name\":"
+		    "\"0123456789012345678901234567890123456789012345678901234567890123456789\","
+		    "\"type\":\"pv\",\"memkb\":1,\"vcpus\":1}",
+		    "\"name\" longer than 63 bytes" },
+		{ RELOC_RESERVE, "{\"job\":\"j\",\"name\":\"n\",\"type\":"
+		    "\"pv\",\"memkb\":1.5,\"vcpus\":1}",
+		    "\"memkb\" is not an integer" },
+		{ RELOC_STATE, "{\"found\":1}", "\"found\" is not a boolean" },
+		{ RELOC_DENY, "{\"reason\":5}", "\"reason\" is not a string" },
+		{ RELOC_RECEIVED, "{}", "lacks \"domid\"" },
+		{ RELOC_RECEIVED, "{\"domid\":99999}", "\"domid\" out of range" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(DECODE(cases[i].type, cases[i].json) == -EPROTO,
+		    "case %zu accepted", i);
+		ck_assert_msg(strstr(why, cases[i].reason) != NULL,
+		    "case %zu: wanted \"%s\", got \"%s\"", i,
+		    cases[i].reason, why);
+	}
+	/* An embedded NUL is refused before parsing. */
+	ck_assert_int_eq(decode_text(RELOC_GO, "{}\0", 3), -EPROTO);
+	ck_assert_ptr_nonnull(strstr(why, "NUL byte"));
+	/* Unknown fields are ignored: later versions may add some. */
+	ck_assert_int_eq(DECODE(RELOC_GO, "{\"future\":[1,{}]}"), 0);
+}
+END_TEST
+
+START_TEST(test_reloc_encode_refuses_oversized)
+{
+	struct reloc_msg m;
+	const char *w = NULL;
+	size_t len;
+
+	reloc_msg_init(&m, RELOC_RESERVE);
+	strcpy(m.job, "j");
+	strcpy(m.name, "n");
+	strcpy(m.domtype, "pv");
+	m.memkb = 1;
+	m.vcpus = 1;
+	m.config = malloc(RELOC_PAYLOAD_MAX + 1);
+	memset(m.config, 'a', RELOC_PAYLOAD_MAX);
+	m.config[RELOC_PAYLOAD_MAX] = '\0';
+	ck_assert_ptr_null(reloc_encode(&m, &len, &w));
+	ck_assert_ptr_nonnull(strstr(w, "larger than"));
+	reloc_msg_clear(&m);
+}
+END_TEST
+
+START_TEST(test_reloc_uuid_parse_fmt)
+{
+	uint8_t u[16];
+	char s[37];
+
+	reloc_uuid_fmt(uuid1, s);
+	ck_assert_str_eq(s, "12345678-9abc-def0-0123-456789abcdef");
+	ck_assert_int_eq(reloc_uuid_parse(s, u), 0);
+	ck_assert_int_eq(memcmp(u, uuid1, 16), 0);
+	ck_assert_int_eq(reloc_uuid_parse("12345678-9abc-def0-0123-456789abcdeg",
+	    u), -EINVAL);
+	ck_assert_int_eq(reloc_uuid_parse("123456789abc-def0-0123-456789abcdef0",
+	    u), -EINVAL);
+	ck_assert_int_eq(reloc_uuid_parse("", u), -EINVAL);
+}
+END_TEST
+
+static Suite *
+reloc_suite(void)
+{
+	Suite *s = suite_create("reloc");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_reloc_hello_round_trip);
+	tcase_add_test(tc, test_reloc_reserve_round_trip);
+	tcase_add_test(tc, test_reloc_every_type_round_trips);
+	tcase_add_test(tc, test_reloc_hdr_rejects_bad);
+	tcase_add_test(tc, test_reloc_decode_rejects_bad_payloads);
+	tcase_add_test(tc, test_reloc_encode_refuses_oversized);
+	tcase_add_test(tc, test_reloc_uuid_parse_fmt);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(reloc_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
