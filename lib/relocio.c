@@ -1,0 +1,149 @@
+/*
+ * relocio.c - blocking relocation frames with timeouts.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "relocio.h"
+
+/* Wait until fd is ready for "events"; 0, -ETIMEDOUT or -errno. */
+static int
+relocio_wait(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int n;
+
+	do {
+		n = poll(&pfd, 1, timeout_ms);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+int
+relocio_read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+	size_t done = 0;
+	ssize_t n;
+	int rc;
+
+	while (done < len) {
+		if ((rc = relocio_wait(fd, POLLIN, timeout_ms)) != 0)
+			return rc;
+		n = read(fd, (uint8_t *)buf + done, len - done);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int
+relocio_write_full(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	size_t done = 0;
+	ssize_t n;
+	int rc;
+
+	while (done < len) {
+		if ((rc = relocio_wait(fd, POLLOUT, timeout_ms)) != 0)
+			return rc;
+		n = send(fd, (const uint8_t *)buf + done, len - done,
+		    MSG_NOSIGNAL);
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(fd, (const uint8_t *)buf + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int
+relocio_send(int fd, const struct reloc_msg *m, int timeout_ms)
+{
+	const char *why = NULL;
+	uint8_t *frame;
+	size_t len;
+	int rc;
+
+	if ((frame = reloc_encode(m, &len, &why)) == NULL) {
+		log_warnx("cannot encode %s frame: %s",
+		    reloc_type_name(m->type), why);
+		return -EINVAL;
+	}
+	rc = relocio_write_full(fd, frame, len, timeout_ms);
+	free(frame);
+	if (rc != 0)
+		log_warnx("sending %s frame: %s", reloc_type_name(m->type),
+		    rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
+	return rc;
+}
+
+int
+relocio_recv(int fd, struct reloc_msg *m, int timeout_ms)
+{
+	uint8_t hdr[RELOC_HDR_LEN], *payload = NULL;
+	struct reloc_hdr h;
+	const char *why = NULL;
+	char reason[RELOC_TEXT_MAX];
+	int rc;
+
+	reloc_msg_init(m, RELOC_HELLO);
+	if ((rc = relocio_read_full(fd, hdr, sizeof(hdr), timeout_ms)) != 0)
+		return rc;
+	if (reloc_hdr_decode(hdr, &h, &why) != 0) {
+		log_warnx("bad frame from peer: %s", why);
+		return -EPROTO;
+	}
+	/* The length was checked against the type's maximum. */
+	if (h.len > 0 && (payload = malloc(h.len)) == NULL)
+		return -ENOMEM;
+	if ((rc = relocio_read_full(fd, payload, h.len, timeout_ms)) != 0)
+		goto out;
+	if ((rc = reloc_decode(&h, payload, m, reason, sizeof(reason))) != 0)
+		log_warnx("bad %s frame from peer: %s",
+		    reloc_type_name(h.type), reason);
+out:
+	free(payload);
+	return rc;
+}
+
+int
+relocio_expect(int fd, enum reloc_type want, struct reloc_msg *m,
+    int timeout_ms)
+{
+	int rc;
+
+	if ((rc = relocio_recv(fd, m, timeout_ms)) != 0)
+		return rc;
+	if (m->type == want)
+		return 0;
+	if (m->type == RELOC_DENY)
+		return -ECONNREFUSED;
+	if (m->type == RELOC_FAILED)
+		return -ECANCELED;
+	log_warnx("peer sent %s, expected %s", reloc_type_name(m->type),
+	    reloc_type_name(want));
+	reloc_msg_clear(m);
+	return -EPROTO;
+}

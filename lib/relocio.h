@@ -1,0 +1,46 @@
+/*
+ * relocio.h - blocking send and receive of relocation protocol frames
+ * (protocol/reloc.h) on a file descriptor, with a timeout on every wait.
+ * Used by the source flow in xmig and by xmigd's workers; the daemon's
+ * event loop decodes frames itself from its buffers.
+ */
+#ifndef XMIG_RELOCIO_H
+#define XMIG_RELOCIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "reloc.h"
+
+/*
+ * Encode and send *m on fd, waiting at most timeout_ms for the socket to
+ * take it.  Returns 0, or a negative errno (-ETIMEDOUT, -EPIPE, ...)
+ * after logging what could not be sent.
+ */
+int	relocio_send(int fd, const struct reloc_msg *m, int timeout_ms);
+
+/*
+ * Receive one frame into *m (reloc_msg_clear() it after use), waiting at
+ * most timeout_ms for each part.  Returns 0, -ETIMEDOUT, -ECONNRESET when
+ * the peer closed, or -EPROTO for a malformed frame (logged with the
+ * reason).  Nothing is allocated beyond the frame's checked length.
+ */
+int	relocio_recv(int fd, struct reloc_msg *m, int timeout_ms);
+
+/*
+ * Like relocio_recv(), and -EPROTO unless the frame is of type "want".
+ * A DENY or FAILED frame instead is returned as -ECONNREFUSED (DENY) or
+ * -ECANCELED (FAILED) with its reason left in m->reason.
+ */
+int	relocio_expect(int fd, enum reloc_type want, struct reloc_msg *m,
+	    int timeout_ms);
+
+/*
+ * Read or write exactly len bytes with a timeout for each wait (poll).
+ * relocio_read_full() returns -ECONNRESET on end of file.  0 on success.
+ */
+int	relocio_read_full(int fd, void *buf, size_t len, int timeout_ms);
+int	relocio_write_full(int fd, const void *buf, size_t len,
+	    int timeout_ms);
+
+#endif /* XMIG_RELOCIO_H */
