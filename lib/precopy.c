@@ -1,0 +1,98 @@
+/*
+ * precopy.c - when to stop copying a running guest.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "precopy.h"
+#include "util.h"
+
+void
+precopy_init(struct precopy *p, uint64_t max_downtime_ms,
+    unsigned max_rounds, uint64_t max_time_ms,
+    volatile sig_atomic_t *cancel, struct mig_stats *stats, uint64_t now_ns)
+{
+	memset(p, 0, sizeof(*p));
+	p->max_downtime_ms = max_downtime_ms ? max_downtime_ms :
+	    PRECOPY_DEFAULT_DOWNTIME_MS;
+	p->max_rounds = max_rounds ? max_rounds : PRECOPY_DEFAULT_MAX_ROUNDS;
+	p->max_time_ms = max_time_ms;
+	p->cancel = cancel;
+	p->start_ns = now_ns;
+	p->last_ns = now_ns;
+	p->last_dirty = -1;
+	p->stats = stats;
+	memset(stats, 0, sizeof(*stats));
+}
+
+/* Record the round that ended now: last_dirty pages in (now - last). */
+static void
+precopy_record(struct precopy *p, const struct precopy_stats *s,
+    uint64_t now_ns)
+{
+	struct mig_round *r;
+	uint64_t ns = now_ns - p->last_ns, pages;
+
+	if (p->last_dirty <= 0)
+		return;
+	pages = (uint64_t)p->last_dirty;
+	if (ns == 0)
+		ns = 1;
+	p->bandwidth = pages * PRECOPY_PAGE_SIZE * 1000000000u / ns;
+	if (p->stats->nrounds < MIG_ROUNDS_MAX) {
+		r = &p->stats->rounds[p->stats->nrounds++];
+		r->pages = pages;
+		r->ms = ns / 1000000u;
+		r->dirty_rate = s->dirty_count > 0 ?
+		    (uint64_t)s->dirty_count * 1000000000u / ns : 0;
+	}
+}
+
+int
+precopy_decide(struct precopy *p, const struct precopy_stats *s,
+    uint64_t now_ns)
+{
+	int64_t dirty = s->dirty_count;
+	int decision = PRECOPY_CONTINUE;
+
+	precopy_record(p, s, now_ns);
+	p->last_ns = now_ns;
+	p->last_dirty = dirty;
+	p->predicted_ms = 0;
+	if (p->bandwidth > 0 && dirty > 0)
+		p->predicted_ms = (uint64_t)dirty * PRECOPY_PAGE_SIZE * 1000u /
+		    p->bandwidth;
+
+	if (p->cancel != NULL && *p->cancel) {
+		p->reason = "cancelled";
+		return PRECOPY_ABORT;
+	}
+	if (dirty == 0) {
+		p->reason = "no dirty pages left";
+		decision = PRECOPY_STOP_AND_COPY;
+	} else if (s->iteration > 0 && p->bandwidth > 0 &&
+	    p->predicted_ms <= p->max_downtime_ms) {
+		p->reason = "downtime target met";
+		decision = PRECOPY_STOP_AND_COPY;
+	} else if (s->iteration + 1 >= p->max_rounds) {
+		p->reason = "round limit reached";
+		decision = PRECOPY_STOP_AND_COPY;
+	} else if (p->max_time_ms > 0 &&
+	    (now_ns - p->start_ns) / 1000000u >= p->max_time_ms) {
+		p->reason = "time limit reached";
+		decision = PRECOPY_STOP_AND_COPY;
+	}
+	if (decision == PRECOPY_STOP_AND_COPY)
+		log_debug("precopy: stop after round %u: %s (%lld pages "
+		    "dirty, %llu ms predicted)", s->iteration, p->reason,
+		    (long long)dirty, (unsigned long long)p->predicted_ms);
+	return decision;
+}
+
+int
+precopy_callback(struct precopy_stats stats, void *data)
+{
+	return precopy_decide(data, &stats, util_now_ns());
+}

@@ -1,0 +1,64 @@
+/*
+ * precopy.h - xmig's precopy policy, shared by both backends.
+ *
+ * libxenguest calls its precopy_policy callback before each live round
+ * with the pages about to be sent ("dirty_count") and stops the live
+ * phase when told to; its default is 5 rounds or fewer than 50 dirty
+ * pages, and libxl never lets anyone change it.  xmig decides like QEMU:
+ * it measures the bandwidth of each round and stops when the pages left
+ * would go in under the downtime target, or when a round or time limit
+ * is reached; a cancel request aborts.  Per-round figures are kept.
+ */
+#ifndef XMIG_PRECOPY_H
+#define XMIG_PRECOPY_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "migrate.h"
+
+#define PRECOPY_PAGE_SIZE		4096
+#define PRECOPY_DEFAULT_DOWNTIME_MS	300
+#define PRECOPY_DEFAULT_MAX_ROUNDS	30
+
+struct precopy {
+	/* Settings. */
+	uint64_t	max_downtime_ms;	/* 0: the default */
+	unsigned	max_rounds;		/* 0: the default */
+	uint64_t	max_time_ms;		/* 0: no limit */
+	volatile sig_atomic_t *cancel;		/* non-zero: abort */
+
+	/* State, zeroed by precopy_init(). */
+	uint64_t	start_ns;
+	uint64_t	last_ns;
+	int64_t		last_dirty;	/* pages the last call let go */
+	uint64_t	bandwidth;	/* bytes/s, last round's */
+	uint64_t	predicted_ms;	/* downtime predicted at last call */
+	const char	*reason;	/* why the live phase stopped */
+	struct mig_stats *stats;	/* rounds are appended here */
+};
+
+/*
+ * Set up *p with the given limits (0 for defaults), recording rounds into
+ * *stats (zeroed here).  "cancel" may be NULL.
+ */
+void	precopy_init(struct precopy *p, uint64_t max_downtime_ms,
+	    unsigned max_rounds, uint64_t max_time_ms,
+	    volatile sig_atomic_t *cancel, struct mig_stats *stats,
+	    uint64_t now_ns);
+
+/*
+ * Decide at time now_ns, given libxenguest-style statistics: returns
+ * PRECOPY_CONTINUE, PRECOPY_STOP_AND_COPY or PRECOPY_ABORT and leaves the
+ * reason in p->reason ("downtime target met", "round limit", ...).
+ */
+int	precopy_decide(struct precopy *p, const struct precopy_stats *s,
+	    uint64_t now_ns);
+
+/*
+ * The save_callbacks.precopy_policy adapter: "data" is a struct precopy.
+ */
+int	precopy_callback(struct precopy_stats stats, void *data);
+
+#endif /* XMIG_PRECOPY_H */

@@ -1,0 +1,177 @@
+/*
+ * test_precopy.c - the precopy policy's decisions on scripted rounds.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "precopy.h"
+
+#define MS	UINT64_C(1000000)
+
+static struct precopy_stats
+st(unsigned it, int64_t dirty)
+{
+	struct precopy_stats s = { .iteration = it, .dirty_count = dirty };
+
+	return s;
+}
+
+START_TEST(test_precopy_first_round_continues)
+{
+	struct mig_stats ms;
+	struct precopy p;
+
+	precopy_init(&p, 0, 0, 0, NULL, &ms, 0);
+	ck_assert_int_eq(precopy_decide(&p, &(struct precopy_stats){0, 0,
+	    262144}, 0), PRECOPY_CONTINUE);
+	ck_assert_uint_eq(ms.nrounds, 0);
+}
+END_TEST
+
+START_TEST(test_precopy_stops_when_downtime_met)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	struct precopy_stats s;
+
+	precopy_init(&p, 300, 0, 0, NULL, &ms, 0);
+	s = st(0, 262144);		/* 1 GiB to send */
+	ck_assert_int_eq(precopy_decide(&p, &s, 0), PRECOPY_CONTINUE);
+	/* 1 GiB took 1000 ms: 1 GiB/s.  100k pages left = 381 ms. */
+	s = st(1, 100000);
+	ck_assert_int_eq(precopy_decide(&p, &s, 1000 * MS),
+	    PRECOPY_CONTINUE);
+	ck_assert_uint_eq(p.bandwidth, UINT64_C(262144) * 4096);
+	ck_assert_uint_eq(p.predicted_ms, 381);
+	ck_assert_uint_eq(ms.nrounds, 1);
+	ck_assert_uint_eq(ms.rounds[0].pages, 262144);
+	ck_assert_uint_eq(ms.rounds[0].ms, 1000);
+	ck_assert_uint_eq(ms.rounds[0].dirty_rate, 100000);
+	/* 100k pages in 400 ms: 1 GB/s; 20k pages left: 78 ms. */
+	s = st(2, 20000);
+	ck_assert_int_eq(precopy_decide(&p, &s, 1400 * MS),
+	    PRECOPY_STOP_AND_COPY);
+	ck_assert_str_eq(p.reason, "downtime target met");
+	ck_assert_uint_eq(ms.nrounds, 2);
+	ck_assert_uint_eq(ms.rounds[1].dirty_rate, 50000);
+}
+END_TEST
+
+START_TEST(test_precopy_round_limit)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	struct precopy_stats s;
+	unsigned i;
+	int d = PRECOPY_CONTINUE;
+
+	/* A guest that dirties faster than the link: never converges. */
+	precopy_init(&p, 1, 4, 0, NULL, &ms, 0);
+	for (i = 0; i < 10 && d == PRECOPY_CONTINUE; i++) {
+		s = st(i, 100000);
+		d = precopy_decide(&p, &s, (uint64_t)i * 1000 * MS);
+	}
+	ck_assert_int_eq(d, PRECOPY_STOP_AND_COPY);
+	ck_assert_uint_eq(i, 4);
+	ck_assert_str_eq(p.reason, "round limit reached");
+}
+END_TEST
+
+START_TEST(test_precopy_time_limit)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	struct precopy_stats s;
+
+	precopy_init(&p, 1, 100, 5000, NULL, &ms, 0);
+	s = st(0, 100000);
+	ck_assert_int_eq(precopy_decide(&p, &s, 0), PRECOPY_CONTINUE);
+	s = st(1, 100000);
+	ck_assert_int_eq(precopy_decide(&p, &s, 4000 * MS), PRECOPY_CONTINUE);
+	s = st(2, 100000);
+	ck_assert_int_eq(precopy_decide(&p, &s, 5000 * MS),
+	    PRECOPY_STOP_AND_COPY);
+	ck_assert_str_eq(p.reason, "time limit reached");
+}
+END_TEST
+
+START_TEST(test_precopy_clean_guest_stops)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	struct precopy_stats s;
+
+	precopy_init(&p, 0, 0, 0, NULL, &ms, 0);
+	s = st(0, 1000);
+	ck_assert_int_eq(precopy_decide(&p, &s, 0), PRECOPY_CONTINUE);
+	s = st(1, 0);
+	ck_assert_int_eq(precopy_decide(&p, &s, 10 * MS),
+	    PRECOPY_STOP_AND_COPY);
+	ck_assert_str_eq(p.reason, "no dirty pages left");
+}
+END_TEST
+
+START_TEST(test_precopy_cancel_aborts)
+{
+	static volatile sig_atomic_t cancel;
+	struct mig_stats ms;
+	struct precopy p;
+	struct precopy_stats s;
+
+	precopy_init(&p, 0, 0, 0, &cancel, &ms, 0);
+	s = st(0, 1000);
+	ck_assert_int_eq(precopy_callback(s, &p), PRECOPY_CONTINUE);
+	cancel = 1;
+	s = st(1, 0);
+	ck_assert_int_eq(precopy_callback(s, &p), PRECOPY_ABORT);
+	ck_assert_str_eq(p.reason, "cancelled");
+}
+END_TEST
+
+START_TEST(test_precopy_rounds_capped)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	struct precopy_stats s;
+	unsigned i;
+
+	precopy_init(&p, 1, 1000, 0, NULL, &ms, 0);
+	for (i = 0; i < MIG_ROUNDS_MAX + 10; i++) {
+		s = st(i, 1000);
+		precopy_decide(&p, &s, (uint64_t)i * MS * 100);
+	}
+	ck_assert_uint_eq(ms.nrounds, MIG_ROUNDS_MAX);
+}
+END_TEST
+
+static Suite *
+precopy_suite(void)
+{
+	Suite *s = suite_create("precopy");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_precopy_first_round_continues);
+	tcase_add_test(tc, test_precopy_stops_when_downtime_met);
+	tcase_add_test(tc, test_precopy_round_limit);
+	tcase_add_test(tc, test_precopy_time_limit);
+	tcase_add_test(tc, test_precopy_clean_guest_stops);
+	tcase_add_test(tc, test_precopy_cancel_aborts);
+	tcase_add_test(tc, test_precopy_rounds_capped);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(precopy_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
