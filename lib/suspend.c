@@ -1,0 +1,176 @@
+/*
+ * suspend.c - the xenstore suspend protocol.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "suspend.h"
+#include "util.h"
+#include "xsutil.h"
+
+#define SUSPEND_TOKEN	"xmig-suspend"
+#define POLL_SLICE_MS	200	/* how often "cancel" is looked at */
+
+/*
+ * Withdraw an unacknowledged request: clear control/shutdown only if it
+ * still reads "suspend".  Returns 1 if withdrawn, 0 if the guest had
+ * acknowledged meanwhile, -errno on error.
+ */
+static int
+suspend_withdraw(struct xs_handle *xs, const char *node)
+{
+	xs_transaction_t t;
+	unsigned int len;
+	char *v;
+	int withdrawn;
+
+	for (;;) {
+		if ((t = xs_transaction_start(xs)) == XBT_NULL)
+			return -errno;
+		v = xs_read(xs, t, node, &len);
+		withdrawn = v != NULL && strcmp(v, "suspend") == 0;
+		free(v);
+		if (withdrawn && !xs_write(xs, t, node, "", 0)) {
+			xs_transaction_end(xs, t, true);
+			return -errno;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return withdrawn;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+}
+
+/* 1 when the guest acknowledged: the node no longer says "suspend". */
+static int
+suspend_acked(struct xs_handle *xs, const char *node)
+{
+	unsigned int len;
+	char *v = xs_read(xs, XBT_NULL, node, &len);
+	int acked = v == NULL || strcmp(v, "suspend") != 0;
+
+	free(v);
+	return acked;
+}
+
+/* 1 if the domain is in shutdown(suspend), 0 if not yet, -errno. */
+static int
+suspend_done(struct backend *be, uint32_t domid)
+{
+	struct dom_info d;
+	int rc;
+
+	if ((rc = be->ops->info(be, domid, &d)) != 0)
+		return rc;
+	if (d.state == DOM_SHUTDOWN)
+		return d.shutdown_reason == DOM_SHUTDOWN_SUSPEND ? 1 : -EIO;
+	return d.state == DOM_DYING ? -ESRCH : 0;
+}
+
+/* Wait for the acknowledgement; 0, -ETIMEDOUT or -ECANCELED. */
+static int
+suspend_wait_ack(struct xs_handle *xs, const char *node, uint64_t deadline,
+    volatile sig_atomic_t *cancel)
+{
+	int64_t left;
+	int rc;
+
+	while (!suspend_acked(xs, node)) {
+		if (cancel != NULL && *cancel)
+			return -ECANCELED;
+		left = (int64_t)(deadline - util_now_ms());
+		if (left <= 0)
+			return -ETIMEDOUT;
+		rc = xsutil_wait_watch(xs, left < POLL_SLICE_MS ? (int)left :
+		    POLL_SLICE_MS, NULL, 0);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Wait for shutdown(suspend) on @releaseDomain; 0, -ETIME or -errno. */
+static int
+suspend_wait_shutdown(struct backend *be, struct xs_handle *xs,
+    uint32_t domid, uint64_t deadline)
+{
+	int64_t left;
+	int rc;
+
+	while ((rc = suspend_done(be, domid)) == 0) {
+		left = (int64_t)(deadline - util_now_ms());
+		if (left <= 0)
+			return -ETIME;
+		rc = xsutil_wait_watch(xs, left < POLL_SLICE_MS ? (int)left :
+		    POLL_SLICE_MS, NULL, 0);
+		if (rc < 0)
+			return rc;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+int
+suspend_domain(struct backend *be, struct xs_handle *xs, uint32_t domid,
+    unsigned timeout_s, volatile sig_atomic_t *cancel)
+{
+	char node[128];
+	uint64_t deadline;
+	int rc, w;
+
+	snprintf(node, sizeof(node), "/local/domain/%u/control/shutdown",
+	    domid);
+	/* Watch before writing so no change is missed. */
+	if (!xs_watch(xs, node, SUSPEND_TOKEN) ||
+	    !xs_watch(xs, "@releaseDomain", SUSPEND_TOKEN)) {
+		rc = -errno;
+		log_warn("domain %u: cannot watch for suspend", domid);
+		goto out;
+	}
+	if (!xs_write(xs, XBT_NULL, node, "suspend", strlen("suspend"))) {
+		rc = -errno;
+		log_warn("domain %u: cannot request suspend", domid);
+		goto out;
+	}
+	deadline = util_now_ms() + (uint64_t)timeout_s * 1000;
+	rc = suspend_wait_ack(xs, node, deadline, cancel);
+	if (rc == -ETIMEDOUT || rc == -ECANCELED) {
+		w = suspend_withdraw(xs, node);
+		if (w == 1) {
+			log_warnx("domain %u: %s; suspend request withdrawn, "
+			    "the guest runs on", domid, rc == -ETIMEDOUT ?
+			    "the guest did not acknowledge the suspend "
+			    "request in time" : "cancelled");
+			goto out;
+		}
+		if (w < 0) {
+			log_warnx("domain %u: cannot withdraw the suspend "
+			    "request: %s", domid, strerror(-w));
+			goto out;
+		}
+		/* Acknowledged at the last moment: carry on. */
+	} else if (rc != 0) {
+		log_warnx("domain %u: waiting for suspend: %s", domid,
+		    strerror(-rc));
+		goto out;
+	}
+	deadline = util_now_ms() + (uint64_t)timeout_s * 1000;
+	rc = suspend_wait_shutdown(be, xs, domid, deadline);
+	if (rc == -ETIME)
+		log_warnx("domain %u: acknowledged the suspend request but "
+		    "did not suspend within %u s", domid, timeout_s);
+	else if (rc != 0)
+		log_warnx("domain %u: did not suspend: %s", domid,
+		    rc == -EIO ? "it shut down for another reason" :
+		    strerror(-rc));
+	else
+		log_debug("domain %u: suspended", domid);
+out:
+	xs_unwatch(xs, node, SUSPEND_TOKEN);
+	xs_unwatch(xs, "@releaseDomain", SUSPEND_TOKEN);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/*
+ * suspend.h - suspend a guest over xenstore, as a Xen toolstack does.
+ *
+ * Write "suspend" to control/shutdown; the guest acknowledges by changing
+ * the node (a Linux guest clears it); then wait on @releaseDomain until
+ * the domain reports shutdown with reason suspend.  Every wait has a
+ * timeout.  If the guest never acknowledges, the request is withdrawn (in
+ * a transaction, only if the node still says "suspend") and the guest
+ * runs on, untouched.
+ */
+#ifndef XMIG_SUSPEND_H
+#define XMIG_SUSPEND_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <xenstore.h>
+
+#include "backend.h"
+
+/*
+ * Suspend domain "domid".  timeout_s bounds each wait (acknowledgement,
+ * then the shutdown).  "cancel" (may be NULL) is polled between waits.
+ * Returns 0 when the domain is in shutdown(suspend);
+ *   -ETIMEDOUT: no acknowledgement; the request was withdrawn and the
+ *               guest runs on (nothing to undo);
+ *   -ETIME:     acknowledged but never suspended (the caller resumes);
+ *   -ECANCELED: cancelled before the acknowledgement (request withdrawn);
+ *   -ESRCH:     the domain went away; other negative errnos on error.
+ * Logged once with the reason.
+ */
+int	suspend_domain(struct backend *be, struct xs_handle *xs,
+	    uint32_t domid, unsigned timeout_s,
+	    volatile sig_atomic_t *cancel);
+
+#endif /* XMIG_SUSPEND_H */
