@@ -42,7 +42,7 @@ verify_config(const struct xlhdr *h, struct stream_summary *sum,
 	static const char *target_path[] = { "b_info", "target_memkb", NULL };
 	char errbuf[128];
 	yajl_val root;
-	char *nl;
+	char *nl, *sp;
 
 	sum->config_len = h->config_len;
 	sum->config_json = (h->mandatory_flags & XLHDR_MFLAG_JSON) != 0;
@@ -53,8 +53,14 @@ verify_config(const struct xlhdr *h, struct stream_summary *sum,
 	root = yajl_tree_parse((const char *)h->config, errbuf,
 	    sizeof(errbuf));
 	if (root == NULL) {
-		while ((nl = strchr(errbuf, '\n')) != NULL)
-			*nl = ' ';
+		/* yajl's message spans lines and pads with spaces. */
+		for (nl = errbuf, sp = errbuf; *nl != '\0'; nl++) {
+			if (*nl == '\n')
+				*nl = ' ';
+			if (*nl != ' ' || sp == errbuf || sp[-1] != ' ')
+				*sp++ = *nl;
+		}
+		*sp = '\0';
 		return srerr_set(e, SRERR_CONFIG, XLHDR_FIXED_SIZE + 4,
 		    "xl header", "domain configuration is not valid JSON: %s",
 		    errbuf);
