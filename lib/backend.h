@@ -189,6 +189,11 @@ struct backend_ops {
 	 * libxenstore.
 	 */
 	const char *(*xenstore_path)(struct backend *be);
+	/*
+	 * A directory for xmig's own state on this host: job locks and
+	 * recovery records.  May be NULL: /var/lib/xmig is used.
+	 */
+	const char *(*state_dir)(struct backend *be);
 };
 
 struct backend {

@@ -14,6 +14,7 @@
 #ifndef XMIG_MIGRATE_H
 #define XMIG_MIGRATE_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "backend.h"
@@ -76,6 +77,89 @@ struct mig_dst_params {
 			    int64_t domid, const char *detail);
 	void		*arg;
 };
+
+/* What the source flow reports while it runs, for the progress line. */
+struct mig_progress {
+	const char	*phase;		/* "precopy", "suspending", ... */
+	unsigned	 round;		/* live round, from 0 */
+	uint64_t	 round_sent;	/* pages of this round sent */
+	uint64_t	 round_total;	/* pages this round will send */
+	uint64_t	 bytes_sent;	/* whole stream so far */
+	uint64_t	 elapsed_ms;
+	uint64_t	 bandwidth;	/* bytes/s, last round */
+	uint64_t	 dirty_rate;	/* pages/s, last round */
+	uint64_t	 predicted_ms;	/* downtime if stopped now */
+};
+
+struct mig_src_params {
+	struct backend	*be;
+	const char	*domain;	/* name or id */
+	/* Migration: a connected socket (or TLS pump end); -1 for a save. */
+	int		 fd;
+	const char	*host;		/* destination, for messages/devices */
+	unsigned	 port;
+	int		 live;
+	uint64_t	 max_downtime_ms;
+	unsigned	 max_rounds;
+	uint64_t	 max_time_ms;
+	uint64_t	 bandwidth;	/* bytes/s cap, 0 none */
+	unsigned	 suspend_timeout_s;
+	unsigned	 reply_timeout_s;	/* longest wait for the peer */
+	const char	*device_dir;	/* device migrate handlers */
+	unsigned	 device_timeout_s;
+	volatile sig_atomic_t *cancel;
+	void		(*progress)(const struct mig_progress *pr, void *arg);
+	void		*arg;
+};
+
+/*
+ * Migrate a running domain to the xmigd at the other end of p->fd.  Fills
+ * *stats and, on failure, a reason for people in why.  Returns the
+ * outcome; the guarantees per outcome are those of enum mig_result.
+ */
+enum mig_result mig_src_run(const struct mig_src_params *p,
+	    struct mig_stats *stats, char *why, size_t whylen);
+
+/*
+ * Save a domain to "out_fd" (a file): suspend, write the whole stream,
+ * then destroy the domain, or resume it with keep_running.  On failure
+ * the domain is resumed and MIG_RESUMED (or MIG_FAILED when it was never
+ * suspended) returned.  p->fd is ignored.
+ */
+enum mig_result mig_save_run(const struct mig_src_params *p, int out_fd,
+	    int keep_running, struct mig_stats *stats, char *why,
+	    size_t whylen);
+
+/*
+ * Restore a domain from "in_fd" (a file) under "name" (NULL: the name in
+ * the file's config), unpaused unless "paused".  Sets *domid.  Returns 0
+ * or a negative errno with a reason in why; on failure nothing is left.
+ */
+int	mig_restore_run(struct backend *be, int in_fd, const char *name,
+	    int paused, uint32_t *domid, char *why, size_t whylen);
+
+/*
+ * Settle a domain a lost connection left "undefined" (suspended as
+ * NAME--migratedaway after GO): ask the destination recorded when GO was
+ * sent; if the domain runs there, destroy the source copy; if it does
+ * not exist there, rename the source copy back and resume it.  "fd" is a
+ * connection to that destination's xmigd made by the caller from the
+ * record (mig_recover_record()).  Returns the outcome: MIG_OK (the
+ * destination copy runs), MIG_RESUMED (the source copy runs again), or
+ * MIG_UNDEFINED when it still cannot be told.
+ */
+enum mig_result mig_recover_run(struct backend *be, const char *domain,
+	    int fd, char *why, size_t whylen);
+
+/*
+ * Read the recovery record of "domain" (its name, or NAME--migratedaway):
+ * the destination host and port.  Returns 0, -ENOENT when there is none.
+ */
+int	mig_recover_record(struct backend *be, const char *domain,
+	    char *host, size_t hostlen, unsigned *port);
+
+/* The directory for locks and recovery records of backend "be". */
+const char *mig_state_dir(struct backend *be);
 
 /*
  * Run the destination side to the end.  Returns 0 when the domain runs

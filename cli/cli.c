@@ -1,0 +1,229 @@
+/*
+ * cli.c - helpers shared by the xmig commands.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+
+#include "cli.h"
+#include "log.h"
+#include "util.h"
+
+volatile sig_atomic_t cli_cancel;
+static int progress_shown;
+
+static void
+cli_on_signal(int sig)
+{
+	(void)sig;
+	cli_cancel = 1;
+}
+
+void
+cli_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cli_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+int
+cli_backend_open(const struct cli_ctx *ctx, struct backend *be)
+{
+	int rc = backend_open(be, conf_backend_name(ctx->backend),
+	    ctx->sim_dir);
+
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "xmig: cannot open the %s backend: %s\n",
+	    conf_backend_name(ctx->backend), strerror(-rc));
+	return XMIG_EXIT_FAILED;
+}
+
+int
+cli_conf(struct conf *c)
+{
+	conf_defaults(c);
+	if (conf_load(c, XMIG_DEFAULT_CONF, 1) != 0) {
+		fprintf(stderr, "xmig: %s has errors (see above)\n",
+		    XMIG_DEFAULT_CONF);
+		return XMIG_EXIT_FAILED;
+	}
+	return 0;
+}
+
+void
+cli_progress(const struct mig_progress *pr, void *arg)
+{
+	const struct cli_ctx *ctx = arg;
+	char sent[32], mbps[32];
+	double secs = (double)pr->elapsed_ms / 1000.0;
+
+	if (ctx->quiet || ctx->json)
+		return;
+	util_fmt_size(pr->bytes_sent, sent, sizeof(sent));
+	snprintf(mbps, sizeof(mbps), "%.0f MB/s",
+	    (double)pr->bandwidth / 1e6);
+	if (isatty(STDERR_FILENO)) {
+		fprintf(stderr, "\r\033[K%-10s round %u  %" PRIu64 "/%" PRIu64
+		    " pages  sent %s  %s  dirty %" PRIu64 " pages/s  "
+		    "downtime ~%" PRIu64 " ms  %.1fs", pr->phase, pr->round,
+		    pr->round_sent, pr->round_total, sent, mbps,
+		    pr->dirty_rate, pr->predicted_ms, secs);
+		progress_shown = 1;
+	} else if (ctx->verbose > 0 || strcmp(pr->phase, "precopy") != 0)
+		fprintf(stderr, "xmig: %s: round %u, sent %s, %s, dirty %"
+		    PRIu64 " pages/s, expected downtime %" PRIu64 " ms\n",
+		    pr->phase, pr->round, sent, mbps, pr->dirty_rate,
+		    pr->predicted_ms);
+	fflush(stderr);
+}
+
+void
+cli_progress_done(const struct cli_ctx *ctx)
+{
+	(void)ctx;
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		progress_shown = 0;
+	}
+}
+
+int
+cli_exit_code(enum mig_result r)
+{
+	switch (r) {
+	case MIG_OK:
+		return XMIG_EXIT_OK;
+	case MIG_REFUSED:
+		return XMIG_EXIT_REFUSED;
+	case MIG_RESUMED:
+		return XMIG_EXIT_RESUMED;
+	case MIG_UNDEFINED:
+		return XMIG_EXIT_UNDEFINED;
+	default:
+		return XMIG_EXIT_FAILED;
+	}
+}
+
+const char *
+cli_result_name(enum mig_result r)
+{
+	static const char *const names[] = {
+		[MIG_OK] = "ok", [MIG_FAILED] = "failed",
+		[MIG_REFUSED] = "refused", [MIG_RESUMED] = "resumed",
+		[MIG_UNDEFINED] = "undefined",
+	};
+
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] :
+	    "failed";
+}
+
+static void
+gen_key_str(yajl_gen g, const char *k, const char *v)
+{
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+	yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+}
+
+static void
+gen_key_u64(yajl_gen g, const char *k, uint64_t v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%" PRIu64, v);
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+	yajl_gen_number(g, num, strlen(num));
+}
+
+static double
+cli_mbps(const struct mig_stats *s)
+{
+	return s->total_ms > 0 ? (double)s->bytes_sent * 8.0 / 1e6 /
+	    ((double)s->total_ms / 1000.0) : 0.0;
+}
+
+static void
+cli_report_json(const char *op, enum mig_result r, const char *domain,
+    const char *host, const struct mig_stats *s, const char *why)
+{
+	const unsigned char *buf;
+	char num[32];
+	size_t len;
+	unsigned i;
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (g == NULL)
+		return;
+	yajl_gen_map_open(g);
+	gen_key_str(g, "operation", op);
+	gen_key_str(g, "result", cli_result_name(r));
+	gen_key_str(g, "domain", domain);
+	if (host != NULL)
+		gen_key_str(g, "host", host);
+	if (why != NULL && why[0] != '\0')
+		gen_key_str(g, "error", why);
+	gen_key_u64(g, "total_ms", s->total_ms);
+	gen_key_u64(g, "downtime_ms", s->downtime_ms);
+	gen_key_u64(g, "bytes_sent", s->bytes_sent);
+	gen_key_u64(g, "pages_sent", s->pages_sent);
+	yajl_gen_string(g, (const unsigned char *)"rounds", 6);
+	yajl_gen_array_open(g);
+	for (i = 0; i < s->nrounds; i++) {
+		yajl_gen_map_open(g);
+		gen_key_u64(g, "pages", s->rounds[i].pages);
+		gen_key_u64(g, "ms", s->rounds[i].ms);
+		gen_key_u64(g, "dirty_rate", s->rounds[i].dirty_rate);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	snprintf(num, sizeof(num), "%.1f", cli_mbps(s));
+	yajl_gen_string(g, (const unsigned char *)"throughput_mbps", 15);
+	yajl_gen_number(g, num, strlen(num));
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+		printf("%.*s\n", (int)len, (const char *)buf);
+	yajl_gen_free(g);
+}
+
+void
+cli_report(const struct cli_ctx *ctx, const char *op, enum mig_result r,
+    const char *domain, const char *host, const struct mig_stats *s,
+    const char *why)
+{
+	char sent[32];
+
+	cli_progress_done(ctx);
+	if (ctx->json) {
+		cli_report_json(op, r, domain, host, s, why);
+		return;
+	}
+	if (r != MIG_OK) {
+		fprintf(stderr, "xmig %s: %s: %s\n", op, cli_result_name(r),
+		    why != NULL && why[0] ? why : "failed");
+		if (r == MIG_RESUMED)
+			fprintf(stderr, "xmig %s: %s was resumed and runs "
+			    "here\n", op, domain);
+		return;
+	}
+	if (ctx->quiet)
+		return;
+	util_fmt_size(s->bytes_sent, sent, sizeof(sent));
+	printf("%s %s%s%s: done in %" PRIu64 " ms, downtime %" PRIu64
+	    " ms, %s sent (%" PRIu64 " pages, %u rounds), %.1f Mbit/s\n", op,
+	    domain, host != NULL ? " to " : "", host != NULL ? host : "",
+	    s->total_ms, s->downtime_ms, sent, s->pages_sent, s->nrounds,
+	    cli_mbps(s));
+}

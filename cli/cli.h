@@ -1,0 +1,57 @@
+/*
+ * cli.h - what the xmig commands share: opening the backend, the host's
+ * configuration, cancellation by signal, the progress line and the final
+ * report (text or one JSON object).
+ */
+#ifndef XMIG_CLI_COMMON_H
+#define XMIG_CLI_COMMON_H
+
+#include <signal.h>
+
+#include "backend.h"
+#include "conf.h"
+#include "migrate.h"
+#include "xmig.h"
+
+/* Set by SIGINT/SIGTERM once cli_catch_signals() ran. */
+extern volatile sig_atomic_t cli_cancel;
+
+/* Route SIGINT and SIGTERM to cli_cancel; SIGPIPE ignored. */
+void	cli_catch_signals(void);
+
+/*
+ * Open the backend the global options chose.  Returns 0, or prints why
+ * and returns XMIG_EXIT_FAILED.
+ */
+int	cli_backend_open(const struct cli_ctx *ctx, struct backend *be);
+
+/*
+ * Load this host's xmigd.conf for the settings xmig shares with xmigd
+ * (suspend-timeout, device-migrate-dir, TLS files); defaults when the
+ * file is absent.  Returns 0 or XMIG_EXIT_FAILED after printing why.
+ */
+int	cli_conf(struct conf *c);
+
+/* The save_callbacks-style progress printer; arg is the cli_ctx. */
+void	cli_progress(const struct mig_progress *pr, void *arg);
+
+/* Clear the progress line, if one is shown. */
+void	cli_progress_done(const struct cli_ctx *ctx);
+
+/* The xmig exit code of a flow's outcome. */
+int	cli_exit_code(enum mig_result r);
+
+/* "ok", "failed", "refused", "resumed", "undefined". */
+const char *cli_result_name(enum mig_result r);
+
+/*
+ * Print the final report of a flow: with --json one object with result,
+ * domain, total_ms, downtime_ms, bytes_sent, pages_sent, rounds,
+ * throughput_mbps (plus "error" and "host" when given); else a few lines
+ * of text (nothing with -q but errors).
+ */
+void	cli_report(const struct cli_ctx *ctx, const char *op,
+	    enum mig_result r, const char *domain, const char *host,
+	    const struct mig_stats *s, const char *why);
+
+#endif /* XMIG_CLI_COMMON_H */

@@ -1,0 +1,84 @@
+/*
+ * cmd-recover.c - "xmig recover DOMAIN": settle a migration whose
+ * outcome was left undefined by a lost connection.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "transport.h"
+
+static int
+cmd_recover_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct transport_tls tls = { 0 };
+	struct transport_conn conn;
+	struct backend be;
+	struct conf conf;
+	enum mig_result res;
+	char host[256], why[1024] = "";
+	unsigned port = 0;
+	int rc;
+
+	if (argc != 2)
+		return cmd_usage_error(&cmd_recover_entry, "expected DOMAIN");
+	if ((rc = cli_conf(&conf)) != 0)
+		return rc;
+	if ((rc = cli_backend_open(ctx, &be)) != 0)
+		return rc;
+	rc = mig_recover_record(&be, argv[1], host, sizeof(host), &port);
+	if (rc != 0) {
+		fprintf(stderr, "xmig recover: %s: %s\n", argv[1], rc ==
+		    -ESRCH ? "no such domain here" : "no unfinished "
+		    "migration is recorded for it");
+		backend_close(&be);
+		return XMIG_EXIT_FAILED;
+	}
+	if (conf.tls) {
+		tls.on = 1;
+		tls.cert = conf.tls_cert;
+		tls.key = conf.tls_key;
+		tls.ca = conf.tls_ca;
+	}
+	if ((rc = transport_connect(host, port, &tls, 10000, &conn)) != 0) {
+		fprintf(stderr, "xmig recover: cannot reach %s port %u: %s; "
+		    "%s stays suspended\n", host, port, strerror(-rc),
+		    argv[1]);
+		backend_close(&be);
+		return XMIG_EXIT_UNDEFINED;
+	}
+	res = mig_recover_run(&be, argv[1], conn.fd, why, sizeof(why));
+	transport_close(&conn);
+	backend_close(&be);
+	if (ctx->json)
+		printf("{\"result\":\"%s\",\"domain\":\"%s\",\"host\":\"%s\"}"
+		    "\n", res == MIG_OK ? "migrated" : res == MIG_RESUMED ?
+		    "resumed" : cli_result_name(res), argv[1], host);
+	else if (res == MIG_OK && !ctx->quiet)
+		printf("%s runs on %s; the suspended copy here was "
+		    "destroyed\n", argv[1], host);
+	else if (res == MIG_RESUMED && !ctx->quiet)
+		printf("%s was not on %s; it was resumed here\n", argv[1],
+		    host);
+	else if (res != MIG_OK && res != MIG_RESUMED)
+		fprintf(stderr, "xmig recover: %s\n", why);
+	return res == MIG_OK || res == MIG_RESUMED ? XMIG_EXIT_OK :
+	    cli_exit_code(res);
+}
+
+const struct cmd_entry cmd_recover_entry = {
+	.name = "recover",
+	.usage = "DOMAIN",
+	.summary = "settle a migration left undefined by a lost connection",
+	.help = "When the connection to the destination is lost after it "
+	    "was cleared to\nunpause the domain, xmig leaves the source copy "
+	    "suspended as\nDOMAIN--migratedaway.  \"xmig recover DOMAIN\" "
+	    "asks the destination recorded\nfor it: if the domain runs "
+	    "there, the suspended copy here is destroyed;\nif it does not "
+	    "exist there, the copy here is resumed; otherwise nothing\nis "
+	    "changed.\n\nExit status: 0 settled; 5 still undefined.",
+	.exec = cmd_recover_exec,
+};

@@ -1,0 +1,522 @@
+/*
+ * migrate_src.c - the source side of a live migration, and the steps it
+ * shares with a save to a file.
+ *
+ * The order (DESIGN.md): check the domain; hello; reservation; device
+ * step 0 (a refusal changes nothing) and 1; live precopy rounds under the
+ * precopy policy; suspend over xenstore; device steps 2 and 3; the last
+ * dirty pages and the state; RECEIVED; rename away; GO; REPORT; destroy.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "migrate_int.h"
+#include "relocio.h"
+#include "streamio.h"
+#include "suspend.h"
+#include "util.h"
+#include "xsutil.h"
+
+#define PROGRESS_EVERY_NS	(200 * 1000 * 1000)
+
+int
+src_fail(struct src_ctx *c, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->why[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(c->why, c->whylen, fmt, ap);
+		va_end(ap);
+		log_warnx("%s", c->why);
+	}
+	return rc;
+}
+
+const char *
+mig_state_dir(struct backend *be)
+{
+	const char *d = NULL;
+
+	if (be->ops->state_dir != NULL)
+		d = be->ops->state_dir(be);
+	return d != NULL ? d : LOCALSTATEDIR "/lib/xmig";
+}
+
+uint64_t
+src_bytes(const struct src_ctx *c)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	off_t off;
+
+	if ((off = lseek(c->fd, 0, SEEK_CUR)) >= 0)
+		return (uint64_t)off - c->base_bytes;
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+		return ti.tcpi_bytes_acked > 0 ? ti.tcpi_bytes_acked - 1 -
+		    c->base_bytes : 0;
+	return 0;
+}
+
+int
+src_prepare(struct src_ctx *c, const char *what)
+{
+	char busy[512], uuid[37];
+	int rc;
+
+	rc = backend_lookup(c->be, c->p->domain, &c->dom);
+	if (rc == -ESRCH)
+		return src_fail(c, rc, "no domain \"%s\"", c->p->domain);
+	if (rc != 0)
+		return src_fail(c, rc, "cannot look up domain \"%s\": %s",
+		    c->p->domain, strerror(-rc));
+	if (c->dom.domid == 0)
+		return src_fail(c, -EPERM, "cannot migrate privileged "
+		    "domain %s", c->dom.name);
+	if (c->dom.state != DOM_RUNNING)
+		return src_fail(c, -EINVAL, "domain %s is %s, not running",
+		    c->dom.name, dom_state_name(&c->dom));
+	util_strlcpy(c->name, c->dom.name, sizeof(c->name));
+	reloc_uuid_fmt(c->dom.uuid, uuid);
+	rc = joblock_take(&c->lock, mig_state_dir(c->be), uuid, what, busy,
+	    sizeof(busy));
+	if (rc == -EBUSY)
+		return src_fail(c, rc, "domain %s is busy: %s", c->dom.name,
+		    busy);
+	if (rc != 0)
+		return src_fail(c, rc, "cannot lock domain %s: %s",
+		    c->dom.name, strerror(-rc));
+	if ((c->xs = xsutil_open(c->be)) == NULL)
+		return src_fail(c, -EIO, "cannot connect to xenstore");
+	rc = devmig_init(&c->dm, c->xs, c->p->device_dir != NULL ?
+	    c->p->device_dir : "/nonexistent", c->p->device_timeout_s ?
+	    c->p->device_timeout_s : 60, c->dom.domid, c->dom.name,
+	    c->p->host != NULL ? c->p->host : "");
+	if (rc != 0)
+		return src_fail(c, rc, "device migrate set-up failed");
+	return 0;
+}
+
+void
+src_release(struct src_ctx *c)
+{
+	joblock_release(&c->lock);
+	if (c->xs != NULL)
+		xs_close(c->xs);
+	c->xs = NULL;
+}
+
+static void
+src_report(struct src_ctx *c, const char *phase)
+{
+	struct mig_progress pr;
+	uint64_t now = util_now_ns();
+
+	if (c->p->progress == NULL)
+		return;
+	memset(&pr, 0, sizeof(pr));
+	pr.phase = phase;
+	pr.round = c->round;
+	pr.round_sent = c->round_sent;
+	pr.round_total = c->pc.last_dirty > 0 ? (uint64_t)c->pc.last_dirty :
+	    0;
+	pr.bytes_sent = src_bytes(c);
+	pr.elapsed_ms = (now - c->start_ns) / 1000000u;
+	pr.bandwidth = c->pc.bandwidth;
+	pr.predicted_ms = c->pc.predicted_ms;
+	if (c->stats->nrounds > 0)
+		pr.dirty_rate = c->stats->rounds[c->stats->nrounds - 1].
+		    dirty_rate;
+	c->p->progress(&pr, c->p->arg);
+}
+
+/* save_callbacks.suspend: suspend, then device steps 2 and 3. */
+static int
+src_cb_suspend(void *data)
+{
+	struct src_ctx *c = data;
+	char why[256];
+	int rc;
+
+	src_report(c, "suspending");
+	c->suspend_ns = util_now_ns();
+	rc = suspend_domain(c->be, c->xs, c->dom.domid,
+	    c->p->suspend_timeout_s ? c->p->suspend_timeout_s : 60,
+	    c->p->cancel);
+	if (rc == -ETIMEDOUT || rc == -ECANCELED) {
+		src_fail(c, rc, "domain %s: %s", c->dom.name, rc ==
+		    -ETIMEDOUT ? "the guest did not acknowledge the suspend "
+		    "request; it keeps running here" : "cancelled");
+		return 0;
+	}
+	/* Acknowledged: from here on it may be stopped, resume on failure. */
+	c->suspended = 1;
+	if (rc != 0) {
+		src_fail(c, rc, "domain %s did not suspend: %s", c->dom.name,
+		    strerror(-rc));
+		return 0;
+	}
+	if ((rc = devmig_step(&c->dm, 2, why, sizeof(why))) != 0 ||
+	    (rc = devmig_step(&c->dm, 3, why, sizeof(why))) != 0) {
+		src_fail(c, rc, "device migrate step %d failed: %s",
+		    c->dm.reached, why);
+		return 0;
+	}
+	src_report(c, "copying");
+	return 1;
+}
+
+/* save_callbacks.postcopy: the libxl records after the libxc stream. */
+static int
+src_cb_postcopy(void *data)
+{
+	struct src_ctx *c = data;
+
+	return streamio_write_suffix(c->fd, (int)(c->p->reply_timeout_s ?
+	    c->p->reply_timeout_s : 60) * 1000) == 0;
+}
+
+static int
+src_cb_policy(struct precopy_stats stats, void *data)
+{
+	struct src_ctx *c = data;
+	int d;
+
+	if (stats.iteration > 0 || c->round > 0)
+		c->pages_sent += c->round_sent;
+	c->round = stats.iteration;
+	c->round_sent = 0;
+	d = precopy_decide(&c->pc, &stats, util_now_ns());
+	src_report(c, "precopy");
+	return d;
+}
+
+static void
+src_cb_progress(unsigned iteration, uint64_t sent, uint64_t total,
+    void *data)
+{
+	struct src_ctx *c = data;
+	uint64_t now = util_now_ns();
+
+	(void)total;
+	c->round_sent = sent;
+	if (iteration != c->round)
+		c->round = iteration;
+	if (now - c->last_progress_ns >= PROGRESS_EVERY_NS) {
+		c->last_progress_ns = now;
+		src_report(c, c->suspended ? "copying" : "precopy");
+	}
+}
+
+int
+src_write_stream(struct src_ctx *c, const char *config)
+{
+	struct save_callbacks cb = {
+		.suspend = src_cb_suspend,
+		.precopy_policy = src_cb_policy,
+		.postcopy = src_cb_postcopy,
+		.progress = src_cb_progress,
+		.data = c,
+	};
+	struct save_params sp = {
+		.live = c->p->live,
+		.bandwidth = c->p->bandwidth,
+	};
+	struct mig_round *r;
+	int rc;
+
+	precopy_init(&c->pc, c->p->max_downtime_ms, c->p->max_rounds,
+	    c->p->max_time_ms, c->p->cancel, c->stats, util_now_ns());
+	c->base_bytes = 0;
+	c->base_bytes = src_bytes(c);
+	rc = streamio_write_prefix(c->fd, config, 60 * 1000);
+	if (rc != 0)
+		return src_fail(c, rc, "cannot write the stream: %s",
+		    strerror(-rc));
+	rc = c->be->ops->save(c->be, c->dom.domid, c->fd, &sp, &cb);
+	/* The final round: pages copied while the guest was suspended. */
+	c->pages_sent += c->round_sent;
+	c->stats->pages_sent = c->pages_sent;
+	if (c->suspended && c->stats->nrounds < MIG_ROUNDS_MAX) {
+		r = &c->stats->rounds[c->stats->nrounds++];
+		r->pages = c->round_sent;
+		r->ms = (util_now_ns() - c->suspend_ns) / 1000000u;
+	}
+	c->stats->bytes_sent = src_bytes(c);
+	if (rc != 0)
+		return src_fail(c, rc, "saving domain %s failed%s%s",
+		    c->dom.name, c->pc.reason != NULL &&
+		    strcmp(c->pc.reason, "cancelled") == 0 ? ": cancelled" :
+		    "", rc == -EOPNOTSUPP ? " (try --no-live)" : "");
+	return 0;
+}
+
+int
+src_resume(struct src_ctx *c)
+{
+	int rc;
+
+	devmig_recover(&c->dm);
+	if (c->renamed && c->be->ops->rename(c->be, c->dom.domid,
+	    c->name) == 0) {
+		c->renamed = 0;
+		util_strlcpy(c->dom.name, c->name, sizeof(c->dom.name));
+	}
+	if ((rc = c->be->ops->resume(c->be, c->dom.domid)) != 0) {
+		log_warnx("domain %s (id %u) could not be resumed and is left "
+		    "suspended: %s", c->dom.name, c->dom.domid,
+		    strerror(-rc));
+		return rc;
+	}
+	c->suspended = 0;
+	log_info("domain %s resumed at the source", c->dom.name);
+	return 0;
+}
+
+/* ------------------------------------------------------- migration */
+
+/* The recovery record: where the domain went when GO was sent. */
+static void
+src_record_path(struct src_ctx *c, char *path, size_t len)
+{
+	char uuid[37];
+
+	reloc_uuid_fmt(c->dom.uuid, uuid);
+	snprintf(path, len, "%s/recover-%s", mig_state_dir(c->be), uuid);
+}
+
+static int
+src_record_write(struct src_ctx *c)
+{
+	char path[4200], line[600];
+	FILE *f;
+
+	src_record_path(c, path, sizeof(path));
+	if ((f = fopen(path, "w")) == NULL) {
+		log_warn("%s", path);
+		return -errno;
+	}
+	snprintf(line, sizeof(line), "name=%s\ndomid=%u\nhost=%s\nport=%u\n",
+	    c->name, c->dom.domid, c->p->host, c->p->port);
+	fputs(line, f);
+	if (fclose(f) != 0) {
+		log_warn("%s", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void
+src_record_remove(struct src_ctx *c)
+{
+	char path[4200];
+
+	src_record_path(c, path, sizeof(path));
+	unlink(path);
+}
+
+/* HELLO both ways, then RESERVE and its answer. */
+static int
+src_negotiate(struct src_ctx *c, const char *config, int tmo)
+{
+	struct reloc_msg m;
+	char uuid[37];
+	int rc;
+
+	reloc_msg_init(&m, RELOC_HELLO);
+	m.version = RELOC_VERSION;
+	snprintf(m.software, sizeof(m.software), "xmig %s", PACKAGE_VERSION);
+	if ((rc = relocio_send(c->fd, &m, tmo)) != 0)
+		return src_fail(c, rc, "cannot talk to %s: %s", c->p->host,
+		    strerror(-rc));
+	rc = relocio_expect(c->fd, RELOC_HELLO, &m, tmo);
+	if (rc == -ECONNREFUSED)
+		return src_fail(c, rc, "%s refused: %s", c->p->host,
+		    m.reason);
+	if (rc != 0)
+		return src_fail(c, rc, "no answer from xmigd on %s: %s",
+		    c->p->host, strerror(-rc));
+
+	reloc_msg_init(&m, RELOC_RESERVE);
+	reloc_uuid_fmt(c->dom.uuid, uuid);
+	snprintf(m.job, sizeof(m.job), "%ld-%s", (long)getpid(), uuid);
+	util_strlcpy(m.name, c->name, sizeof(m.name));
+	memcpy(m.uuid, c->dom.uuid, sizeof(m.uuid));
+	m.has_uuid = 1;
+	util_strlcpy(m.domtype, dom_type_name(c->dom.type), sizeof(m.domtype));
+	m.memkb = c->dom.max_memkb;
+	m.vcpus = c->dom.vcpus ? c->dom.vcpus : 1;
+	m.config = (char *)config;
+	rc = relocio_send(c->fd, &m, tmo);
+	m.config = NULL;
+	if (rc != 0)
+		return src_fail(c, rc, "cannot send the reservation: %s",
+		    strerror(-rc));
+	rc = relocio_expect(c->fd, RELOC_ACCEPT, &m, tmo);
+	if (rc == -ECONNREFUSED)
+		return src_fail(c, rc, "%s refused the reservation: %s",
+		    c->p->host, m.reason);
+	if (rc != 0)
+		return src_fail(c, rc, "no answer to the reservation: %s",
+		    strerror(-rc));
+	log_info("%s reserved memory for %s, arriving as %s", c->p->host,
+	    c->name, m.incoming);
+	return 0;
+}
+
+/* Send ABORT with a reason, best effort: the peer may be gone. */
+static void
+src_abort(struct src_ctx *c)
+{
+	struct reloc_msg m;
+
+	reloc_msg_init(&m, RELOC_ABORT);
+	util_strlcpy(m.reason, c->why[0] ? c->why : "aborted by the source",
+	    sizeof(m.reason));
+	(void)relocio_send(c->fd, &m, 2000);
+}
+
+/*
+ * The commit handshake after the stream: RECEIVED, rename away, GO,
+ * REPORT.  Returns the outcome; undoes what it must on failure.
+ */
+static enum mig_result
+src_commit(struct src_ctx *c, int tmo)
+{
+	char away[DOMNAME_MAX + 16];
+	struct reloc_msg m;
+	int rc;
+
+	rc = relocio_expect(c->fd, RELOC_RECEIVED, &m, tmo);
+	if (rc != 0) {
+		src_fail(c, rc, "the destination did not receive the domain: "
+		    "%s", rc == -ECANCELED ? m.reason : strerror(-rc));
+		goto fail_resume_source;
+	}
+	snprintf(away, sizeof(away), "%s%s", c->name, MIG_SUFFIX_AWAY);
+	if ((rc = c->be->ops->rename(c->be, c->dom.domid, away)) != 0) {
+		src_fail(c, rc, "cannot rename %s to %s", c->name, away);
+		goto fail_resume_source;
+	}
+	c->renamed = 1;
+	util_strlcpy(c->dom.name, away, sizeof(c->dom.name));
+	if (src_record_write(c) != 0) {
+		src_fail(c, -EIO, "cannot write the recovery record");
+		goto fail_resume_source;
+	}
+
+	/*
+	 * The point of no return: once GO may have reached the
+	 * destination, the source copy must neither run nor be destroyed
+	 * until the destination says what happened.
+	 */
+	reloc_msg_init(&m, RELOC_GO);
+	if ((rc = relocio_send(c->fd, &m, tmo)) != 0)
+		goto undefined;
+	rc = relocio_expect(c->fd, RELOC_REPORT, &m, tmo);
+	if (rc == -ECANCELED) {
+		/* The destination did not start it and destroyed its copy. */
+		src_fail(c, rc, "the destination could not start the domain: "
+		    "%s", m.reason);
+		src_record_remove(c);
+		goto fail_resume_source;
+	}
+	if (rc != 0 || strcmp(m.result, "running") != 0)
+		goto undefined;
+	c->stats->downtime_ms = (util_now_ns() - c->suspend_ns) / 1000000u;
+	if ((rc = c->be->ops->destroy(c->be, c->dom.domid)) != 0)
+		log_warnx("domain %s runs on %s, but its source copy %s could "
+		    "not be destroyed: %s", c->name, c->p->host, away,
+		    strerror(-rc));
+	src_record_remove(c);
+	reloc_msg_init(&m, RELOC_DONE);
+	(void)relocio_send(c->fd, &m, 2000);
+	return MIG_OK;
+
+undefined:
+	src_fail(c, rc, "connection to %s lost after the destination was "
+	    "cleared to unpause; %s is left suspended here as %s: run "
+	    "\"xmig recover %s\"", c->p->host, c->name, away, c->name);
+	return MIG_UNDEFINED;
+fail_resume_source:
+	src_abort(c);
+	return src_resume(c) == 0 ? MIG_RESUMED : MIG_UNDEFINED;
+}
+
+enum mig_result
+mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
+    char *why, size_t whylen)
+{
+	struct src_ctx c = { .p = p, .be = p->be, .fd = p->fd,
+	    .stats = stats, .why = why, .whylen = whylen };
+	int tmo = (int)(p->reply_timeout_s ? p->reply_timeout_s : 120) * 1000;
+	enum mig_result res = MIG_FAILED;
+	char *config = NULL, what[300], dwhy[256];
+	struct reloc_msg m;
+	int rc;
+
+	why[0] = '\0';
+	memset(stats, 0, sizeof(*stats));
+	c.start_ns = util_now_ns();
+	snprintf(what, sizeof(what), "migrate %s to %s", p->domain, p->host);
+	if (src_prepare(&c, what) != 0)
+		goto out;
+	rc = p->be->ops->config_json(p->be, c.dom.domid, &config);
+	if (rc != 0) {
+		src_fail(&c, rc, "cannot read the configuration of %s",
+		    c.name);
+		goto out;
+	}
+	if ((rc = src_negotiate(&c, config, tmo)) != 0) {
+		res = rc == -ECONNREFUSED ? MIG_REFUSED : MIG_FAILED;
+		goto out;
+	}
+	if ((rc = devmig_step(&c.dm, 0, dwhy, sizeof(dwhy))) != 0) {
+		src_fail(&c, rc, "device migrate step 0 refused: %s", dwhy);
+		res = MIG_REFUSED;
+		goto fail_abort;
+	}
+	if ((rc = devmig_step(&c.dm, 1, dwhy, sizeof(dwhy))) != 0) {
+		src_fail(&c, rc, "device migrate step 1 failed: %s", dwhy);
+		devmig_recover(&c.dm);
+		goto fail_abort;
+	}
+	reloc_msg_init(&m, RELOC_STREAM);
+	if ((rc = relocio_send(c.fd, &m, tmo)) != 0) {
+		src_fail(&c, rc, "cannot start the stream: %s", strerror(-rc));
+		devmig_recover(&c.dm);
+		goto out;
+	}
+	if (src_write_stream(&c, config) != 0) {
+		if (!c.suspended) {
+			devmig_recover(&c.dm);
+			goto out;	/* the guest never stopped */
+		}
+		src_abort(&c);
+		res = src_resume(&c) == 0 ? MIG_RESUMED : MIG_UNDEFINED;
+		goto out;
+	}
+	src_report(&c, "committing");
+	res = src_commit(&c, tmo);
+	goto out;
+
+fail_abort:
+	src_abort(&c);
+out:
+	stats->total_ms = (util_now_ns() - c.start_ns) / 1000000u;
+	if (res != MIG_OK && c.suspend_ns != 0 && stats->downtime_ms == 0)
+		stats->downtime_ms = (util_now_ns() - c.suspend_ns) / 1000000u;
+	free(config);
+	src_release(&c);
+	return res;
+}

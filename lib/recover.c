@@ -1,0 +1,161 @@
+/*
+ * recover.c - settle a migration whose outcome was left undefined.
+ *
+ * The rule: after GO the source copy stays suspended, renamed
+ * NAME--migratedaway, with a recovery record naming the destination.  The
+ * destination is asked whether NAME (or NAME--incoming) with the same
+ * uuid exists there: if it runs, the source copy is destroyed; if it does
+ * not exist, the source copy is renamed back and resumed; anything else
+ * (no answer, paused there) leaves both as they are.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "migrate_int.h"
+#include "relocio.h"
+#include "util.h"
+
+/* Find the suspended source copy: NAME--migratedaway, or NAME. */
+static int
+recover_find(struct backend *be, const char *domain, struct dom_info *d)
+{
+	char away[DOMNAME_MAX + 16];
+
+	snprintf(away, sizeof(away), "%s%s", domain, MIG_SUFFIX_AWAY);
+	if (backend_lookup(be, away, d) == 0)
+		return 0;
+	return backend_lookup(be, domain, d);
+}
+
+static void
+recover_path(struct backend *be, const struct dom_info *d, char *path,
+    size_t len)
+{
+	char uuid[37];
+
+	reloc_uuid_fmt(d->uuid, uuid);
+	snprintf(path, len, "%s/recover-%s", mig_state_dir(be), uuid);
+}
+
+int
+mig_recover_record(struct backend *be, const char *domain, char *host,
+    size_t hostlen, unsigned *port)
+{
+	char path[4200], line[600], *v;
+	struct dom_info d;
+	uint64_t n;
+	FILE *f;
+	int found = 0;
+
+	if (recover_find(be, domain, &d) != 0)
+		return -ESRCH;
+	recover_path(be, &d, path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((v = strchr(line, '=')) == NULL)
+			continue;
+		*v++ = '\0';
+		if (strcmp(line, "host") == 0 &&
+		    util_strlcpy(host, v, hostlen) == 0)
+			found |= 1;
+		else if (strcmp(line, "port") == 0 &&
+		    util_parse_uint(v, 1, 65535, &n) == 0) {
+			*port = (unsigned)n;
+			found |= 2;
+		}
+	}
+	fclose(f);
+	return found == 3 ? 0 : -EINVAL;
+}
+
+/* Ask the destination about the domain; fills *m (STATE). */
+static int
+recover_query(int fd, const struct dom_info *d, const char *name,
+    struct reloc_msg *m)
+{
+	int rc;
+
+	reloc_msg_init(m, RELOC_HELLO);
+	m->version = RELOC_VERSION;
+	snprintf(m->software, sizeof(m->software), "xmig %s",
+	    PACKAGE_VERSION);
+	if ((rc = relocio_send(fd, m, 10000)) != 0 ||
+	    (rc = relocio_expect(fd, RELOC_HELLO, m, 10000)) != 0)
+		return rc;
+	reloc_msg_init(m, RELOC_QUERY);
+	util_strlcpy(m->name, name, sizeof(m->name));
+	memcpy(m->uuid, d->uuid, sizeof(m->uuid));
+	m->has_uuid = 1;
+	if ((rc = relocio_send(fd, m, 10000)) != 0)
+		return rc;
+	return relocio_expect(fd, RELOC_STATE, m, 10000);
+}
+
+enum mig_result
+mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
+    size_t whylen)
+{
+	char path[4200], name[DOMNAME_MAX];
+	struct reloc_msg m;
+	struct dom_info d;
+	size_t n;
+	int rc;
+
+	if (recover_find(be, domain, &d) != 0) {
+		snprintf(why, whylen, "no domain %s or %s%s here", domain,
+		    domain, MIG_SUFFIX_AWAY);
+		return MIG_FAILED;
+	}
+	util_strlcpy(name, d.name, sizeof(name));
+	n = strlen(name);
+	if (n > strlen(MIG_SUFFIX_AWAY) &&
+	    strcmp(name + n - strlen(MIG_SUFFIX_AWAY), MIG_SUFFIX_AWAY) == 0)
+		name[n - strlen(MIG_SUFFIX_AWAY)] = '\0';
+	if (d.state == DOM_RUNNING) {
+		snprintf(why, whylen, "%s runs here: nothing to recover",
+		    d.name);
+		return MIG_FAILED;
+	}
+	if ((rc = recover_query(fd, &d, name, &m)) != 0) {
+		snprintf(why, whylen, "the destination did not answer (%s); "
+		    "%s stays suspended here", strerror(-rc), d.name);
+		return MIG_UNDEFINED;
+	}
+	recover_path(be, &d, path, sizeof(path));
+	if (m.found && strcmp(m.state, "running") == 0) {
+		if ((rc = be->ops->destroy(be, d.domid)) != 0) {
+			snprintf(why, whylen, "%s runs at the destination but "
+			    "the copy here could not be destroyed: %s",
+			    name, strerror(-rc));
+			return MIG_UNDEFINED;
+		}
+		unlink(path);
+		log_info("%s runs at the destination as %s; the source copy "
+		    "was destroyed", name, m.name);
+		return MIG_OK;
+	}
+	if (m.found) {
+		snprintf(why, whylen, "%s exists at the destination but is "
+		    "%s; both copies are left as they are", name, m.state);
+		return MIG_UNDEFINED;
+	}
+	if (strcmp(d.name, name) != 0 &&
+	    (rc = be->ops->rename(be, d.domid, name)) != 0)
+		log_warnx("cannot rename %s back to %s", d.name, name);
+	if ((rc = be->ops->resume(be, d.domid)) != 0) {
+		snprintf(why, whylen, "%s is not at the destination, and "
+		    "could not be resumed here: %s", name, strerror(-rc));
+		return MIG_UNDEFINED;
+	}
+	unlink(path);
+	log_info("%s is not at the destination; resumed here", name);
+	return MIG_RESUMED;
+}

@@ -1,0 +1,204 @@
+/*
+ * streamio.c - the xl and libxl framing around the libxc stream.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "log.h"
+#include "relocio.h"
+#include "streamio.h"
+
+int
+streamio_write_prefix(int fd, const char *config, int timeout_ms)
+{
+	size_t clen = config != NULL ? strlen(config) + 1 : 0;
+	size_t hlen = xlhdr_encoded_size(clen);
+	size_t len = hlen + LIBXL_HDR_SIZE + LIBXL_RHDR_SIZE;
+	uint8_t *buf;
+	int n, rc;
+
+	if ((buf = calloc(1, len)) == NULL)
+		return -ENOMEM;
+	n = xlhdr_encode(buf, hlen, 0, config, clen);
+	if (n < 0) {
+		log_warnx("cannot encode the save header: %s", strerror(-n));
+		free(buf);
+		return n;
+	}
+	libxl_hdr_encode(buf + n, 0);
+	store_le32(buf + n + LIBXL_HDR_SIZE, LIBXL_REC_LIBXC_CONTEXT);
+	store_le32(buf + n + LIBXL_HDR_SIZE + 4, 0);
+	rc = relocio_write_full(fd, buf, (size_t)n + LIBXL_HDR_SIZE +
+	    LIBXL_RHDR_SIZE, timeout_ms);
+	free(buf);
+	if (rc != 0)
+		log_warnx("writing the stream header: %s", strerror(-rc));
+	return rc;
+}
+
+int
+streamio_write_suffix(int fd, int timeout_ms)
+{
+	uint8_t end[LIBXL_RHDR_SIZE];
+	int rc;
+
+	store_le32(end, LIBXL_REC_END);
+	store_le32(end + 4, 0);
+	if ((rc = relocio_write_full(fd, end, sizeof(end), timeout_ms)) != 0)
+		log_warnx("writing the stream end: %s", strerror(-rc));
+	return rc;
+}
+
+/* Read exactly len bytes, accounting the offset; errors go to e. */
+static int
+streamio_read(struct streamio_in *in, void *buf, size_t len,
+    const char *what, struct srerr *e)
+{
+	int rc = relocio_read_full(in->fd, buf, len, in->timeout_ms);
+
+	if (rc == -ECONNRESET)
+		return srerr_set(e, SRERR_TRUNCATED, in->offset, what,
+		    "the input ended after %llu bytes",
+		    (unsigned long long)in->offset);
+	if (rc != 0)
+		return srerr_set_errno(e, SRERR_IO, rc, in->offset, what,
+		    "read failed: %s", rc == -ETIMEDOUT ? "timed out" :
+		    strerror(-rc));
+	in->offset += len;
+	return 0;
+}
+
+/* Read one libxl record: header checked before the body is allocated. */
+static int
+streamio_read_record(struct streamio_in *in, struct libxl_rec *r,
+    uint8_t **body, struct srerr *e)
+{
+	uint8_t h[LIBXL_RHDR_SIZE];
+	uint64_t off = in->offset;
+	size_t padded;
+	int rc;
+
+	*body = NULL;
+	if ((rc = streamio_read(in, h, sizeof(h), "libxl record", e)) != 0)
+		return rc;
+	memset(r, 0, sizeof(*r));
+	r->type = load_le32(h);
+	r->length = load_le32(h + 4);
+	r->offset = off;
+	if ((rc = libxl_rhdr_check(&in->lx, r->type, r->length, off, e)) != 0)
+		return rc;
+	padded = ((size_t)r->length + 7) & ~(size_t)7;
+	if (padded > 0) {
+		if ((*body = malloc(padded)) == NULL)
+			return srerr_set(e, SRERR_NOMEM, off, "libxl record",
+			    "out of memory");
+		rc = streamio_read(in, *body, padded,
+		    libxl_rec_name(r->type), e);
+		if (rc != 0)
+			return rc;
+		if (!bytes_zero(*body + r->length, padded - r->length))
+			return srerr_set(e, SRERR_PADDING, off + 8 + r->length,
+			    libxl_rec_name(r->type), "padding is not zero");
+	}
+	r->body = *body;
+	return libxl_rec_decode(&in->lx, r, e);
+}
+
+/* Read the xl header and its optional data; keep the config. */
+static int
+streamio_read_xlhdr(struct streamio_in *in, struct srerr *e)
+{
+	uint8_t fixed[XLHDR_FIXED_SIZE], *opt = NULL;
+	int rc;
+
+	if ((rc = streamio_read(in, fixed, sizeof(fixed), "xl header", e)))
+		return rc;
+	if ((rc = xlhdr_decode_fixed(fixed, sizeof(fixed), &in->xl, e)) != 0)
+		return rc;
+	if (in->xl.optional_data_len == 0)
+		return 0;
+	/* Bounded by XLHDR_OPTDATA_MAX in xlhdr_decode_fixed(). */
+	if ((opt = malloc(in->xl.optional_data_len)) == NULL)
+		return srerr_set(e, SRERR_NOMEM, in->offset, "xl header",
+		    "out of memory");
+	rc = streamio_read(in, opt, in->xl.optional_data_len,
+	    "xl optional data", e);
+	if (rc == 0)
+		rc = xlhdr_decode_optdata(&in->xl, opt,
+		    in->xl.optional_data_len, XLHDR_FIXED_SIZE, e);
+	if (rc == 0 && in->xl.config != NULL &&
+	    (in->xl.mandatory_flags & XLHDR_MFLAG_JSON)) {
+		in->config = strndup((const char *)in->xl.config,
+		    in->xl.config_len);
+		if (in->config == NULL)
+			rc = srerr_set(e, SRERR_NOMEM, 0, "xl header",
+			    "out of memory");
+	}
+	in->xl.config = NULL;	/* it pointed into opt */
+	free(opt);
+	return rc;
+}
+
+int
+streamio_read_prefix(struct streamio_in *in, int fd, int timeout_ms,
+    struct srerr *e)
+{
+	uint8_t h[LIBXL_HDR_SIZE], *body;
+	struct libxl_hdr lh;
+	struct libxl_rec r;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	in->fd = fd;
+	in->timeout_ms = timeout_ms;
+	libxl_state_init(&in->lx);
+	if ((rc = streamio_read_xlhdr(in, e)) != 0)
+		return rc;
+	if ((rc = streamio_read(in, h, sizeof(h), "libxl header", e)) != 0)
+		return rc;
+	if ((rc = libxl_hdr_decode(h, sizeof(h), in->offset - sizeof(h), &lh,
+	    e)) != 0)
+		return rc;
+	for (;;) {
+		rc = streamio_read_record(in, &r, &body, e);
+		free(body);
+		if (rc != 0)
+			return rc;
+		if (r.type == LIBXL_REC_LIBXC_CONTEXT)
+			return 0;
+		if (r.type == LIBXL_REC_END)
+			return srerr_set(e, SRERR_MISSING, r.offset,
+			    "libxl stream", "END before any LIBXC_CONTEXT");
+	}
+}
+
+int
+streamio_read_suffix(struct streamio_in *in, struct srerr *e)
+{
+	struct libxl_rec r;
+	uint8_t *body;
+	int rc;
+
+	for (;;) {
+		rc = streamio_read_record(in, &r, &body, e);
+		free(body);
+		if (rc != 0)
+			return rc;
+		if (r.type == LIBXL_REC_END)
+			return 0;
+		if (r.type == LIBXL_REC_EMULATOR_CONTEXT ||
+		    r.type == LIBXL_REC_EMULATOR_XENSTORE_DATA)
+			in->emulator_records++;
+	}
+}
+
+void
+streamio_in_clear(struct streamio_in *in)
+{
+	free(in->config);
+	in->config = NULL;
+}
