@@ -1,0 +1,809 @@
+/*
+ * be_sim.c - the "sim" backend: the simulated Xen host.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "backend.h"
+#include "be_sim.h"
+#include "conf.h"
+#include "log.h"
+#include "simguest.h"
+#include "simhost.h"
+#include "simmem.h"
+#include "simxs_server.h"
+#include "util.h"
+
+#define BESIM_PAUSE_TIMEOUT_MS	5000
+#define BESIM_CONFIG_MAX	(1024 * 1024)	/* bytes of config JSON */
+
+struct besim {
+	struct simhost	*h;
+	char		 xs_path[PATH_MAX];
+	char		 exe[PATH_MAX];		/* "" : fork, no exec */
+};
+
+static struct besim *
+besim(struct backend *be)
+{
+	return be->priv;
+}
+
+struct simhost *
+be_sim_host(struct backend *be)
+{
+	return besim(be)->h;
+}
+
+/*
+ * The guest runs "xmig sim guest" when we are xmig (a fresh image, as
+ * the brief of a domain's process); anywhere else (xmigd, tests) a
+ * forked child runs it without exec.
+ */
+static void
+besim_find_exe(struct besim *s)
+{
+	char buf[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	s->exe[0] = '\0';
+	if ((n = readlink("/proc/self/exe", buf, sizeof(buf) - 1)) <= 0)
+		return;
+	buf[n] = '\0';
+	base = strrchr(buf, '/') != NULL ? strrchr(buf, '/') + 1 : buf;
+	if (strcmp(base, "xmig") == 0)
+		(void)util_strlcpy(s->exe, buf, sizeof(s->exe));
+}
+
+int
+be_sim_open(struct backend *be, const char *dir, uint64_t memory)
+{
+	struct besim *s;
+	const char *env;
+	int rc;
+
+	if (dir == NULL)
+		dir = (env = getenv("XMIG_SIM_DIR")) != NULL && *env != '\0' ?
+		    env : XMIG_DEFAULT_SIM_DIR;
+	if (memory == 0 && (env = getenv("XMIG_SIM_MEMORY")) != NULL &&
+	    *env != '\0' && util_parse_size(env, MiB, &memory) != 0) {
+		log_warnx("XMIG_SIM_MEMORY=%s: not a size", env);
+		return -EINVAL;
+	}
+	if (memory == 0)
+		memory = SIMHOST_DEFAULT_MEMORY;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	if ((rc = simhost_open(dir, memory, &s->h)) != 0)
+		goto fail;
+	if ((rc = simxs_socket_path(dir, s->xs_path,
+	    sizeof(s->xs_path))) != 0)
+		goto fail;
+	besim_find_exe(s);
+	be->ops = &sim_backend_ops;
+	be->priv = s;
+	return 0;
+fail:
+	simhost_close(s->h);
+	free(s);
+	return rc;
+}
+
+static int
+besim_open(struct backend *be, const char *sim_dir)
+{
+	return be_sim_open(be, sim_dir, 0);
+}
+
+static void
+besim_close(struct backend *be)
+{
+	struct besim *s = besim(be);
+
+	if (s == NULL)
+		return;
+	simhost_close(s->h);
+	free(s);
+	be->priv = NULL;
+}
+
+int
+be_sim_map(struct backend *be, uint32_t domid, struct simmem **m)
+{
+	return simhost_dom_map(besim(be)->h, domid, m);
+}
+
+/* ------------------------------------------------------------ xenstore */
+
+/* A connection to this host's xenstore, or NULL when none runs. */
+static struct xs_handle *
+besim_xs_open(struct besim *s)
+{
+	struct xs_handle *xs;
+
+	setenv("XENSTORED_PATH", s->xs_path, 1);
+	if ((xs = xs_open(XS_OPEN_SOCKETONLY)) == NULL)
+		log_debug("no xenstore server at %s", s->xs_path);
+	return xs;
+}
+
+static int
+besim_xs_put(struct xs_handle *xs, const char *path, const char *val,
+    struct xs_permissions *perms, unsigned nperms)
+{
+	if (!xs_write(xs, XBT_NULL, path, val, (unsigned)strlen(val)) ||
+	    (perms != NULL &&
+	    !xs_set_permissions(xs, XBT_NULL, path, perms, nperms))) {
+		log_warn("xenstore %s", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The nodes libxl writes for a new domain, then INTRODUCE. */
+static int
+besim_xs_populate(struct besim *s, const struct simdom *d)
+{
+	struct xs_permissions ro[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE },
+		{ .id = d->domid, .perms = XS_PERM_READ },
+	};
+	struct xs_permissions rw[1] = {
+		{ .id = d->domid, .perms = XS_PERM_NONE },
+	};
+	struct xs_handle *xs;
+	char dom[64], p[160], v[80], uuid[40];
+	int rc = 0;
+
+	if ((xs = besim_xs_open(s)) == NULL) {
+		log_warnx("domain %u: no xenstore server at %s", d->domid,
+		    s->xs_path);
+		return -ENOTCONN;
+	}
+	simhost_uuid_fmt(d->uuid, uuid, sizeof(uuid));
+	snprintf(dom, sizeof(dom), "/local/domain/%u", d->domid);
+#define PUT(leaf, val, perm, n) do {					\
+	snprintf(p, sizeof(p), "%s%s", dom, leaf);			\
+	if (rc == 0)							\
+		rc = besim_xs_put(xs, p, val, perm, n);			\
+} while (0)
+	PUT("", "", ro, 2);
+	PUT("/name", d->name, NULL, 0);
+	snprintf(v, sizeof(v), "%u", d->domid);
+	PUT("/domid", v, NULL, 0);
+	snprintf(v, sizeof(v), "/vm/%s", uuid);
+	PUT("/vm", v, NULL, 0);
+	PUT("/control", "", NULL, 0);
+	PUT("/control/shutdown", "", rw, 1);
+	PUT("/control/platform-feature-multiprocessor-suspend", "1", NULL, 0);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)(d->memory / KiB));
+	PUT("/memory", "", NULL, 0);
+	PUT("/memory/target", v, NULL, 0);
+	PUT("/data", "", rw, 1);
+	snprintf(dom, sizeof(dom), "/vm/%s", uuid);
+	PUT("", "", ro, 2);
+	PUT("/name", d->name, NULL, 0);
+	PUT("/uuid", uuid, NULL, 0);
+#undef PUT
+	if (rc == 0 && !xs_introduce_domain(xs, d->domid,
+	    0xfeff0000u + d->domid, 1)) {
+		log_warn("domain %u: xenstore introduce", d->domid);
+		rc = -EIO;
+	}
+	xs_close(xs);
+	return rc;
+}
+
+/* RELEASE the domain and remove its nodes; quiet without a server. */
+static void
+besim_xs_remove(struct besim *s, const struct simdom *d)
+{
+	struct xs_handle *xs;
+	char p[80], uuid[40];
+
+	if ((xs = besim_xs_open(s)) == NULL)
+		return;
+	if (!xs_release_domain(xs, d->domid))
+		log_debug("domain %u: xenstore release failed", d->domid);
+	snprintf(p, sizeof(p), "/local/domain/%u", d->domid);
+	(void)xs_rm(xs, XBT_NULL, p);
+	simhost_uuid_fmt(d->uuid, uuid, sizeof(uuid));
+	snprintf(p, sizeof(p), "/vm/%s", uuid);
+	(void)xs_rm(xs, XBT_NULL, p);
+	xs_close(xs);
+}
+
+static void
+besim_xs_rename(struct besim *s, const struct simdom *d)
+{
+	struct xs_handle *xs;
+	char p[80], uuid[40];
+
+	if ((xs = besim_xs_open(s)) == NULL)
+		return;
+	snprintf(p, sizeof(p), "/local/domain/%u/name", d->domid);
+	if (!xs_write(xs, XBT_NULL, p, d->name, (unsigned)strlen(d->name)))
+		log_warn("xenstore %s", p);
+	simhost_uuid_fmt(d->uuid, uuid, sizeof(uuid));
+	snprintf(p, sizeof(p), "/vm/%s/name", uuid);
+	(void)xs_write(xs, XBT_NULL, p, d->name, (unsigned)strlen(d->name));
+	xs_close(xs);
+}
+
+/* ------------------------------------------------------------ records */
+
+static int
+besim_set_crashed(struct simdom *d, void *arg)
+{
+	(void)arg;
+	if (d->state != DOM_RUNNING)
+		return -EALREADY;
+	d->state = DOM_SHUTDOWN;
+	d->shutdown_reason = DOM_SHUTDOWN_CRASH;
+	return 0;
+}
+
+/*
+ * A running domain whose guest process died without shutting down has
+ * crashed: record it (once) so every later view agrees.
+ */
+static void
+besim_notice_crash(struct besim *s, struct simdom *d)
+{
+	pid_t pid;
+
+	if (d->domid == 0 || d->state != DOM_RUNNING || !d->guest_started ||
+	    simguest_alive(s->h, d->domid, &pid) != -ESRCH)
+		return;
+	if (simhost_dom_update(s->h, d->domid, besim_set_crashed, NULL) == 0) {
+		log_warnx("domain %u (%s): guest process died: crashed",
+		    d->domid, d->name);
+		(void)simhost_raise_virq(s->h);
+	}
+	d->state = DOM_SHUTDOWN;
+	d->shutdown_reason = DOM_SHUTDOWN_CRASH;
+}
+
+static int
+besim_list(struct backend *be, struct dom_info **out, size_t *n)
+{
+	struct besim *s = besim(be);
+	struct simdom *v;
+	struct dom_info *r;
+	size_t i, cnt;
+	int rc;
+
+	if ((rc = simhost_dom_list(s->h, &v, &cnt)) != 0)
+		return rc;
+	if ((r = calloc(cnt, sizeof(*r))) == NULL) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < cnt; i++) {
+		besim_notice_crash(s, &v[i]);
+		simhost_dom_to_info(&v[i], &r[i]);
+	}
+	free(v);
+	*out = r;
+	*n = cnt;
+	return 0;
+}
+
+static int
+besim_get(struct besim *s, uint32_t domid, struct simdom *d)
+{
+	int rc;
+
+	if ((rc = simhost_dom_get(s->h, domid, d)) != 0)
+		return rc;
+	besim_notice_crash(s, d);
+	return 0;
+}
+
+static int
+besim_info(struct backend *be, uint32_t domid, struct dom_info *out)
+{
+	struct simdom d;
+	int rc;
+
+	if ((rc = besim_get(besim(be), domid, &d)) != 0)
+		return rc;
+	simhost_dom_to_info(&d, out);
+	return 0;
+}
+
+static int
+besim_changeable(const struct simdom *d, const char *what)
+{
+	if (d->domid == 0) {
+		log_warnx("Domain-0 cannot be %s", what);
+		return -EPERM;
+	}
+	if (d->state == DOM_DYING) {
+		log_warnx("domain %u is being destroyed", d->domid);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ create */
+
+static int
+besim_fill(const struct be_sim_params *p, struct simdom *d)
+{
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (p->name == NULL || util_strlcpy(d->name, p->name,
+	    sizeof(d->name)) != 0) {
+		log_warnx("domain name missing or longer than %d bytes",
+		    DOMNAME_MAX - 1);
+		return -EINVAL;
+	}
+	if (p->uuid != NULL)
+		memcpy(d->uuid, p->uuid, 16);
+	else if ((rc = simhost_uuid_generate(d->uuid)) != 0)
+		return rc;
+	d->state = DOM_RUNNING;
+	d->type = DOM_TYPE_HVM;
+	d->memory = p->memory;
+	d->vcpus = p->vcpus == 0 ? 1 : p->vcpus;
+	d->dirty_rate = p->dirty_rate;
+	d->working_set = p->working_set;
+	d->ignore_suspend = p->ignore_suspend != 0;
+	return 0;
+}
+
+static int
+besim_set_started(struct simdom *d, void *arg)
+{
+	(void)arg;
+	d->guest_started = 1;
+	return 0;
+}
+
+static int
+besim_start_guest(struct besim *s, uint32_t domid)
+{
+	pid_t pid;
+	int rc;
+
+	rc = simguest_spawn(simhost_dir(s->h), domid,
+	    s->exe[0] != '\0' ? s->exe : NULL, &pid);
+	if (rc != 0)
+		return rc;
+	log_debug("domain %u: guest process %ld", domid, (long)pid);
+	return simhost_dom_update(s->h, domid, besim_set_started, NULL);
+}
+
+/* Add the domain and its xenstore; with "format", lay out a guest. */
+static int
+besim_create(struct besim *s, const struct be_sim_params *p, int paused,
+    uint32_t *domid)
+{
+	struct simmem *m = NULL;
+	struct simdom d;
+	int rc;
+
+	if ((rc = besim_fill(p, &d)) != 0)
+		return rc;
+	d.paused = paused;
+	if ((rc = simxs_ensure_running(simhost_dir(s->h))) != 0) {
+		log_warnx("%s: xenstore server did not start",
+		    simhost_dir(s->h));
+		return rc;
+	}
+	if ((rc = simhost_dom_add(s->h, &d)) != 0)
+		return rc;
+	if (!paused) {
+		if ((rc = simhost_dom_map(s->h, d.domid, &m)) != 0)
+			goto fail_remove;
+		rc = simguest_format(m, d.working_set, SIMGUEST_MODE_RANDOM);
+		simmem_close(m);
+		if (rc != 0)
+			goto fail_remove;
+	}
+	if ((rc = besim_xs_populate(s, &d)) != 0)
+		goto fail_xs;
+	if (!paused && (rc = besim_start_guest(s, d.domid)) != 0)
+		goto fail_xs;
+	*domid = d.domid;
+	log_debug("domain %u (%s) created", d.domid, d.name);
+	return 0;
+
+fail_xs:
+	(void)simguest_kill(s->h, d.domid);
+	besim_xs_remove(s, &d);
+fail_remove:
+	(void)simhost_dom_remove(s->h, d.domid);
+	return rc;
+}
+
+int
+be_sim_create(struct backend *be, const struct be_sim_params *p,
+    uint32_t *domid)
+{
+	return besim_create(besim(be), p, 0, domid);
+}
+
+int
+be_sim_create_paused(struct backend *be, const struct be_sim_params *p,
+    uint32_t *domid)
+{
+	return besim_create(besim(be), p, 1, domid);
+}
+
+/* ------------------------------------------------------------ pause */
+
+static int
+besim_set_paused(struct simdom *d, void *arg)
+{
+	d->paused = *(int *)arg;
+	return 0;
+}
+
+static int
+besim_pause(struct backend *be, uint32_t domid)
+{
+	struct besim *s = besim(be);
+	struct simmem *m;
+	struct simdom d;
+	pid_t pid;
+	int rc, on = 1;
+
+	if ((rc = besim_get(s, domid, &d)) != 0 ||
+	    (rc = besim_changeable(&d, "paused")) != 0)
+		return rc;
+	if ((rc = simhost_dom_map(s->h, domid, &m)) != 0)
+		return rc;
+	simmem_pause_request(m);
+	if (simguest_alive(s->h, domid, &pid) == 0 &&
+	    simmem_pause_wait(m, BESIM_PAUSE_TIMEOUT_MS) != 0) {
+		log_warnx("domain %u: guest did not pause within %d ms",
+		    domid, BESIM_PAUSE_TIMEOUT_MS);
+		simmem_unpause(m);
+		rc = -ETIMEDOUT;
+	}
+	simmem_close(m);
+	if (rc == 0)
+		rc = simhost_dom_update(s->h, domid, besim_set_paused, &on);
+	return rc;
+}
+
+static int
+besim_unpause(struct backend *be, uint32_t domid)
+{
+	struct besim *s = besim(be);
+	struct simmem *m;
+	struct simdom d;
+	int rc, off = 0;
+
+	if ((rc = besim_get(s, domid, &d)) != 0 ||
+	    (rc = besim_changeable(&d, "unpaused")) != 0)
+		return rc;
+	if ((rc = simhost_dom_map(s->h, domid, &m)) != 0)
+		return rc;
+	simmem_unpause(m);
+	simmem_close(m);
+	/* A restored domain's guest starts at its first unpause. */
+	if (!d.guest_started && d.state == DOM_RUNNING &&
+	    (rc = besim_start_guest(s, domid)) != 0)
+		return rc;
+	return simhost_dom_update(s->h, domid, besim_set_paused, &off);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static int
+besim_set_dying(struct simdom *d, void *arg)
+{
+	(void)arg;
+	d->state = DOM_DYING;
+	return 0;
+}
+
+static int
+besim_destroy(struct backend *be, uint32_t domid)
+{
+	struct besim *s = besim(be);
+	struct simdom d;
+	int rc;
+
+	if ((rc = simhost_dom_get(s->h, domid, &d)) != 0)
+		return rc;
+	if (domid == 0) {
+		log_warnx("Domain-0 cannot be destroyed");
+		return -EPERM;
+	}
+	if ((rc = simhost_dom_update(s->h, domid, besim_set_dying,
+	    NULL)) != 0)
+		return rc;
+	if ((rc = simguest_kill(s->h, domid)) != 0)
+		return rc;
+	besim_xs_remove(s, &d);
+	if ((rc = simhost_dom_remove(s->h, domid)) != 0)
+		return rc;
+	(void)simhost_raise_virq(s->h);
+	log_debug("domain %u (%s) destroyed", domid, d.name);
+	return 0;
+}
+
+static int
+besim_set_name(struct simdom *d, void *arg)
+{
+	return util_strlcpy(d->name, arg, sizeof(d->name)) == 0 ? 0 :
+	    -EINVAL;
+}
+
+static int
+besim_rename(struct backend *be, uint32_t domid, const char *name)
+{
+	struct besim *s = besim(be);
+	struct simdom d;
+	int rc;
+
+	if ((rc = besim_get(s, domid, &d)) != 0 ||
+	    (rc = besim_changeable(&d, "renamed")) != 0)
+		return rc;
+	if ((rc = simhost_dom_update(s->h, domid, besim_set_name,
+	    (void *)(uintptr_t)name)) != 0)
+		return rc;
+	(void)util_strlcpy(d.name, name, sizeof(d.name));
+	besim_xs_rename(s, &d);
+	return 0;
+}
+
+static int
+besim_set_resumed(struct simdom *d, void *arg)
+{
+	(void)arg;
+	if (d->state != DOM_SHUTDOWN ||
+	    d->shutdown_reason != DOM_SHUTDOWN_SUSPEND) {
+		log_warnx("domain %u is not suspended", d->domid);
+		return -EINVAL;
+	}
+	d->state = DOM_RUNNING;
+	d->shutdown_reason = 0;
+	return 0;
+}
+
+/*
+ * The record goes back to running first, then the guest is told: it set
+ * "suspended" before recording the suspend (see simguest.c).
+ */
+static int
+besim_resume(struct backend *be, uint32_t domid)
+{
+	struct besim *s = besim(be);
+	struct simmem *m;
+	int rc;
+
+	if (domid == 0)
+		return -EPERM;
+	if ((rc = simhost_dom_update(s->h, domid, besim_set_resumed,
+	    NULL)) != 0)
+		return rc;
+	if ((rc = simhost_dom_map(s->h, domid, &m)) != 0)
+		return rc;
+	__atomic_fetch_add(&m->ctl->resume_count, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&m->ctl->suspended, 0, __ATOMIC_SEQ_CST);
+	simmem_wake(m);
+	simmem_close(m);
+	return besim_unpause(be, domid);
+}
+
+static int
+besim_save(struct backend *be, uint32_t domid, int fd,
+    const struct save_params *params, struct save_callbacks *cb)
+{
+	(void)be;
+	(void)fd;
+	(void)params;
+	(void)cb;
+	log_warnx("domain %u: sim save: not yet", domid);
+	return -ENOSYS;
+}
+
+static int
+besim_restore(struct backend *be, int fd, const struct restore_params *params,
+    uint32_t *domid)
+{
+	(void)be;
+	(void)fd;
+	(void)params;
+	(void)domid;
+	log_warnx("sim restore: not yet");
+	return -ENOSYS;
+}
+
+static int
+besim_free_memory(struct backend *be, uint64_t *bytes)
+{
+	uint64_t total;
+
+	return simhost_memory(besim(be)->h, &total, bytes);
+}
+
+static const char *
+besim_xenstore_path(struct backend *be)
+{
+	return besim(be)->xs_path;
+}
+
+/* ------------------------------------------------------------ config */
+
+static void
+besim_gen_str(yajl_gen g, const char *s)
+{
+	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static void
+besim_gen_kv_str(yajl_gen g, const char *k, const char *v)
+{
+	besim_gen_str(g, k);
+	besim_gen_str(g, v);
+}
+
+static void
+besim_gen_kv_int(yajl_gen g, const char *k, uint64_t v)
+{
+	besim_gen_str(g, k);
+	yajl_gen_integer(g, (long long)v);
+}
+
+/* The libxl domain config, plus "xmig_sim": the guest's workload. */
+static void
+besim_gen_config(yajl_gen g, const struct simdom *d)
+{
+	char uuid[40];
+
+	simhost_uuid_fmt(d->uuid, uuid, sizeof(uuid));
+	yajl_gen_map_open(g);
+	besim_gen_str(g, "c_info");
+	yajl_gen_map_open(g);
+	besim_gen_kv_str(g, "type", dom_type_name(d->type));
+	besim_gen_kv_str(g, "name", d->name);
+	besim_gen_kv_str(g, "uuid", uuid);
+	yajl_gen_map_close(g);
+	besim_gen_str(g, "b_info");
+	yajl_gen_map_open(g);
+	besim_gen_kv_int(g, "max_vcpus", d->vcpus);
+	besim_gen_kv_int(g, "max_memkb", d->memory / KiB);
+	besim_gen_kv_int(g, "target_memkb", d->memory / KiB);
+	besim_gen_str(g, "type.hvm");
+	yajl_gen_map_open(g);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	besim_gen_kv_str(g, "on_poweroff", "destroy");
+	besim_gen_kv_str(g, "on_reboot", "restart");
+	besim_gen_kv_str(g, "on_crash", "destroy");
+	besim_gen_str(g, "xmig_sim");
+	yajl_gen_map_open(g);
+	besim_gen_kv_int(g, "dirty_rate", d->dirty_rate);
+	besim_gen_kv_int(g, "working_set", d->working_set);
+	besim_gen_str(g, "ignore_suspend");
+	yajl_gen_bool(g, d->ignore_suspend);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+}
+
+static int
+besim_config_json(struct backend *be, uint32_t domid, char **json)
+{
+	const unsigned char *buf;
+	struct simdom d;
+	yajl_gen g;
+	size_t len;
+	int rc;
+
+	if ((rc = simhost_dom_get(besim(be)->h, domid, &d)) != 0)
+		return rc;
+	if (domid == 0) {
+		log_warnx("Domain-0 has no domain configuration");
+		return -EPERM;
+	}
+	if ((g = yajl_gen_alloc(NULL)) == NULL)
+		return -ENOMEM;
+	besim_gen_config(g, &d);
+	rc = -ENOMEM;
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok &&
+	    (*json = strndup((const char *)buf, len)) != NULL)
+		rc = 0;
+	yajl_gen_free(g);
+	return rc;
+}
+
+static int
+besim_json_uint(yajl_val root, const char *key, uint64_t max, uint64_t *out)
+{
+	const char *path[] = { "xmig_sim", key, NULL };
+	yajl_val v;
+
+	if ((v = yajl_tree_get(root, path, yajl_t_any)) == NULL)
+		return 0;
+	if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
+	    (uint64_t)YAJL_GET_INTEGER(v) > max) {
+		log_warnx("domain config: xmig_sim.%s: not an integer in "
+		    "[0, %llu]", key, (unsigned long long)max);
+		return -EINVAL;
+	}
+	*out = (uint64_t)YAJL_GET_INTEGER(v);
+	return 0;
+}
+
+int
+be_sim_params_from_restore(const struct restore_params *rp,
+    struct be_sim_params *p)
+{
+	const char *path[] = { "xmig_sim", "ignore_suspend", NULL };
+	char err[128];
+	yajl_val root, v;
+	int rc = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->name = rp->name;
+	p->uuid = rp->uuid;
+	p->memory = rp->max_memkb * KiB;
+	p->vcpus = rp->vcpus;
+	if (rp->max_memkb == 0 || rp->max_memkb > SIMMEM_MAX_PAGES * 4 ||
+	    rp->max_memkb % 4 != 0) {
+		log_warnx("restore: %llu KiB: not a sim domain's memory",
+		    (unsigned long long)rp->max_memkb);
+		return -EINVAL;
+	}
+	if (rp->config_json == NULL)
+		return 0;
+	if (strlen(rp->config_json) > BESIM_CONFIG_MAX ||
+	    (root = yajl_tree_parse(rp->config_json, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("restore: domain config is not JSON: %s", err);
+		return -EINVAL;
+	}
+	if ((rc = besim_json_uint(root, "dirty_rate", UINT64_C(1) << 40,
+	    &p->dirty_rate)) != 0 ||
+	    (rc = besim_json_uint(root, "working_set", p->memory,
+	    &p->working_set)) != 0)
+		goto out;
+	if ((v = yajl_tree_get(root, path, yajl_t_any)) != NULL) {
+		if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
+			log_warnx("domain config: xmig_sim.ignore_suspend: "
+			    "not a boolean");
+			rc = -EINVAL;
+			goto out;
+		}
+		p->ignore_suspend = YAJL_IS_TRUE(v);
+	}
+out:
+	yajl_tree_free(root);
+	return rc;
+}
+
+const struct backend_ops sim_backend_ops = {
+	.name = "sim",
+	.open = besim_open,
+	.close = besim_close,
+	.list = besim_list,
+	.info = besim_info,
+	.pause = besim_pause,
+	.unpause = besim_unpause,
+	.destroy = besim_destroy,
+	.rename = besim_rename,
+	.resume = besim_resume,
+	.save = besim_save,
+	.restore = besim_restore,
+	.free_memory = besim_free_memory,
+	.config_json = besim_config_json,
+	.xenstore_path = besim_xenstore_path,
+};

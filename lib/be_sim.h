@@ -1,0 +1,92 @@
+/*
+ * be_sim.h - the "sim" backend: the simulated Xen host of simhost.h,
+ * with guests of simguest.h and the xenstore server of simxs_server.h.
+ *
+ * Beyond "struct backend_ops" it offers the building blocks of the
+ * simulated save and restore (the libxc stream writer and reader map a
+ * domain's memory with be_sim_map() and drive the dirty log with the
+ * simmem_*() calls on the mapping):
+ *   save:    be_sim_map(), simmem_logdirty_enable(), rounds of
+ *            simmem_dirty_clean() + page copies from simmem_page(),
+ *            the suspend callback, a last clean and copy.
+ *   restore: be_sim_params_from_restore(), be_sim_create_paused(),
+ *            be_sim_map(), pages written with memcpy() to simmem_page();
+ *            the first unpause starts the guest process, which finds its
+ *            whole state in the restored memory and carries on.
+ *
+ * Domain state: "running" while the guest process lives; "paused" once
+ * the guest has acknowledged a pause between two page writes; a guest
+ * process that died without shutting down makes its domain
+ * shutdown(crash) (noticed and recorded by list and info).
+ */
+#ifndef XMIG_BE_SIM_H
+#define XMIG_BE_SIM_H
+
+#include <stdint.h>
+
+#include "backend.h"
+
+struct simhost;
+struct simmem;
+
+extern const struct backend_ops sim_backend_ops;
+
+/* What a new simulated domain is made of. */
+struct be_sim_params {
+	const char	*name;
+	const uint8_t	*uuid;		/* 16 bytes, or NULL for a new one */
+	uint64_t	 memory;	/* bytes, a multiple of 4096 */
+	unsigned	 vcpus;		/* 0 means 1 */
+	uint64_t	 dirty_rate;	/* bytes/s the guest writes */
+	uint64_t	 working_set;	/* bytes; 0 = all memory */
+	int		 ignore_suspend; /* guest never acks a suspend */
+};
+
+/*
+ * Open the sim backend on directory "dir" (NULL: $XMIG_SIM_DIR, else the
+ * default), creating the host with "memory" bytes if it is new (0:
+ * $XMIG_SIM_MEMORY, else 8 GiB).  The ops' open does the same with 0.
+ * Returns 0 or a negative errno; on failure be is left closed.
+ */
+int	be_sim_open(struct backend *be, const char *dir, uint64_t memory);
+
+/* The host under an open sim backend (owned by the backend). */
+struct simhost *be_sim_host(struct backend *be);
+
+/*
+ * Create and start a domain ("xmig sim create"): make sure the xenstore
+ * server runs, add the domain, lay its memory out as a fresh guest
+ * (every page at generation 0), write its xenstore entries and
+ * introduce it, start its guest process.  *domid is set.  On failure
+ * nothing is left behind.
+ */
+int	be_sim_create(struct backend *be, const struct be_sim_params *p,
+	    uint32_t *domid);
+
+/*
+ * Create a paused domain to restore into: memory zeroed, record paused
+ * with no guest process yet, xenstore entries written and the domain
+ * introduced.  The first unpause (or resume) starts its guest process.
+ * *domid is set.  On failure nothing is left behind.
+ */
+int	be_sim_create_paused(struct backend *be, const struct be_sim_params *p,
+	    uint32_t *domid);
+
+/*
+ * Fill *p from a backend restore request: name, uuid, memory and vcpus
+ * from "rp", the workload from the "xmig_sim" object of rp->config_json
+ * (as be_sim's config_json writes it; absent: an idle guest).  p->name
+ * and p->uuid point into rp.  Returns 0 or -EINVAL (malformed JSON,
+ * out-of-range values; logged).
+ */
+int	be_sim_params_from_restore(const struct restore_params *rp,
+	    struct be_sim_params *p);
+
+/*
+ * Map domain "domid"'s memory and dirty log for reading and writing
+ * pages (as xenforeignmemory would).  *m is released with
+ * simmem_close().  -ESRCH for an unknown domain, -EPERM for domain 0.
+ */
+int	be_sim_map(struct backend *be, uint32_t domid, struct simmem **m);
+
+#endif /* XMIG_BE_SIM_H */

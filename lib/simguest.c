@@ -1,0 +1,739 @@
+/*
+ * simguest.c - the simulated guest's memory layout, page writer and
+ * integrity check; the guest process (rate loop, pause points, xenstore
+ * suspend, spawn and kill).
+ */
+#include "config.h"
+
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+
+#include "log.h"
+#include "simguest.h"
+#include "util.h"
+
+#define SG_WORDS	(SIMGUEST_PAYLOAD / 8)
+
+_Static_assert(sizeof(struct simguest_hdr) <= SIMMEM_PAGE_SIZE,
+    "guest header fits page 0");
+_Static_assert(sizeof(struct simguest_page) == 16, "page head is 16 bytes");
+_Static_assert(SIMGUEST_PAYLOAD % 8 == 0, "payload is whole words");
+
+static inline uint64_t
+sg_mix(uint64_t z)
+{
+	z += UINT64_C(0x9e3779b97f4a7c15);
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static inline uint32_t
+sg_fold(uint64_t sum)
+{
+	return (uint32_t)(sum ^ (sum >> 32));
+}
+
+/*
+ * Fill "dst" (SIMGUEST_PAYLOAD bytes) with the payload of (pfn, gen):
+ * xorshift64* seeded from both, about a nanosecond a word.  Returns the
+ * payload's checksum.
+ */
+static uint32_t
+sg_fill(uint8_t *dst, uint64_t pfn, uint32_t gen)
+{
+	uint64_t x = sg_mix(pfn ^ sg_mix(gen)) | 1, w, sum = 0;
+	size_t i;
+
+	for (i = 0; i < SG_WORDS; i++) {
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		w = x * UINT64_C(0x2545f4914f6cdd1d);
+		memcpy(dst + i * 8, &w, 8);
+		sum = ((sum << 7) | (sum >> 57)) ^ w;
+	}
+	return sg_fold(sum);
+}
+
+static uint32_t
+sg_csum(const uint8_t *src)
+{
+	uint64_t w, sum = 0;
+	size_t i;
+
+	for (i = 0; i < SG_WORDS; i++) {
+		memcpy(&w, src + i * 8, 8);
+		sum = ((sum << 7) | (sum >> 57)) ^ w;
+	}
+	return sg_fold(sum);
+}
+
+static uint64_t
+sg_ledger_pages(uint64_t npages)
+{
+	return (npages * 4 + SIMMEM_PAGE_SIZE - 1) / SIMMEM_PAGE_SIZE;
+}
+
+static struct simguest_hdr *
+sg_hdr(const struct simmem *m)
+{
+	return (struct simguest_hdr *)(void *)simmem_page(m, 0);
+}
+
+static uint32_t *
+sg_ledger(const struct simmem *m, const struct simguest_hdr *h)
+{
+	return (uint32_t *)(void *)simmem_page(m, h->ledger_start);
+}
+
+const char *
+simguest_defect_name(enum simguest_defect k)
+{
+	static const char *const names[] = {
+		[SIMGUEST_OK] = "intact",
+		[SIMGUEST_MISSING] = "missing",
+		[SIMGUEST_MISPLACED] = "misplaced",
+		[SIMGUEST_STALE] = "stale",
+		[SIMGUEST_AHEAD] = "ahead of ledger",
+		[SIMGUEST_CORRUPTED] = "corrupted",
+	};
+
+	if ((unsigned)k >= ARRAY_SIZE(names))
+		return "unknown";
+	return names[k];
+}
+
+static void
+sg_write_page(struct simmem *m, uint64_t pfn, uint32_t gen)
+{
+	uint8_t *page = simmem_page(m, pfn);
+	struct simguest_page ph;
+
+	ph.csum = sg_fill(page + sizeof(ph), pfn, gen);
+	ph.pfn = pfn;
+	ph.gen = gen;
+	memcpy(page, &ph, sizeof(ph));
+}
+
+int
+simguest_format(struct simmem *m, uint64_t ws_bytes, unsigned mode)
+{
+	struct simguest_hdr *h = sg_hdr(m);
+	uint64_t data, pfn, ws;
+
+	if (m->npages < SIMGUEST_MIN_PAGES || mode > SIMGUEST_MODE_SEQ) {
+		log_warnx("guest of %llu pages: too small (%d at least)",
+		    (unsigned long long)m->npages, SIMGUEST_MIN_PAGES);
+		return -EINVAL;
+	}
+	memset(h, 0, SIMMEM_PAGE_SIZE);
+	h->npages = m->npages;
+	h->ledger_start = 1;
+	h->ledger_pages = sg_ledger_pages(m->npages);
+	data = h->ledger_start + h->ledger_pages;
+	ws = ws_bytes / SIMMEM_PAGE_SIZE;
+	if (ws == 0 || ws > m->npages - data)
+		ws = m->npages - data;
+	h->ws_start = data;
+	h->ws_pages = ws;
+	h->mode = mode;
+	h->prng = sg_mix(m->npages) | 1;
+	memset(simmem_page(m, 1), 0, h->ledger_pages * SIMMEM_PAGE_SIZE);
+	for (pfn = data; pfn < m->npages; pfn++)
+		sg_write_page(m, pfn, 0);
+	h->version = SIMGUEST_VERSION;
+	h->magic = SIMGUEST_MAGIC;
+	return 0;
+}
+
+static uint64_t
+sg_choose(struct simguest_hdr *h)
+{
+	uint64_t x;
+
+	if (h->mode == SIMGUEST_MODE_SEQ) {
+		x = h->cursor;
+		h->cursor = x + 1 >= h->ws_pages ? 0 : x + 1;
+		return h->ws_start + x;
+	}
+	x = h->prng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	h->prng = x;
+	return h->ws_start +
+	    (uint64_t)(((unsigned __int128)x * h->ws_pages) >> 64);
+}
+
+uint64_t
+simguest_write_one(struct simmem *m)
+{
+	struct simguest_hdr *h = sg_hdr(m);
+	uint32_t *ledger = sg_ledger(m, h);
+	uint64_t pfn = sg_choose(h);
+	uint32_t gen = ledger[pfn] + 1;
+
+	sg_write_page(m, pfn, gen);
+	simmem_mark_dirty(m, pfn);
+	ledger[pfn] = gen;
+	simmem_mark_dirty(m, h->ledger_start + pfn * 4 / SIMMEM_PAGE_SIZE);
+	h->generation++;
+	simmem_mark_dirty(m, 0);
+	return pfn;
+}
+
+/* Is page 0 a sane guest header for memory "m"?  Says why not. */
+static int
+sg_header_check(const struct simmem *m, char *why, size_t len)
+{
+	const struct simguest_hdr *h = sg_hdr(m);
+	uint64_t data;
+
+	why[0] = '\0';
+	if (h->magic != SIMGUEST_MAGIC || h->version != SIMGUEST_VERSION)
+		snprintf(why, len, "page 0: no guest header (magic %016llx)",
+		    (unsigned long long)h->magic);
+	else if (h->npages != m->npages)
+		snprintf(why, len, "page 0: %llu pages, memory has %llu",
+		    (unsigned long long)h->npages,
+		    (unsigned long long)m->npages);
+	else if (h->ledger_start != 1 ||
+	    h->ledger_pages != sg_ledger_pages(m->npages))
+		snprintf(why, len, "page 0: bad ledger position");
+	else if (h->mode > SIMGUEST_MODE_SEQ)
+		snprintf(why, len, "page 0: bad mode %u", h->mode);
+	else {
+		data = h->ledger_start + h->ledger_pages;
+		if (h->ws_start != data || h->ws_pages == 0 ||
+		    h->ws_pages > m->npages - data ||
+		    (h->mode == SIMGUEST_MODE_SEQ &&
+		    h->cursor >= h->ws_pages))
+			snprintf(why, len, "page 0: bad working set");
+	}
+	return why[0] == '\0' ? 0 : -EINVAL;
+}
+
+static int
+sg_all_zero(const uint8_t *p)
+{
+	uint64_t w;
+	size_t i;
+
+	for (i = 0; i < SIMMEM_PAGE_SIZE; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (w != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Verify one data page against the ledger generation "lgen". */
+static enum simguest_defect
+sg_verify_page(const struct simmem *m, uint64_t pfn, uint32_t lgen,
+    char *why, size_t len)
+{
+	const uint8_t *page = simmem_page(m, pfn);
+	uint8_t expect[SIMGUEST_PAYLOAD];
+	struct simguest_page ph;
+	size_t i;
+
+	memcpy(&ph, page, sizeof(ph));
+	if (sg_all_zero(page)) {
+		snprintf(why, len, "page is all zeros");
+		return SIMGUEST_MISSING;
+	}
+	if (ph.pfn != pfn) {
+		snprintf(why, len, "holds pfn %#llx",
+		    (unsigned long long)ph.pfn);
+		return SIMGUEST_MISPLACED;
+	}
+	if (ph.gen != lgen) {
+		snprintf(why, len, "generation %u, ledger says %u", ph.gen,
+		    lgen);
+		return ph.gen < lgen ? SIMGUEST_STALE : SIMGUEST_AHEAD;
+	}
+	sg_fill(expect, pfn, ph.gen);
+	if (memcmp(expect, page + sizeof(ph), sizeof(expect)) != 0) {
+		for (i = 0; expect[i] == page[sizeof(ph) + i]; i++)
+			;
+		snprintf(why, len, "byte %zu differs",
+		    i + sizeof(ph));
+		return SIMGUEST_CORRUPTED;
+	}
+	if (ph.csum != sg_csum(page + sizeof(ph))) {
+		snprintf(why, len, "checksum %08x does not match", ph.csum);
+		return SIMGUEST_CORRUPTED;
+	}
+	return SIMGUEST_OK;
+}
+
+int
+simguest_verify(const struct simmem *m, struct simguest_report *r)
+{
+	const struct simguest_hdr *h = sg_hdr(m);
+	const uint32_t *ledger;
+	enum simguest_defect k;
+	char why[96];
+	uint64_t pfn;
+
+	memset(r, 0, sizeof(*r));
+	r->pages = 1;
+	if (m->npages < SIMGUEST_MIN_PAGES) {
+		snprintf(r->header_error, sizeof(r->header_error),
+		    "memory too small for a guest");
+		return 1;
+	}
+	if (sg_header_check(m, r->header_error,
+	    sizeof(r->header_error)) != 0)
+		return 1;
+	r->generation = h->generation;
+	ledger = sg_ledger(m, h);
+	r->pages = h->ws_start;
+	for (pfn = h->ws_start; pfn < m->npages; pfn++, r->pages++) {
+		k = sg_verify_page(m, pfn, ledger[pfn], why, sizeof(why));
+		if (k == SIMGUEST_OK)
+			continue;
+		if (r->nfirst < SIMGUEST_REPORT_MAX) {
+			r->first[r->nfirst].pfn = pfn;
+			r->first[r->nfirst].kind = k;
+			memcpy(r->first[r->nfirst].why, why, sizeof(why));
+			r->nfirst++;
+		}
+		r->bad++;
+	}
+	return r->bad == 0 ? 0 : 1;
+}
+
+int
+simguest_header_ok(const struct simmem *m, char *why, size_t len)
+{
+	return sg_header_check(m, why, len);
+}
+
+/* ---------------------------------------------------------------- process */
+
+#define SG_PAUSE_TIMEOUT_MS	5000
+#define SG_SPAWN_TIMEOUT_MS	10000
+#define SG_KILL_TIMEOUT_MS	5000
+#define SG_BURST_NS		UINT64_C(4000000)	/* token bucket depth */
+#define SG_BATCH		64	/* pages between clock reads */
+
+enum sg_request {
+	SG_REQ_NONE = 0,
+	SG_REQ_SUSPEND,
+	SG_REQ_POWEROFF,
+	SG_REQ_REBOOT,
+};
+
+struct sg_proc {
+	struct simhost	*h;
+	struct simmem	*m;
+	struct simdom	 d;
+	int		 request;	/* enum sg_request, atomic */
+	struct xs_handle *xs;
+	char		 node[64];	/* control/shutdown */
+};
+
+int
+simguest_alive(struct simhost *h, uint32_t domid, pid_t *pid)
+{
+	char buf[512], *nl, *rp;
+	uint64_t v;
+	int rc;
+
+	rc = simhost_dom_read_file(h, domid, "guest.pid", buf, 32);
+	if (rc != 0)
+		return rc == -ENOENT ? -ENOENT : rc;
+	if ((nl = strchr(buf, '\n')) != NULL)
+		*nl = '\0';
+	if (util_parse_uint(buf, 2, INT32_MAX, &v) != 0) {
+		log_warnx("domain %u: bad guest.pid \"%s\"", domid, buf);
+		return -EINVAL;
+	}
+	*pid = (pid_t)v;
+	/* A zombie nobody reaped is dead too (pid 1 may not reap). */
+	snprintf(buf, sizeof(buf), "/proc/%llu/stat", (unsigned long long)v);
+	if ((rc = open(buf, O_RDONLY | O_CLOEXEC)) == -1)
+		return -ESRCH;
+	v = (uint64_t)read(rc, buf, sizeof(buf) - 1);
+	close(rc);
+	if ((ssize_t)v <= 0)
+		return -ESRCH;
+	buf[v] = '\0';
+	if ((rp = strrchr(buf, ')')) == NULL || rp[1] != ' ' ||
+	    rp[2] == 'Z' || rp[2] == 'X')
+		return -ESRCH;
+	return 0;
+}
+
+int
+simguest_kill(struct simhost *h, uint32_t domid)
+{
+	struct pollfd pfd;
+	pid_t pid;
+	int fd, rc;
+
+	if ((rc = simguest_alive(h, domid, &pid)) != 0)
+		return rc == -ENOENT || rc == -ESRCH ? 0 : rc;
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (kill(pid, SIGKILL) == -1 && errno != ESRCH) {
+		rc = -errno;
+		log_warn("domain %u: kill guest %ld", domid, (long)pid);
+		goto out;
+	}
+	if (fd == -1)
+		goto out;	/* gone already, or an old kernel */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, SG_KILL_TIMEOUT_MS) == 0) {
+		log_warnx("domain %u: guest %ld did not die", domid,
+		    (long)pid);
+		rc = -ETIMEDOUT;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+int
+simguest_check(struct simhost *h, uint32_t domid, struct simguest_report *r)
+{
+	struct simmem *m;
+	pid_t pid;
+	int rc, alive, requested = 0;
+
+	if ((rc = simhost_dom_map(h, domid, &m)) != 0)
+		return rc;
+	alive = simguest_alive(h, domid, &pid) == 0;
+	if (alive && __atomic_load_n(&m->ctl->pause_req,
+	    __ATOMIC_SEQ_CST) == 0) {
+		simmem_pause_request(m);
+		requested = 1;
+	}
+	if (alive && simmem_pause_wait(m, SG_PAUSE_TIMEOUT_MS) != 0) {
+		log_warnx("domain %u: guest did not pause within %d ms",
+		    domid, SG_PAUSE_TIMEOUT_MS);
+		rc = -ETIMEDOUT;
+		goto out;
+	}
+	rc = simguest_verify(m, r);
+out:
+	if (requested)
+		simmem_unpause(m);
+	simmem_close(m);
+	return rc;
+}
+
+/* ------------------------------------------------------------ xenstore */
+
+static void *
+sg_xs_thread(void *arg)
+{
+	struct sg_proc *g = arg;
+	unsigned int num, len;
+	char **vec, *val;
+	int req;
+
+	for (;;) {
+		if ((vec = xs_read_watch(g->xs, &num)) == NULL)
+			break;
+		free(vec);
+		if ((val = xs_read(g->xs, XBT_NULL, g->node, &len)) == NULL)
+			continue;
+		req = strcmp(val, "suspend") == 0 ? SG_REQ_SUSPEND :
+		    strcmp(val, "poweroff") == 0 ||
+		    strcmp(val, "halt") == 0 ? SG_REQ_POWEROFF :
+		    strcmp(val, "reboot") == 0 ? SG_REQ_REBOOT : SG_REQ_NONE;
+		free(val);
+		if (req == SG_REQ_NONE)
+			continue;
+		/* The acknowledgement a Linux guest gives: clear the node. */
+		if (!xs_write(g->xs, XBT_NULL, g->node, "", 0))
+			log_warn("domain %u: acknowledge %s", g->d.domid,
+			    g->node);
+		log_info("domain %u: %s requested", g->d.domid,
+		    req == SG_REQ_SUSPEND ? "suspend" : "shutdown");
+		__atomic_store_n(&g->request, req, __ATOMIC_SEQ_CST);
+		simmem_wake(g->m);
+	}
+	log_info("domain %u: xenstore connection closed", g->d.domid);
+	return NULL;
+}
+
+/* Watch control/shutdown; without a xenstore server, run without. */
+static void
+sg_xs_start(struct sg_proc *g, const char *dir)
+{
+	char sock[PATH_MAX];
+	pthread_t thr;
+
+	snprintf(g->node, sizeof(g->node), "/local/domain/%u/control/shutdown",
+	    g->d.domid);
+	if ((size_t)snprintf(sock, sizeof(sock), "%s/xenstored.sock",
+	    dir) >= sizeof(sock))
+		return;
+	setenv("XENSTORED_PATH", sock, 1);
+	if ((g->xs = xs_open(XS_OPEN_SOCKETONLY)) == NULL) {
+		log_info("domain %u: no xenstore at %s: suspend disabled",
+		    g->d.domid, sock);
+		return;
+	}
+	if (!xs_watch(g->xs, g->node, "shutdown")) {
+		log_warn("domain %u: watch %s", g->d.domid, g->node);
+		goto fail;
+	}
+	if (pthread_create(&thr, NULL, sg_xs_thread, g) != 0) {
+		log_warnx("domain %u: no xenstore thread", g->d.domid);
+		goto fail;
+	}
+	pthread_detach(thr);
+	return;
+fail:
+	xs_close(g->xs);
+	g->xs = NULL;
+}
+
+/* ------------------------------------------------------------ run loop */
+
+static int
+sg_set_shutdown(struct simdom *d, void *arg)
+{
+	d->state = DOM_SHUTDOWN;
+	d->shutdown_reason = *(int *)arg;
+	return 0;
+}
+
+/*
+ * Enter shutdown(suspend) and wait for a resume.  "suspended" goes up
+ * before the record changes: the resume op, which acts only on a
+ * suspended record, then always finds it up and clears it.
+ */
+static void
+sg_suspend(struct sg_proc *g)
+{
+	struct simguest_hdr *hdr = sg_hdr(g->m);
+	struct simmem_ctl *c = g->m->ctl;
+	int reason = DOM_SHUTDOWN_SUSPEND;
+	uint32_t seq;
+
+	hdr->suspends++;
+	simmem_mark_dirty(g->m, 0);
+	__atomic_store_n(&c->suspended, 1, __ATOMIC_SEQ_CST);
+	if (simhost_dom_update(g->h, g->d.domid, sg_set_shutdown,
+	    &reason) != 0)
+		log_warnx("domain %u: could not record the suspend",
+		    g->d.domid);
+	(void)simhost_raise_virq(g->h);
+	log_info("domain %u: suspended", g->d.domid);
+	for (;;) {
+		if (simmem_guest_pause_point(g->m))
+			continue;
+		seq = simmem_wake_seq(g->m);
+		if (__atomic_load_n(&c->suspended, __ATOMIC_SEQ_CST) == 0)
+			break;
+		simmem_wait(g->m, seq, 0);
+	}
+	hdr->resumes++;
+	simmem_mark_dirty(g->m, 0);
+	log_info("domain %u: resumed (suspend cancelled)", g->d.domid);
+}
+
+static int
+sg_shutdown(struct sg_proc *g, int reason)
+{
+	if (simhost_dom_update(g->h, g->d.domid, sg_set_shutdown,
+	    &reason) != 0)
+		return 1;
+	(void)simhost_raise_virq(g->h);
+	log_info("domain %u: shut down (%s)", g->d.domid,
+	    reason == DOM_SHUTDOWN_REBOOT ? "reboot" : "poweroff");
+	return 0;
+}
+
+/* Write pages at the domain's rate until a shutdown; returns a status. */
+static int
+sg_loop(struct sg_proc *g)
+{
+	uint64_t rate = g->d.dirty_rate, page_ns, next, now;
+	uint32_t seq;
+	int req, i;
+
+	page_ns = rate == 0 ? 0 : SIMMEM_PAGE_SIZE * UINT64_C(1000000000) /
+	    rate;
+	next = util_now_ns();
+	for (;;) {
+		seq = simmem_wake_seq(g->m);
+		if (simmem_guest_pause_point(g->m)) {
+			next = util_now_ns();
+			continue;
+		}
+		req = __atomic_exchange_n(&g->request, SG_REQ_NONE,
+		    __ATOMIC_SEQ_CST);
+		if (req == SG_REQ_SUSPEND) {
+			sg_suspend(g);
+			next = util_now_ns();
+			continue;
+		}
+		if (req == SG_REQ_POWEROFF || req == SG_REQ_REBOOT)
+			return sg_shutdown(g, req == SG_REQ_REBOOT ?
+			    DOM_SHUTDOWN_REBOOT : DOM_SHUTDOWN_POWEROFF);
+		if (rate == 0) {
+			simmem_wait(g->m, seq, 0);
+			continue;
+		}
+		now = util_now_ns();
+		if (next > now) {
+			simmem_wait(g->m, seq, next - now);
+			continue;
+		}
+		if (now - next > SG_BURST_NS)
+			next = now - SG_BURST_NS;
+		for (i = 0; i < SG_BATCH && next <= now; i++) {
+			simguest_write_one(g->m);
+			next += page_ns;
+		}
+	}
+}
+
+static int
+sg_ready(int fd)
+{
+	char buf[32];
+	int n;
+
+	if (fd < 0)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (util_write_full(fd, buf, (size_t)n) < 0)
+		return -EIO;
+	close(fd);
+	return 0;
+}
+
+int
+simguest_run(const char *dir, uint32_t domid, int ready_fd)
+{
+	struct sg_proc g;
+	char buf[32], why[128];
+	int rc = 1;
+
+	memset(&g, 0, sizeof(g));
+	if (simhost_open(dir, SIMHOST_DEFAULT_MEMORY, &g.h) != 0 ||
+	    simhost_dom_get(g.h, domid, &g.d) != 0 ||
+	    simhost_dom_map(g.h, domid, &g.m) != 0)
+		goto out;
+	if (simguest_header_ok(g.m, why, sizeof(why)) != 0) {
+		log_warnx("domain %u: %s", domid, why);
+		goto out;
+	}
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (simhost_dom_write_file(g.h, domid, "guest.pid", buf) != 0)
+		goto out;
+	/* After the pid file: xenstore knows us as domain N by our pid. */
+	if (!g.d.ignore_suspend)
+		sg_xs_start(&g, dir);
+	if (sg_ready(ready_fd) != 0)
+		goto out;
+	log_info("domain %u: guest running, %llu bytes/s", domid,
+	    (unsigned long long)g.d.dirty_rate);
+	rc = sg_loop(&g);
+out:
+	/* The xenstore thread may still run: leave its handle alone. */
+	simmem_close(g.m);
+	simhost_close(g.h);
+	return rc;
+}
+
+/* The detached grandchild: never returns. */
+static void
+sg_child(const char *dir, uint32_t domid, const char *exe, int ready)
+{
+	char log[PATH_MAX], id[16];
+	int fd;
+
+	if (setsid() == -1 || fork() != 0)
+		_exit(0);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+	}
+	snprintf(log, sizeof(log), "%s/domains/%u/guest.log", dir, domid);
+	if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) != -1)
+		dup2(fd, 2);
+	if (ready == 3)
+		fcntl(3, F_SETFD, 0);
+	else
+		dup2(ready, 3);
+	close_range(4, ~0U, 0);
+	if (exe != NULL) {
+		snprintf(id, sizeof(id), "%u", domid);
+		execl(exe, exe, "sim", "guest", "--sim-dir", dir, "--domid",
+		    id, "--ready-fd", "3", (char *)NULL);
+		_exit(127);
+	}
+	log_init("xmig-guest", 1, log_getlevel());
+	_exit(simguest_run(dir, domid, 3));
+}
+
+int
+simguest_spawn(const char *dir, uint32_t domid, const char *exe, pid_t *pid)
+{
+	struct pollfd pfd;
+	char buf[32];
+	uint64_t v;
+	ssize_t n;
+	pid_t child;
+	int p[2], rc = -EIO;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -errno;
+	if ((child = fork()) == -1) {
+		rc = -errno;
+		log_warn("fork");
+		close(p[0]);
+		close(p[1]);
+		return rc;
+	}
+	if (child == 0)
+		sg_child(dir, domid, exe, p[1]);
+	close(p[1]);
+	while (waitpid(child, NULL, 0) == -1 && errno == EINTR)
+		;
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, SG_SPAWN_TIMEOUT_MS) <= 0) {
+		log_warnx("domain %u: guest did not start", domid);
+		rc = -ETIMEDOUT;
+		goto out;
+	}
+	n = read(p[0], buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		log_warnx("domain %u: guest failed to start (see %s/domains/"
+		    "%u/guest.log)", domid, dir, domid);
+		goto out;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (util_parse_uint(buf, 2, INT32_MAX, &v) == 0) {
+		*pid = (pid_t)v;
+		rc = 0;
+	}
+out:
+	close(p[0]);
+	return rc;
+}

@@ -1,0 +1,334 @@
+/*
+ * simmem.c - a simulated domain's memory, dirty log and pause handshake.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "simmem.h"
+#include "util.h"
+
+static size_t
+simmem_shared_len(uint64_t npages)
+{
+	return SIMMEM_PAGE_SIZE + simmem_bitmap_words(npages) * 8;
+}
+
+/* Shared futex ops: no FUTEX_PRIVATE_FLAG, the words live in a file. */
+static void
+simmem_futex_wait(uint32_t *word, uint32_t val, uint64_t timeout_ns)
+{
+	struct timespec ts, *tsp = NULL;
+
+	if (timeout_ns != 0) {
+		ts.tv_sec = (time_t)(timeout_ns / 1000000000u);
+		ts.tv_nsec = (long)(timeout_ns % 1000000000u);
+		tsp = &ts;
+	}
+	(void)syscall(SYS_futex, word, FUTEX_WAIT, val, tsp, NULL, 0);
+}
+
+static void
+simmem_futex_wake(uint32_t *word)
+{
+	(void)syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static int
+simmem_create_file(const char *path, size_t len, int *fdp)
+{
+	int fd, rc;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		rc = -errno;
+		log_warn("create %s", path);
+		return rc;
+	}
+	if (ftruncate(fd, (off_t)len) == -1) {
+		rc = -errno;
+		log_warn("size %s", path);
+		close(fd);
+		unlink(path);
+		return rc;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int
+simmem_create(const char *mem_path, const char *shared_path,
+    uint64_t npages)
+{
+	struct simmem_ctl ctl;
+	int mfd, sfd, rc;
+
+	if (npages == 0 || npages > SIMMEM_MAX_PAGES) {
+		log_warnx("simmem: %llu pages: out of range",
+		    (unsigned long long)npages);
+		return -EINVAL;
+	}
+	if ((rc = simmem_create_file(mem_path, npages * SIMMEM_PAGE_SIZE,
+	    &mfd)) != 0)
+		return rc;
+	close(mfd);
+	if ((rc = simmem_create_file(shared_path, simmem_shared_len(npages),
+	    &sfd)) != 0)
+		goto fail_unlink_mem;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.magic = SIMMEM_CTL_MAGIC;
+	ctl.version = SIMMEM_CTL_VERSION;
+	ctl.npages = npages;
+	if (pwrite(sfd, &ctl, sizeof(ctl), 0) != (ssize_t)sizeof(ctl)) {
+		rc = -EIO;
+		log_warn("write %s", shared_path);
+		close(sfd);
+		unlink(shared_path);
+		goto fail_unlink_mem;
+	}
+	close(sfd);
+	return 0;
+
+fail_unlink_mem:
+	unlink(mem_path);
+	return rc;
+}
+
+static int
+simmem_map(const char *path, size_t want, void **addr)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
+		rc = -errno;
+		log_warn("open %s", path);
+		return rc;
+	}
+	if (fstat(fd, &st) == -1) {
+		rc = -errno;
+		log_warn("stat %s", path);
+		goto out;
+	}
+	if (want == 0) {	/* just the control area, to learn npages */
+		if ((size_t)st.st_size < SIMMEM_PAGE_SIZE) {
+			log_warnx("%s: too short for a control area", path);
+			rc = -EINVAL;
+			goto out;
+		}
+		want = SIMMEM_PAGE_SIZE;
+	} else if ((uint64_t)st.st_size != want) {
+		log_warnx("%s: %lld bytes, expected %zu", path,
+		    (long long)st.st_size, want);
+		rc = -EINVAL;
+		goto out;
+	}
+	*addr = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*addr == MAP_FAILED) {
+		rc = -errno;
+		log_warn("mmap %s", path);
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+int
+simmem_open(const char *mem_path, const char *shared_path,
+    struct simmem **out)
+{
+	struct simmem *m;
+	void *probe, *sh = NULL, *mem = NULL;
+	uint64_t npages;
+	int rc;
+
+	if ((rc = simmem_map(shared_path, 0, &probe)) != 0)
+		return rc;
+	npages = ((struct simmem_ctl *)probe)->npages;
+	if (((struct simmem_ctl *)probe)->magic != SIMMEM_CTL_MAGIC ||
+	    ((struct simmem_ctl *)probe)->version != SIMMEM_CTL_VERSION ||
+	    npages == 0 || npages > SIMMEM_MAX_PAGES) {
+		log_warnx("%s: not a simulated domain's control area",
+		    shared_path);
+		munmap(probe, SIMMEM_PAGE_SIZE);
+		return -EINVAL;
+	}
+	munmap(probe, SIMMEM_PAGE_SIZE);
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return -ENOMEM;
+	m->npages = npages;
+	m->nwords = simmem_bitmap_words(npages);
+	m->shlen = simmem_shared_len(npages);
+	m->memlen = (size_t)npages * SIMMEM_PAGE_SIZE;
+	if ((rc = simmem_map(shared_path, m->shlen, &sh)) != 0)
+		goto fail_free;
+	if ((rc = simmem_map(mem_path, m->memlen, &mem)) != 0)
+		goto fail_unmap_shared;
+	m->ctl = sh;
+	m->bitmap = (uint64_t *)((uint8_t *)sh + SIMMEM_PAGE_SIZE);
+	m->mem = mem;
+	*out = m;
+	return 0;
+
+fail_unmap_shared:
+	munmap(sh, m->shlen);
+fail_free:
+	free(m);
+	return rc;
+}
+
+void
+simmem_close(struct simmem *m)
+{
+	if (m == NULL)
+		return;
+	munmap(m->mem, m->memlen);
+	munmap(m->ctl, m->shlen);
+	free(m);
+}
+
+void
+simmem_logdirty_enable(struct simmem *m)
+{
+	(void)simmem_dirty_clean(m, NULL);
+	__atomic_store_n(&m->ctl->logdirty, 1, __ATOMIC_SEQ_CST);
+}
+
+void
+simmem_logdirty_disable(struct simmem *m)
+{
+	__atomic_store_n(&m->ctl->logdirty, 0, __ATOMIC_SEQ_CST);
+}
+
+int
+simmem_logdirty_enabled(const struct simmem *m)
+{
+	return __atomic_load_n(&m->ctl->logdirty, __ATOMIC_ACQUIRE) != 0;
+}
+
+uint64_t
+simmem_dirty_clean(struct simmem *m, uint64_t *out)
+{
+	uint64_t count = 0, w;
+	size_t i;
+
+	for (i = 0; i < m->nwords; i++) {
+		/* Cheap load first: most words are clean, skip their RMW. */
+		w = __atomic_load_n(&m->bitmap[i], __ATOMIC_RELAXED);
+		if (w != 0)
+			w = __atomic_exchange_n(&m->bitmap[i], 0,
+			    __ATOMIC_ACQUIRE);
+		if (out != NULL)
+			out[i] = w;
+		count += (uint64_t)__builtin_popcountll(w);
+	}
+	return count;
+}
+
+uint64_t
+simmem_dirty_peek(const struct simmem *m, uint64_t *out)
+{
+	uint64_t count = 0, w;
+	size_t i;
+
+	for (i = 0; i < m->nwords; i++) {
+		w = __atomic_load_n(&m->bitmap[i], __ATOMIC_ACQUIRE);
+		if (out != NULL)
+			out[i] = w;
+		count += (uint64_t)__builtin_popcountll(w);
+	}
+	return count;
+}
+
+void
+simmem_pause_request(struct simmem *m)
+{
+	__atomic_store_n(&m->ctl->pause_req, 1, __ATOMIC_SEQ_CST);
+	simmem_wake(m);
+}
+
+int
+simmem_pause_acked(const struct simmem *m)
+{
+	return __atomic_load_n(&m->ctl->pause_ack, __ATOMIC_SEQ_CST) != 0;
+}
+
+int
+simmem_pause_wait(struct simmem *m, unsigned timeout_ms)
+{
+	uint64_t deadline = util_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t now;
+
+	while (!simmem_pause_acked(m)) {
+		if ((now = util_now_ns()) >= deadline)
+			return -ETIMEDOUT;
+		simmem_futex_wait(&m->ctl->pause_ack, 0, deadline - now);
+	}
+	return 0;
+}
+
+void
+simmem_unpause(struct simmem *m)
+{
+	__atomic_store_n(&m->ctl->pause_req, 0, __ATOMIC_SEQ_CST);
+	simmem_wake(m);
+}
+
+int
+simmem_guest_pause_point(struct simmem *m)
+{
+	struct simmem_ctl *c = m->ctl;
+	uint32_t seq;
+	int stopped = 0;
+
+	/*
+	 * Clear the acknowledgement, then look at the request again: with
+	 * both sides sequentially consistent, a toolstack that reads our
+	 * ack as 1 has raised its request before we look, so we stay.
+	 */
+	while (__atomic_load_n(&c->pause_req, __ATOMIC_SEQ_CST) != 0) {
+		stopped = 1;
+		__atomic_store_n(&c->pause_ack, 1, __ATOMIC_SEQ_CST);
+		simmem_futex_wake(&c->pause_ack);
+		for (;;) {
+			seq = simmem_wake_seq(m);
+			if (__atomic_load_n(&c->pause_req,
+			    __ATOMIC_SEQ_CST) == 0)
+				break;
+			simmem_wait(m, seq, 0);
+		}
+		__atomic_store_n(&c->pause_ack, 0, __ATOMIC_SEQ_CST);
+	}
+	return stopped;
+}
+
+void
+simmem_wake(struct simmem *m)
+{
+	__atomic_fetch_add(&m->ctl->wake, 1, __ATOMIC_SEQ_CST);
+	simmem_futex_wake(&m->ctl->wake);
+}
+
+uint32_t
+simmem_wake_seq(const struct simmem *m)
+{
+	return __atomic_load_n(&m->ctl->wake, __ATOMIC_SEQ_CST);
+}
+
+void
+simmem_wait(struct simmem *m, uint32_t seq, uint64_t timeout_ns)
+{
+	simmem_futex_wait(&m->ctl->wake, seq, timeout_ns);
+}

@@ -1,0 +1,255 @@
+/*
+ * test_simmem.c - guest memory files, the dirty log (mark, peek, clean,
+ * also against a writer in another process) and the pause handshake.
+ */
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "simmem.h"
+#include "util.h"
+
+static char tmpdir[PATH_MAX];
+static char mem_path[PATH_MAX + 16];
+static char sh_path[PATH_MAX + 16];
+
+static void
+setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "%s/simmem.XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(mem_path, sizeof(mem_path), "%s/mem", tmpdir);
+	snprintf(sh_path, sizeof(sh_path), "%s/shared", tmpdir);
+}
+
+static void
+teardown(void)
+{
+	unlink(mem_path);
+	unlink(sh_path);
+	rmdir(tmpdir);
+}
+
+static struct simmem *
+make_mem(uint64_t npages)
+{
+	struct simmem *m = NULL;
+
+	ck_assert_int_eq(simmem_create(mem_path, sh_path, npages), 0);
+	ck_assert_int_eq(simmem_open(mem_path, sh_path, &m), 0);
+	ck_assert_uint_eq(m->npages, npages);
+	return m;
+}
+
+START_TEST(test_simmem_create_and_open)
+{
+	struct simmem *m = make_mem(100);
+
+	ck_assert_uint_eq(m->nwords, 2);
+	ck_assert_int_eq(simmem_create(mem_path, sh_path, 100), -EEXIST);
+	simmem_close(m);
+	/* A memory file of the wrong size is refused. */
+	ck_assert_int_eq(truncate(mem_path, 4096), 0);
+	ck_assert_int_eq(simmem_open(mem_path, sh_path, &m), -EINVAL);
+	ck_assert_int_eq(simmem_create("/nonexistent/x", "/nonexistent/y", 0),
+	    -EINVAL);
+}
+END_TEST
+
+START_TEST(test_simmem_mark_peek_clean)
+{
+	struct simmem *m = make_mem(1000);
+	uint64_t bm[16];
+
+	simmem_logdirty_enable(m);
+	ck_assert(simmem_logdirty_enabled(m));
+	simmem_mark_dirty(m, 0);
+	simmem_mark_dirty(m, 63);
+	simmem_mark_dirty(m, 64);
+	simmem_mark_dirty(m, 999);
+	simmem_mark_dirty(m, 999);
+	ck_assert_uint_eq(simmem_dirty_peek(m, bm), 4);
+	ck_assert_uint_eq(bm[0], (UINT64_C(1) << 63) | 1);
+	ck_assert_uint_eq(simmem_dirty_peek(m, NULL), 4);	/* not cleared */
+	ck_assert_uint_eq(simmem_dirty_clean(m, bm), 4);
+	ck_assert_uint_eq(bm[1], 1);
+	ck_assert_uint_eq(bm[999 / 64], UINT64_C(1) << (999 % 64));
+	ck_assert_uint_eq(simmem_dirty_clean(m, bm), 0);
+	ck_assert_uint_eq(bm[0], 0);
+	/* Enabling log-dirty mode starts from a clean log. */
+	simmem_mark_dirty(m, 5);
+	simmem_logdirty_enable(m);
+	ck_assert_uint_eq(simmem_dirty_peek(m, NULL), 0);
+	simmem_logdirty_disable(m);
+	ck_assert(!simmem_logdirty_enabled(m));
+	simmem_close(m);
+}
+END_TEST
+
+/*
+ * A writer in another process stores a non-zero value in a page, then
+ * marks it; the reader cleans concurrently.  Every page written must be
+ * reported by some clean, and a page reported dirty must already hold
+ * the data written before its mark.
+ */
+START_TEST(test_simmem_clean_concurrent_writer)
+{
+	enum { NPAGES = 4096, ROUNDS = 20 };
+	struct simmem *m = make_mem(NPAGES);
+	uint64_t *seen, *bm, w, v;
+	size_t i, b;
+	pid_t pid;
+	int st, done = 0;
+
+	seen = calloc(m->nwords, 8);
+	bm = calloc(m->nwords, 8);
+	ck_assert_ptr_nonnull(seen);
+	ck_assert_ptr_nonnull(bm);
+	simmem_logdirty_enable(m);
+	if ((pid = fork()) == 0) {
+		for (v = 1; v <= (uint64_t)NPAGES * ROUNDS; v++) {
+			memcpy(simmem_page(m, v % NPAGES), &v, 8);
+			simmem_mark_dirty(m, v % NPAGES);
+		}
+		_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	while (!done) {
+		done = waitpid(pid, &st, WNOHANG) == pid;
+		simmem_dirty_clean(m, bm);
+		for (i = 0; i < m->nwords; i++) {
+			for (w = bm[i]; w != 0; w &= w - 1) {
+				b = i * 64 + (size_t)__builtin_ctzll(w);
+				memcpy(&v, simmem_page(m, b), 8);
+				ck_assert_uint_ne(v, 0);
+			}
+			seen[i] |= bm[i];
+		}
+	}
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	for (i = 0; i < m->nwords; i++)
+		ck_assert_uint_eq(seen[i], UINT64_MAX);
+	free(seen);
+	free(bm);
+	simmem_close(m);
+}
+END_TEST
+
+START_TEST(test_simmem_pause_handshake)
+{
+	struct simmem *m = make_mem(64);
+	volatile uint64_t *counter;
+	uint64_t snap, deadline;
+	pid_t pid;
+	int i;
+
+	counter = (volatile uint64_t *)(void *)simmem_page(m, 1);
+	if ((pid = fork()) == 0) {
+		for (;;) {
+			simmem_guest_pause_point(m);
+			/* A "page write" that takes two steps. */
+			*(volatile uint64_t *)(void *)simmem_page(m, 2) =
+			    *counter + 1;
+			(*counter)++;
+			simmem_mark_dirty(m, 1);
+		}
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert(!simmem_pause_acked(m));
+	simmem_pause_request(m);
+	ck_assert_int_eq(simmem_pause_wait(m, 5000), 0);
+	snap = *counter;
+	/* Paused between writes: both halves agree and nothing moves. */
+	ck_assert_uint_eq(*(volatile uint64_t *)(void *)simmem_page(m, 2),
+	    snap);
+	for (i = 0; i < 100000; i++)
+		ck_assert_uint_eq(*counter, snap);
+	simmem_unpause(m);
+	deadline = util_now_ms() + 5000;
+	while (*counter == snap && util_now_ms() < deadline)
+		;
+	ck_assert_uint_gt(*counter, snap);
+	/* Pause again, straight after an unpause. */
+	simmem_pause_request(m);
+	ck_assert_int_eq(simmem_pause_wait(m, 5000), 0);
+	snap = *counter;
+	for (i = 0; i < 100000; i++)
+		ck_assert_uint_eq(*counter, snap);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	simmem_close(m);
+}
+END_TEST
+
+START_TEST(test_simmem_pause_timeout)
+{
+	struct simmem *m = make_mem(16);
+
+	/* Nobody acknowledges. */
+	simmem_pause_request(m);
+	ck_assert_int_eq(simmem_pause_wait(m, 50), -ETIMEDOUT);
+	simmem_unpause(m);
+	simmem_close(m);
+}
+END_TEST
+
+/* The cost of a clean over a 1 GiB guest's bitmap: reported, not judged. */
+START_TEST(test_simmem_clean_cost_1g)
+{
+	uint64_t npages = GiB / SIMMEM_PAGE_SIZE, t0, t1, pfn;
+	struct simmem *m = make_mem(npages);
+	uint64_t *bm = calloc(m->nwords, 8);
+
+	ck_assert_ptr_nonnull(bm);
+	for (pfn = 0; pfn < npages; pfn++)
+		simmem_mark_dirty(m, pfn);
+	t0 = util_now_ns();
+	ck_assert_uint_eq(simmem_dirty_clean(m, bm), npages);
+	t1 = util_now_ns();
+	ck_assert_uint_eq(simmem_dirty_clean(m, bm), 0);
+	fprintf(stderr, "clean of a 1 GiB dirty log, all dirty: %llu us, "
+	    "then clean: %llu us\n", (unsigned long long)(t1 - t0) / 1000,
+	    (unsigned long long)(util_now_ns() - t1) / 1000);
+	free(bm);
+	simmem_close(m);
+}
+END_TEST
+
+static Suite *
+simmem_suite(void)
+{
+	Suite *s = suite_create("simmem");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_simmem_create_and_open);
+	tcase_add_test(tc, test_simmem_mark_peek_clean);
+	tcase_add_test(tc, test_simmem_clean_concurrent_writer);
+	tcase_add_test(tc, test_simmem_pause_handshake);
+	tcase_add_test(tc, test_simmem_pause_timeout);
+	tcase_add_test(tc, test_simmem_clean_cost_1g);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(simmem_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
