@@ -15,7 +15,6 @@
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
-	&cmd_verify_entry,
 	&cmd_migrate_entry,
 	&cmd_save_entry,
 	&cmd_restore_entry,

@@ -61,7 +61,6 @@ int	cmd_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 extern const struct cmd_entry cmd_help_entry;
-extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_migrate_entry;
 extern const struct cmd_entry cmd_save_entry;
 extern const struct cmd_entry cmd_restore_entry;
