@@ -11,12 +11,13 @@ builddir=${1:-"$top/build"}
 [ $# -gt 0 ] && shift
 
 # Build tools and libraries, and what the test suite runs: Xen's stream
-# checker and xenstore tools (xen-utils-4.17), an independent xenstore
-# client (python3-pyxs), clang with libFuzzer, iperf3 for the benchmark.
+# checker (xen-utils-4.17), the xenstore-* tools (xenstore-utils), an
+# independent xenstore client (python3-pyxs), clang with libFuzzer, iperf3
+# for the benchmark.
 packages="build-essential autoconf automake libtool pkg-config
 	libxen-dev libyajl-dev libevent-dev libssl-dev check
 	xen-utils-4.17 python3-pyxs clang libclang-rt-14-dev iperf3
-	iproute2 procps"
+	iproute2 procps xenstore-utils"
 
 missing=""
 for p in $packages; do
