@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
@@ -55,10 +56,14 @@ cli_backend_open(const struct cli_ctx *ctx, struct backend *be)
 int
 cli_conf(struct conf *c)
 {
+	const char *path = getenv("XMIG_CONF");
+	int explicit = path != NULL && *path != '\0';
+
 	conf_defaults(c);
-	if (conf_load(c, XMIG_DEFAULT_CONF, 1) != 0) {
-		fprintf(stderr, "xmig: %s has errors (see above)\n",
-		    XMIG_DEFAULT_CONF);
+	if (!explicit)
+		path = XMIG_DEFAULT_CONF;
+	if (conf_load(c, path, !explicit) != 0) {
+		fprintf(stderr, "xmig: %s cannot be used (see above)\n", path);
 		return XMIG_EXIT_FAILED;
 	}
 	return 0;

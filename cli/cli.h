@@ -26,9 +26,11 @@ void	cli_catch_signals(void);
 int	cli_backend_open(const struct cli_ctx *ctx, struct backend *be);
 
 /*
- * Load this host's xmigd.conf for the settings xmig shares with xmigd
- * (suspend-timeout, device-migrate-dir, TLS files); defaults when the
- * file is absent.  Returns 0 or XMIG_EXIT_FAILED after printing why.
+ * Load this host's xmigd.conf (or the file named by $XMIG_CONF, which
+ * must then exist) for the settings xmig shares with xmigd
+ * (suspend-timeout, device-migrate-dir, relocation-port, TLS files);
+ * defaults when the default file is absent.  Returns 0 or
+ * XMIG_EXIT_FAILED after printing why.
  */
 int	cli_conf(struct conf *c);
 

@@ -1,0 +1,280 @@
+/*
+ * be_sim_stream.c - the simulated host's save and restore.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "be_sim.h"
+#include "be_sim_stream.h"
+#include "log.h"
+#include "relocio.h"
+#include "savefile.h"
+#include "simmem.h"
+#include "stream_reader.h"
+#include "util.h"
+
+#define SIMS_IO_TIMEOUT_MS	(120 * 1000)
+#define SIMS_DEFAULT_ROUNDS	5	/* libxenguest's default policy */
+#define SIMS_DEFAULT_DIRTY	50
+
+struct sims_out {
+	int		 fd;
+	uint64_t	 bandwidth;	/* bytes/s, 0 = no cap */
+	uint64_t	 start_ns;
+	uint64_t	 written;
+};
+
+/* stream_writer flush: write to fd, no faster than the cap. */
+static int
+sims_flush(void *opaque, const void *data, size_t len)
+{
+	struct sims_out *o = opaque;
+	struct timespec ts;
+	uint64_t due_ns, now;
+
+	if (o->bandwidth > 0) {
+		/* When may these bytes leave, at the capped rate? */
+		due_ns = o->start_ns + (o->written + len) * 1000000000u /
+		    o->bandwidth;
+		now = util_now_ns();
+		if (due_ns > now) {
+			ts.tv_sec = (time_t)((due_ns - now) / 1000000000u);
+			ts.tv_nsec = (long)((due_ns - now) % 1000000000u);
+			nanosleep(&ts, NULL);
+		}
+	}
+	o->written += len;
+	return relocio_write_full(o->fd, data, len, SIMS_IO_TIMEOUT_MS);
+}
+
+/* Send the pages whose bits are set; count them in *sent. */
+static int
+sims_send(struct stream_writer *w, struct simmem *m, const uint64_t *bits,
+    unsigned iteration, uint64_t total, struct save_callbacks *cb)
+{
+	uint64_t word, pfn, sent = 0;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < m->nwords; i++) {
+		for (word = bits[i]; word != 0; word &= word - 1) {
+			pfn = (uint64_t)i * 64 + (uint64_t)__builtin_ctzll(word);
+			if (pfn >= m->npages)
+				break;
+			rc = stream_writer_page(w, pfn, 0, simmem_page(m, pfn));
+			if (rc != 0)
+				return rc;
+			if ((++sent & 1023) == 0 && cb->progress != NULL)
+				cb->progress(iteration, sent, total, cb->data);
+		}
+	}
+	if ((rc = stream_writer_flush_pages(w)) != 0)
+		return rc;
+	if (cb->progress != NULL)
+		cb->progress(iteration, sent, total, cb->data);
+	return 0;
+}
+
+/* libxenguest's policy when the caller gives none. */
+static int
+sims_default_policy(struct precopy_stats s)
+{
+	if (s.dirty_count >= 0 && s.dirty_count < SIMS_DEFAULT_DIRTY)
+		return PRECOPY_STOP_AND_COPY;
+	return s.iteration + 1 >= SIMS_DEFAULT_ROUNDS ?
+	    PRECOPY_STOP_AND_COPY : PRECOPY_CONTINUE;
+}
+
+/* The live rounds; returns 0 when it is time to suspend. */
+static int
+sims_live(struct stream_writer *w, struct simmem *m, uint64_t *bits,
+    struct save_callbacks *cb)
+{
+	struct precopy_stats s = { 0, 0, (int64_t)m->npages };
+	int d, rc;
+
+	for (;;) {
+		d = cb->precopy_policy != NULL ?
+		    cb->precopy_policy(s, cb->data) : sims_default_policy(s);
+		if (d == PRECOPY_ABORT) {
+			log_info("save aborted by the precopy policy");
+			return -ECANCELED;
+		}
+		if (s.dirty_count > 0 && (rc = sims_send(w, m, bits,
+		    s.iteration, (uint64_t)s.dirty_count, cb)) != 0)
+			return rc;
+		if (d != PRECOPY_CONTINUE)
+			return 0;
+		s.iteration++;
+		s.total_written += (uint64_t)s.dirty_count;
+		s.dirty_count = (int64_t)simmem_dirty_clean(m, bits);
+	}
+}
+
+int
+be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
+    const struct save_params *params, struct save_callbacks *cb)
+{
+	struct savefile_params sp = { .format = STREAM_FMT_LIBXC,
+	    .dom_type = LIBXC_DOM_X86_HVM };
+	struct sims_out out = { .fd = fd, .bandwidth = params->bandwidth,
+	    .start_ns = util_now_ns() };
+	struct stream_writer *w = NULL;
+	struct simmem *m = NULL;
+	struct dom_info d;
+	uint64_t *bits = NULL, n;
+	unsigned iteration = 0;
+	int rc;
+
+	if ((rc = be->ops->info(be, domid, &d)) != 0)
+		return rc;
+	if ((rc = be_sim_map(be, domid, &m)) != 0)
+		return rc;
+	sp.max_pfn = m->npages - 1;
+	sp.vcpus = d.vcpus;
+	rc = -ENOMEM;
+	if ((bits = malloc(m->nwords * sizeof(*bits))) == NULL ||
+	    (w = stream_writer_new(sims_flush, &out, 0)) == NULL)
+		goto out;
+	if ((rc = savefile_begin(w, &sp)) != 0)
+		goto fail_write;
+	/* Every page goes once at least: start with all bits set. */
+	memset(bits, 0xff, m->nwords * sizeof(*bits));
+	if (params->live) {
+		simmem_logdirty_enable(m);
+		if ((rc = sims_live(w, m, bits, cb)) != 0)
+			goto out;
+		iteration = 1;
+	}
+	if (!cb->suspend(cb->data)) {
+		rc = -EAGAIN;
+		log_warnx("domain %u: save stopped: the domain did not "
+		    "suspend", domid);
+		goto out;
+	}
+	if (params->live) {
+		n = simmem_dirty_clean(m, bits);
+		iteration = 1000;	/* the stop-and-copy round */
+		log_debug("domain %u: %llu pages dirty after suspend", domid,
+		    (unsigned long long)n);
+	} else
+		n = m->npages;
+	if ((rc = sims_send(w, m, bits, iteration, n, cb)) != 0 ||
+	    (rc = savefile_end(w, &sp)) != 0)
+		goto fail_write;
+	if (cb->postcopy != NULL && !cb->postcopy(cb->data))
+		rc = -EIO;
+	goto out;
+fail_write:
+	log_warnx("domain %u: writing the stream failed: %s", domid,
+	    strerror(-rc));
+out:
+	if (simmem_logdirty_enabled(m))
+		simmem_logdirty_disable(m);
+	stream_writer_free(w);
+	free(bits);
+	simmem_close(m);
+	return rc;
+}
+
+/* ------------------------------------------------------------ restore */
+
+struct sims_in {
+	int	fd;
+};
+
+static ssize_t
+sims_read(void *opaque, void *buf, size_t len)
+{
+	struct sims_in *in = opaque;
+	struct pollfd pfd = { .fd = in->fd, .events = POLLIN };
+	ssize_t n;
+	int rc;
+
+	do {
+		rc = poll(&pfd, 1, SIMS_IO_TIMEOUT_MS);
+	} while (rc < 0 && errno == EINTR);
+	if (rc == 0)
+		return -ETIMEDOUT;
+	if (rc < 0)
+		return -errno;
+	n = read(in->fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+/* Copy one PAGE_DATA record's pages into the domain. */
+static void
+sims_pages(struct simmem *m, const struct libxc_page_batch *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->count; i++)
+		if (b->data[i] != NULL)	/* pfn < npages: reader checked */
+			memcpy(simmem_page(m, b->pfn[i]), b->data[i],
+			    SIMMEM_PAGE_SIZE);
+}
+
+/* Read the libxc stream into m; returns 0 at END or a negative errno. */
+static int
+sims_read_stream(struct simmem *m, int fd)
+{
+	struct sims_in in = { .fd = fd };
+	struct stream_reader *r;
+	struct stream_event ev;
+	struct srerr e;
+	char buf[300];
+	int rc;
+
+	srerr_clear(&e);
+	if ((r = stream_reader_new(STREAM_FMT_LIBXC, sims_read, &in)) == NULL)
+		return -ENOMEM;
+	stream_reader_set_max_pfn(r, m->npages - 1);
+	while ((rc = stream_reader_next(r, &ev, &e)) == 1) {
+		if (ev.kind == STREAM_EV_LIBXC_HEADER &&
+		    ev.dhdr->type != LIBXC_DOM_X86_HVM) {
+			rc = srerr_set(&e, SRERR_TYPE, ev.offset,
+			    "libxc domain header", "a %s stream cannot be "
+			    "restored on the simulated host",
+			    libxc_dom_type_name(ev.dhdr->type));
+			break;
+		}
+		if (ev.kind == STREAM_EV_LIBXC_RECORD &&
+		    ev.libxc->type == LIBXC_REC_PAGE_DATA)
+			sims_pages(m, ev.libxc->pages);
+	}
+	if (rc < 0)
+		log_warnx("restore: %s", srerr_format(&e, buf, sizeof(buf)));
+	stream_reader_free(r);
+	return rc;
+}
+
+int
+be_sim_stream_restore(struct backend *be, int fd,
+    const struct restore_params *rp, uint32_t *domid)
+{
+	struct be_sim_params p;
+	struct simmem *m = NULL;
+	int rc;
+
+	if ((rc = be_sim_params_from_restore(rp, &p)) != 0)
+		return rc;
+	if ((rc = be_sim_create_paused(be, &p, domid)) != 0)
+		return rc;
+	if ((rc = be_sim_map(be, *domid, &m)) != 0)
+		goto fail_destroy;
+	rc = sims_read_stream(m, fd);
+	simmem_close(m);
+	if (rc == 0)
+		return 0;
+fail_destroy:
+	if (be->ops->destroy(be, *domid) != 0)
+		log_warnx("could not destroy the partly restored domain %u",
+		    *domid);
+	return rc;
+}
