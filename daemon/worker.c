@@ -48,8 +48,7 @@ struct worker_child {
 	void		*ssl;
 	const struct reloc_msg *reserve;
 	const char	*incoming;
-	const char	*backend;
-	const char	*sim_dir;
+	const struct conf *conf;
 	unsigned	 timeout_s;
 };
 
@@ -179,9 +178,10 @@ worker_child_main(struct worker_child *c)
 	if (c->ssl != NULL &&
 	    (rc = transport_pump_start(c->ssl, c->fd, &tc)) != 0)
 		_exit(1);
-	if ((rc = backend_open(&be, c->backend, c->sim_dir)) != 0) {
+	if ((rc = xmigd_backend_open(c->conf, &be)) != 0) {
 		snprintf(why, sizeof(why), "destination backend %s not "
-		    "available: %s", c->backend, strerror(-rc));
+		    "available: %s", conf_backend_name(c->conf->backend),
+		    strerror(-rc));
 		worker_child_fail(c, tc.fd, why);
 	}
 	memset(&p, 0, sizeof(p));
@@ -267,8 +267,7 @@ worker_start(struct session *s)
 	c.ssl = s->ssl;
 	c.reserve = &s->reserve;
 	c.incoming = s->res->incoming;
-	c.backend = conf_backend_name(d->conf.backend);
-	c.sim_dir = d->conf.sim_dir;
+	c.conf = &d->conf;
 	c.timeout_s = d->conf.reservation_timeout + d->conf.suspend_timeout;
 	if ((pid = fork()) < 0) {
 		log_warn("%s: fork", s->peer);

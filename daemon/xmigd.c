@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "be_sim.h"
 #include "log.h"
 #include "transport.h"
 #include "util.h"
@@ -99,6 +100,15 @@ xmigd_tls_ctx(const struct conf *c, void **ctx)
 	return transport_tls_ctx(&t, 1, ctx);
 }
 
+int
+xmigd_backend_open(const struct conf *c, struct backend *be)
+{
+	/* sim-memory sizes the simulated host when it is first created. */
+	if (c->backend == CONF_BACKEND_SIM)
+		return be_sim_open(be, c->sim_dir, c->sim_memory);
+	return backend_open(be, conf_backend_name(c->backend), c->sim_dir);
+}
+
 struct backend *
 xmigd_backend(struct xmigd *d)
 {
@@ -106,8 +116,7 @@ xmigd_backend(struct xmigd *d)
 
 	if (d->be_open)
 		return &d->be;
-	rc = backend_open(&d->be, conf_backend_name(d->conf.backend),
-	    d->conf.sim_dir);
+	rc = xmigd_backend_open(&d->conf, &d->be);
 	if (rc != 0) {
 		log_warnx("backend %s not available: %s",
 		    conf_backend_name(d->conf.backend), strerror(-rc));

@@ -201,6 +201,12 @@ struct xmigd {
 
 /* xmigd.c */
 /*
+ * Open the backend c names (sim with c->sim_memory for a new host) into
+ * *be.  0 or a negative errno (logged).  Used by the daemon and, with a
+ * fresh connection, by each worker.
+ */
+int	xmigd_backend_open(const struct conf *c, struct backend *be);
+/*
  * The daemon's backend, opened on first use; NULL (logged) when it
  * cannot be opened now (the next call tries again).
  */
