@@ -1,0 +1,57 @@
+#!/bin/sh
+# run-fuzz.sh [SECONDS] - build the stream-format fuzz targets with
+# clang's libFuzzer (plus ASan and UBSan) straight from protocol/'s
+# sources and run each for SECONDS (default 10).  Exit 77 when clang
+# cannot build a libFuzzer program.
+#
+# Long runs:   tests/fuzz/run-fuzz.sh 3600
+# One target:  FUZZ_TARGETS=fuzz_stream tests/fuzz/run-fuzz.sh 600
+# Crashes are written as crash-* files in $FUZZ_OUT (default
+# $builddir/tests/fuzz/out); new inputs go to $FUZZ_OUT/corpus-NAME, so
+# the checked-in seeds in tests/fuzz/corpus/NAME stay untouched.
+set -eu
+secs=${1:-10}
+srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+builddir=${top_builddir:-$(pwd)}
+CLANG=${FUZZ_CC:-clang}
+out=${FUZZ_OUT:-$builddir/tests/fuzz/out}
+targets=${FUZZ_TARGETS:-"fuzz_xlhdr fuzz_stream fuzz_libxc"}
+proto="srerr xlhdr libxc_stream libxl_stream stream_reader stream_writer
+    savefile stream_verify"
+
+command -v "$CLANG" >/dev/null 2>&1 || { echo "SKIP: no clang"; exit 77; }
+mkdir -p "$out"
+probe="$out/probe.c"
+echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)
+    { (void)d; (void)n; return 0; }' >"$probe"
+"$CLANG" -fsanitize=fuzzer "$probe" -o "$out/probe" >/dev/null 2>&1 ||
+	{ echo "SKIP: $CLANG cannot link libFuzzer programs"; exit 77; }
+yajl=$(pkg-config --cflags --libs yajl 2>/dev/null || echo -lyajl)
+
+srcs=""
+for m in $proto; do srcs="$srcs $srcdir/protocol/$m.c"; done
+rc=0
+for t in $targets; do
+	bin="$out/$t"
+	# shellcheck disable=SC2086
+	"$CLANG" -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -I"$srcdir/protocol" \
+	    "$srcdir/tests/fuzz/$t.c" $srcs $yajl -o "$bin"
+	corpus="$out/corpus-$t"
+	mkdir -p "$corpus"
+	seeds="$srcdir/tests/fuzz/corpus/${t#fuzz_}"
+	[ -d "$seeds" ] || seeds=""
+	echo "fuzzing $t for ${secs}s"
+	# shellcheck disable=SC2086
+	if ! (cd "$out" && "$bin" -max_total_time="$secs" -max_len=65536 \
+	    -rss_limit_mb=1024 -print_final_stats=1 "$corpus" $seeds \
+	    >"$out/$t.log" 2>&1); then
+		tail -40 "$out/$t.log"
+		echo "FAIL: $t (see $out/$t.log)"
+		rc=1
+	else
+		grep -E 'stat::number_of_executed_units|Done' "$out/$t.log" |
+		    tail -2
+	fi
+done
+exit $rc
