@@ -20,6 +20,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_restore_entry,
 	&cmd_recover_entry,
 	&cmd_verify_entry,
+	&cmd_list_entry,
+	&cmd_sim_entry,
 	NULL
 };
 

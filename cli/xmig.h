@@ -66,5 +66,7 @@ extern const struct cmd_entry cmd_save_entry;
 extern const struct cmd_entry cmd_restore_entry;
 extern const struct cmd_entry cmd_recover_entry;
 extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_sim_entry;
 
 #endif /* XMIG_CLI_H */
