@@ -22,6 +22,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_verify_entry,
 	&cmd_list_entry,
 	&cmd_sim_entry,
+	&cmd_status_entry,
+	&cmd_cancel_entry,
 	NULL
 };
 

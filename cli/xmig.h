@@ -68,5 +68,7 @@ extern const struct cmd_entry cmd_recover_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_sim_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_cancel_entry;
 
 #endif /* XMIG_CLI_H */

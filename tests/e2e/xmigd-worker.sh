@@ -34,10 +34,17 @@ $RELOC --port "$XD_PORT" reserve --name h1 --stream x --wait-close 30 \
     > "$E2E_TMP/c" &
 cpid=$!
 xd_wait_status 'len(s["jobs"]) == 1 and s["jobs"][0]["domain"] == "h1"'
-r=$(xd_ctl '{"cmd":"cancel","job":1}')
-[ "$(xd_json_get "$r" ok)" = True ] || e2e_fail "cancel: $r"
-r=$(xd_ctl '{"cmd":"cancel","job":77}')
-echo "$r" | grep -q '"no job 77"' || e2e_fail "cancel of no job: $r"
+expect_exit 0 "$XMIG" status --socket "$XD_CTL"
+expect_grep '^1 .*incoming  *h1 .*127.0.0.1 *starting' "$E2E_TMP/out"
+expect_exit 0 "$XMIG" --json status --socket "$XD_CTL"
+[ "$(xd_json_get "$(cat "$E2E_TMP/out")" jobs.0.domain)" = h1 ] ||
+    e2e_fail "xmig --json status"
+expect_exit 1 "$XMIG" cancel --socket "$XD_CTL" 77
+expect_grep "no job 77" "$E2E_TMP/err"
+r=$(xd_ctl '{"cmd":"cancel"}')
+echo "$r" | grep -q '"ok":false' || e2e_fail "bad cancel request: $r"
+expect_exit 0 "$XMIG" cancel --socket "$XD_CTL" 1
+expect_grep "job 1 cancelled" "$E2E_TMP/out"
 wait "$cpid" || :
 xd_wait_log "job 1: migration of h1 .* failed (signal 9, cancelled"
 xd_wait_status 's["jobs"] == [] and s["reserved_bytes"] == 0'

@@ -1,0 +1,185 @@
+/*
+ * cmd-status.c - "xmig status": what the local xmigd is doing.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "util.h"
+#include "xmig.h"
+
+/* A field of an object as text ("-" when absent). */
+static const char *
+status_str(yajl_val o, const char *key, char *buf, size_t len)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(o, path, yajl_t_any);
+
+	if (v == NULL)
+		return "-";
+	if (YAJL_IS_STRING(v))
+		return YAJL_GET_STRING(v);
+	if (YAJL_IS_INTEGER(v)) {
+		snprintf(buf, len, "%lld", YAJL_GET_INTEGER(v));
+		return buf;
+	}
+	return "?";
+}
+
+static long long
+status_int(yajl_val o, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(o, path, yajl_t_number);
+
+	return v != NULL && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+/* The items of array "key" of o: their count, and *vals. */
+static size_t
+status_array(yajl_val o, const char *key, yajl_val **vals)
+{
+	const char *path[] = { key, NULL };
+	yajl_val a = yajl_tree_get(o, path, yajl_t_array);
+
+	if (a == NULL || !YAJL_IS_ARRAY(a))
+		return 0;
+	*vals = a->u.array.values;
+	return a->u.array.len;
+}
+
+static void
+status_jobs(yajl_val r)
+{
+	yajl_val *vals = NULL, j;
+	size_t n = status_array(r, "jobs", &vals), i;
+	char b[7][32];
+
+	if (n == 0) {
+		printf("no incoming migrations\n");
+		return;
+	}
+	printf("%-5s %-9s %-20s %-16s %-10s %6s %11s %8s\n", "JOB", "DIR",
+	    "DOMAIN", "PEER", "PHASE", "DOMID", "RECEIVED", "ELAPSED");
+	for (i = 0; i < n; i++) {
+		j = vals[i];
+		printf("%-5s %-9s %-20s %-16s %-10s %6s %11s %7.1fs\n",
+		    status_str(j, "id", b[0], 32),
+		    status_str(j, "direction", b[1], 32),
+		    status_str(j, "domain", b[2], 32),
+		    status_str(j, "peer", b[3], 32),
+		    status_str(j, "phase", b[4], 32),
+		    status_int(j, "domid") < 0 ? "-" :
+		    status_str(j, "domid", b[5], 32),
+		    util_fmt_size((uint64_t)status_int(j, "bytes"), b[6], 32),
+		    (double)status_int(j, "elapsed_ms") / 1000);
+	}
+}
+
+static void
+status_reservations(yajl_val r)
+{
+	yajl_val *vals = NULL, v;
+	size_t n = status_array(r, "reservations", &vals), i;
+	char b[4][32];
+
+	if (n == 0)
+		return;
+	printf("\n%-5s %-20s %11s %5s %s\n", "RES", "DOMAIN", "MEMORY",
+	    "VCPUS", "STATE");
+	for (i = 0; i < n; i++) {
+		v = vals[i];
+		printf("%-5s %-20s %11s %5s %s\n",
+		    status_str(v, "id", b[0], 32),
+		    status_str(v, "domain", b[1], 32),
+		    util_fmt_size((uint64_t)status_int(v, "bytes"), b[2], 32),
+		    status_str(v, "vcpus", b[3], 32),
+		    status_str(v, "state", b[0], 32));
+	}
+}
+
+static void
+status_print(yajl_val r)
+{
+	const char *cpath[] = { "counters", NULL };
+	yajl_val c = yajl_tree_get(r, cpath, yajl_t_object);
+	char b[4][64];
+
+	printf("xmigd %s, up %llds, backend %s (%s), listening on %s, "
+	    "tls %s\n", status_str(r, "version", b[0], 64),
+	    status_int(r, "uptime_s"), status_str(r, "backend", b[1], 64),
+	    status_str(r, "backend_state", b[2], 64),
+	    status_str(r, "listening", b[3], 64),
+	    status_str(r, "tls", b[0], 64));
+	if (c != NULL)
+		printf("connections: %lld accepted, %lld refused; migrations: "
+		    "%lld received, %lld failed\n\n",
+		    status_int(c, "connections_accepted"),
+		    status_int(c, "connections_refused"),
+		    status_int(c, "migrations_received"),
+		    status_int(c, "migrations_failed"));
+	status_jobs(r);
+	status_reservations(r);
+}
+
+static int
+cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "host", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *sock = NULL;
+	char path[256], *raw = NULL;
+	yajl_val r;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'H':
+			fprintf(stderr, "xmig status: --host is not supported "
+			    "yet; run it on that host\n");
+			return XMIG_EXIT_USAGE;
+		default:
+			return cmd_usage_error(&cmd_status_entry,
+			    "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cmd_usage_error(&cmd_status_entry, "too many arguments");
+	if ((rc = ctl_socket_path(sock, path, sizeof(path))) != 0)
+		return rc;
+	if ((rc = ctl_request(path, "{\"cmd\":\"status\"}", &r, &raw)) != 0)
+		return rc;
+	if (ctx->json)
+		fputs(raw, stdout);
+	else
+		status_print(r);
+	free(raw);
+	yajl_tree_free(r);
+	return XMIG_EXIT_OK;
+}
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.usage = "[--socket PATH] [--host HOST]",
+	.summary = "show the local xmigd's migrations and reservations",
+	.help =
+	    "Ask the local xmigd (over its control socket, root only) for\n"
+	    "its incoming migrations, reservations and counters, and print\n"
+	    "a table, or with the global --json the daemon's JSON object.\n"
+	    "\n"
+	    "  --socket PATH  control socket (default: control-socket in\n"
+	    "                 xmigd.conf, /run/xmig/xmigd.sock)\n"
+	    "  --host HOST    not supported yet: only the local daemon is\n"
+	    "                 asked",
+	.exec = cmd_status_exec,
+};
