@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -664,10 +665,17 @@ static void
 sg_child(const char *dir, uint32_t domid, const char *exe, int ready)
 {
 	char log[PATH_MAX], id[16];
-	int fd;
+	sigset_t all;
+	int fd, sig;
 
 	if (setsid() == -1 || fork() != 0)
 		_exit(0);
+	/* Nothing of the parent's signal set-up (xmigd's, a test's). */
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, 0);
 		dup2(fd, 1);
@@ -686,6 +694,7 @@ sg_child(const char *dir, uint32_t domid, const char *exe, int ready)
 		    id, "--ready-fd", "3", (char *)NULL);
 		_exit(127);
 	}
+	(void)prctl(PR_SET_NAME, "xmig-guest");
 	log_init("xmig-guest", 1, log_getlevel());
 	_exit(simguest_run(dir, domid, 3));
 }
