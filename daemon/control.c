@@ -337,6 +337,21 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 }
 
+/* Outside systemd (RuntimeDirectory=) /run/xmig may not exist yet. */
+static void
+control_mkdir(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	util_strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		log_warn("mkdir %s", dir);
+}
+
 /* Bind path; a live daemon already there is an error, a stale file not. */
 static int
 control_bind(const char *path)
@@ -349,6 +364,7 @@ control_bind(const char *path)
 		log_warnx("control socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
+	control_mkdir(path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) < 0)
 		return -errno;
