@@ -13,11 +13,16 @@ builddir=${1:-"$top/build"}
 # Build tools and libraries, and what the test suite runs: Xen's stream
 # checker (xen-utils-4.17), the xenstore-* tools (xenstore-utils), an
 # independent xenstore client (python3-pyxs), clang with libFuzzer, iperf3
-# for the benchmark.
+# for the benchmark.  The real-Xen harness (tests/xen/) boots Debian's
+# hypervisor and kernel under QEMU TCG with a busybox dom0; with
+# --no-install-recommends no boot loader is pulled in and this host's boot
+# is not touched.
 packages="build-essential autoconf automake libtool pkg-config
 	libxen-dev libyajl-dev libevent-dev libssl-dev check
 	xen-utils-4.17 python3-pyxs clang libclang-rt-14-dev iperf3
-	iproute2 procps xenstore-utils"
+	iproute2 procps xenstore-utils
+	qemu-system-x86 xen-hypervisor-4.17-amd64 linux-image-amd64
+	busybox-static cpio kmod perl"
 
 missing=""
 for p in $packages; do

@@ -1,0 +1,58 @@
+#!/bin/busybox sh
+# dom0-init.sh - /init of the emulated dom0 built by tests/xen/harness.sh.
+# Starts what xencommons would (xenstored, xen-init-dom0, xenconsoled), runs
+# every scenario named in /harness.conf under a timeout, prints one line
+#   XMIG-SCENARIO <name> PASS|FAIL|SKIP <seconds> <detail>
+# per scenario on the console (the host reads it from QEMU's serial port),
+# then powers the machine off (QEMU runs with -no-reboot and exits).
+export PATH=/usr/lib/xen-4.17/bin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=755 tmpfs /run
+ln -s /run /var/run
+mkdir -p /run/xen /run/xenstored /results /var/lib/xen /var/log/xen/console
+up() { cut -d' ' -f1 /proc/uptime; }
+echo "XMIG-DOM0-INIT uptime=$(up)"
+. /harness.conf
+for m in $(cat /modules.list); do
+	insmod "$m" 2>/dev/null || echo "XMIG-DOM0 insmod $m failed"
+done
+mount -t xenfs xenfs /proc/xen
+xenstored --pid-file /run/xen/xenstored.pid
+xen-init-dom0 >/results/xen-init-dom0.log 2>&1
+xenconsoled --pid-file=/run/xen/xenconsoled.pid --log=guest \
+	--log-dir=/var/log/xen/console --timestamp=guest
+echo "XMIG-DOM0-READY uptime=$(up)"
+
+for s in $SCENARIOS; do
+	t0=$(up)
+	echo "XMIG-BEGIN $s uptime=$t0"
+	rm -f /results/$s.detail
+	SCENARIO=$s timeout -s KILL "$SCENARIO_TIMEOUT" \
+		sh /scenarios/$s.sh >/results/$s.log 2>&1
+	rc=$?
+	t1=$(up)
+	secs=$(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")
+	case $rc in
+	0) verdict=PASS ;;
+	77) verdict=SKIP ;;
+	137) verdict=FAIL; echo "timeout after $SCENARIO_TIMEOUT s" \
+		>>/results/$s.detail ;;
+	*) verdict=FAIL ;;
+	esac
+	# the log first, each line tagged, so a failure can be read on the host
+	sed "s/^/XMIG-LOG $s: /" /results/$s.log
+	detail=$(tr '\n' ' ' </results/$s.detail 2>/dev/null | cut -c1-300)
+	echo "XMIG-SCENARIO $s $verdict $secs rc=$rc ${detail}"
+	# leave no guest behind for the next scenario
+	for d in $(xl list 2>/dev/null | awk 'NR > 2 { print $1 }'); do
+		xl destroy "$d" >/dev/null 2>&1
+	done
+done
+echo "XMIG-DOM0-DONE uptime=$(up)"
+sync
+poweroff -f

@@ -1,0 +1,78 @@
+# dom0-lib.sh - helpers for the scenario scripts of tests/xen/, sourced by
+# each /scenarios/NAME.sh inside the emulated dom0 (busybox sh).
+# A scenario exits 0 (pass), 77 (skip) or anything else (fail), and writes
+# a one-line reason with detail() (shown in the host's summary).
+
+GUEST_MEM=${GUEST_MEM:-128}	# MiB: Debian's kernel needs ~58 MiB to load
+PROBE=/usr/local/bin/xenbe_probe
+
+up() { cut -d' ' -f1 /proc/uptime; }
+# progress goes to stderr: a step's stdout may be captured
+say() { echo "[$(up)] $*" >&2; }
+detail() { echo "$*" >>/results/$SCENARIO.detail; }
+fail() { say "FAIL: $*"; detail "$*"; dump; exit 1; }
+skip() { say "SKIP: $*"; detail "$*"; exit 77; }
+
+# run a command, log it with its status and time; returns its status
+step() {
+	local t0=$(up) rc
+	say "+ $*"
+	"$@"
+	rc=$?
+	say "= rc=$rc secs=$(awk "BEGIN { printf \"%.1f\", $(up) - $t0 }")"
+	return $rc
+}
+
+# guest_cfg NAME pv|pvh: an xl config for the pattern guest
+guest_cfg() {
+	cat >/etc/xen/$1.cfg <<CFG
+name     = "$1"
+type     = "$2"
+kernel   = "/guest/vmlinuz"
+ramdisk  = "/guest/initrd.gz"
+extra    = "console=hvc0 quiet loglevel=3"
+memory   = $GUEST_MEM
+vcpus    = 1
+on_crash = "preserve"
+CFG
+}
+
+console_log() { echo /var/log/xen/console/guest-$1.log; }
+
+# count PATTERN-... lines of guest $1 matching $2
+count() {
+	local c
+	c=$(grep -c "$2" "$(console_log $1)" 2>/dev/null)
+	echo ${c:-0}
+}
+
+# wait_ok NAME SECS: wait for one more PATTERN-OK than seen now, and fail
+# at once on a PATTERN-BAD (the guest found a page lost or corrupted)
+# (xenconsoled names the log after the domain's name at creation)
+wait_ok() {
+	local n=$(count $1 PATTERN-OK) end=$(($(cut -d. -f1 /proc/uptime) + $2))
+	while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
+		if [ "$(count $1 PATTERN-BAD)" -gt 0 ]; then
+			grep PATTERN-BAD "$(console_log $1)" | head -3
+			return 2
+		fi
+		[ "$(count $1 PATTERN-OK)" -gt "$n" ] && return 0
+		sleep 0.5
+	done
+	say "timeout: no new PATTERN-OK from $1 in $2 s"
+	return 1
+}
+
+domid() { xl domid "$1" 2>/dev/null; }
+
+dump() {
+	say "---- xl list"; xl list
+	for f in /var/log/xen/console/*.log; do
+		[ -f "$f" ] || continue
+		say "---- $f (last 15 lines)"; tail -n 15 "$f"
+	done
+	for f in /var/log/xen/xl-*.log; do
+		[ -f "$f" ] || continue
+		say "---- $f (last 15 lines)"; tail -n 15 "$f"
+	done
+}

@@ -1,0 +1,309 @@
+#!/bin/bash
+# harness.sh - run xmig's scenarios on a real Xen 4.17 hypervisor booted
+# under QEMU TCG (no KVM needed), with a busybox dom0 that holds Xen's
+# daemons and libraries and the xmig just built.
+#
+#   tests/xen/harness.sh [SCENARIO...]     (default: every scenario)
+#
+# Steps: check the host has what it needs (else exit 77: scripts/setup.sh
+# installs it); build, or take from the cache, a dom0 base initramfs
+# (busybox, Xen userland with the libraries ldd finds, kernel modules, the
+# guest kernel and the guest initramfs with tests/xen/guest_pattern.c) and
+# always a small overlay (xmig, xmigd, tests/xen/xenbe_probe, dom0 /init,
+# scenarios); boot Xen + dom0 in QEMU; dom0 runs each scenario under a
+# timeout and prints "XMIG-SCENARIO name PASS|FAIL|SKIP secs detail" on the
+# serial console; print a summary.  Exit 0 if no scenario failed.
+#
+# Environment: top_builddir, top_srcdir (set by make; default: derived
+# from this script and the current directory), XEN_WORK (cache and logs,
+# default $top_builddir/tests/xen/work), QEMU_TIMEOUT (s, 1500),
+# SCENARIO_TIMEOUT (s, 420), QEMU_MEM (MiB, 2048), DOM0_MEM (MiB, 1024),
+# QEMU_SMP (2), XEN_IMAGE (hypervisor, /boot/xen-4.17-amd64.gz),
+# XEN_KEEP=1 (keep the serial log of a passing run in full on stdout).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
+top_builddir=${top_builddir:-$(pwd)}
+work=${XEN_WORK:-$top_builddir/tests/xen/work}
+XENVER=4.17
+XENBIN=/usr/lib/xen-$XENVER/bin
+XEN_IMAGE=${XEN_IMAGE:-/boot/xen-$XENVER-amd64.gz}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
+SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-420}
+QEMU_MEM=${QEMU_MEM:-2048}
+DOM0_MEM=${DOM0_MEM:-1024}
+QEMU_SMP=${QEMU_SMP:-2}
+# Xen under TCG: SMAP/SMEP crash dom0 in create_bounce_frame, and TCG's
+# SVM reports RDTSCP without NRIP, which loops PVH guests.
+QEMU_CPU=${QEMU_CPU:-max,-smap,-smep,-rdtscp}
+# Debian's kernel and guest modules the dom0 needs.
+DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs"
+# Bump when the layout of the cached base image changes.
+BASE_FORMAT=1
+
+log() { echo "xen-harness: $*" >&2; }
+skip() { log "SKIP: $*"; exit 77; }
+
+# ------------------------------------------------------------ requirements
+check_host() {
+	local f
+	[ "$(id -u)" = 0 ] || skip "needs root (device nodes in the initramfs)"
+	for f in qemu-system-x86_64 cpio gzip perl modprobe gcc sha256sum \
+	    timeout; do
+		command -v $f >/dev/null 2>&1 || skip "$f not installed"
+	done
+	[ -f "$XEN_IMAGE" ] || skip "no hypervisor $XEN_IMAGE"
+	for f in xl xenstored xenconsoled xen-init-dom0 libxl-save-helper; do
+		[ -x $XENBIN/$f ] || skip "no $XENBIN/$f"
+	done
+	[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 ||
+		skip "no static /bin/busybox (busybox-static)"
+	KVER=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's,.*/vmlinuz-,,' |
+	    sort -V | tail -1)
+	[ -n "$KVER" ] || skip "no kernel in /boot (linux-image-amd64)"
+	[ -d /lib/modules/$KVER ] || skip "no modules for $KVER"
+	for f in cli/xmig daemon/xmigd tests/xen/xenbe_probe; do
+		[ -x "$top_builddir/$f" ] ||
+			skip "$top_builddir/$f not built (xen backend not configured?)"
+	done
+}
+
+# ------------------------------------------------------------ image helpers
+# copy binaries and every shared library ldd reports into root $1
+copy_with_libs() {
+	local root=$1 f
+	shift
+	for f in "$@"; do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f" && copy_libs "$root" "$f" || return 1
+	done
+}
+
+# copy the shared libraries of binary $2 into root $1
+copy_libs() {
+	local lib
+	for lib in $(ldd "$2" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$1$lib" ] && continue
+		mkdir -p "$1$(dirname "$lib")"
+		cp -L "$lib" "$1$lib" || return 1
+	done
+}
+
+make_skeleton() {
+	local root=$1 a
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,dev,proc,sys,run,tmp,etc,root,usr/bin} \
+	    "$root"/{usr/sbin,usr/local/bin,var/log,var/lib,var/lock}
+	cp /bin/busybox "$root/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
+	done
+	mknod -m 600 "$root/dev/console" c 5 1
+	mknod -m 666 "$root/dev/null" c 1 3
+}
+
+pack_cpio() {	# pack_cpio ROOT OUT.gz
+	(cd "$1" && find . -print0 | cpio --null -o -H newc --quiet) |
+	    gzip -1 >"$2.tmp" && mv "$2.tmp" "$2"
+}
+
+pkgver() { dpkg-query -W -f='${Package}=${Version} ' "$@" 2>/dev/null; }
+
+# --------------------------------------------------------- guest initramfs
+build_guest() {
+	local key root=$work/guest-root
+	key=$( (cat "$top_srcdir/tests/xen/guest_pattern.c"; gcc --version;
+	    pkgver busybox-static; echo $BASE_FORMAT) | sha256sum | cut -c1-16)
+	GUEST_INITRD=$work/guest-initrd-$key.gz
+	[ -f "$GUEST_INITRD" ] && return 0
+	log "building the guest initramfs ($key)"
+	make_skeleton "$root"
+	gcc -static -O2 -o "$root/bin/guest_pattern" \
+	    "$top_srcdir/tests/xen/guest_pattern.c" || return 1
+	cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+mount -t proc proc /proc
+mount -t devtmpfs dev /dev 2>/dev/null
+echo "GUEST-UP uptime=$(cut -d' ' -f1 /proc/uptime)"
+# 32 MiB checked every 2 s, 256 pages rewritten per round
+exec /bin/guest_pattern 32 2 256
+EOF
+	chmod +x "$root/init"
+	pack_cpio "$root" "$GUEST_INITRD" && rm -rf "$root"
+}
+
+# ----------------------------------------------------- dom0 base initramfs
+build_base() {
+	local key root=$work/base-root m line
+	key=$( (echo $KVER $BASE_FORMAT $DOM0_MODULES; cat "$GUEST_INITRD";
+	    pkgver xen-utils-$XENVER libxenmisc$XENVER busybox-static \
+	    libxen-dev) | sha256sum | cut -c1-16)
+	BASE_INITRD=$work/dom0-base-$key.gz
+	[ -f "$BASE_INITRD" ] && return 0
+	log "building the dom0 base initramfs ($key)"
+	make_skeleton "$root"
+	# paths kept as installed: libxl hard-codes /usr/lib/xen-4.17/bin
+	copy_with_libs "$root" $XENBIN/xl $XENBIN/xenstored \
+	    $XENBIN/xenconsoled $XENBIN/xenconsole $XENBIN/xen-init-dom0 \
+	    $XENBIN/libxl-save-helper $XENBIN/xenstore-control \
+	    /usr/bin/xenstore || return 1
+	# dlopen()ed by glibc for pthread_cancel: ldd does not list it
+	copy_with_libs "$root" /lib/x86_64-linux-gnu/libgcc_s.so.1 || return 1
+	for m in read write ls list exists rm chmod watch; do
+		ln -sf xenstore "$root/usr/bin/xenstore-$m"
+	done
+	ln -sf $XENBIN/xl "$root/usr/sbin/xl"
+	cp -a /etc/xen "$root/etc/"
+	mkdir -p "$root"/var/lib/xenstored "$root"/var/log/xen/console
+	: >"$root/modules.list"
+	for m in $DOM0_MODULES; do
+		modprobe -S "$KVER" --show-depends "$m" | while read -r line; do
+			set -- $line
+			[ "$1" = insmod ] || continue
+			grep -qx "$2" "$root/modules.list" && continue
+			mkdir -p "$root$(dirname "$2")"
+			cp "$2" "$root$2"
+			echo "$2" >>"$root/modules.list"
+		done
+	done
+	mkdir -p "$root/guest"
+	cp /boot/vmlinuz-$KVER "$root/guest/vmlinuz"
+	cp "$GUEST_INITRD" "$root/guest/initrd.gz"
+	pack_cpio "$root" "$BASE_INITRD" && rm -rf "$root"
+}
+
+# -------------------------------------------------- overlay: this build
+build_overlay() {
+	local root=$work/overlay-root s f
+	rm -rf "$root"
+	mkdir -p "$root/usr/local/bin" "$root/scenarios" "$root/etc"
+	for f in cli/xmig daemon/xmigd tests/xen/xenbe_probe; do
+		cp "$top_builddir/$f" "$root/usr/local/bin/" &&
+		    copy_libs "$root" "$top_builddir/$f" || return 1
+	done
+	cp "$top_srcdir/tests/xen/dom0-init.sh" "$root/init"
+	chmod +x "$root/init"
+	cp "$top_srcdir/tests/xen/dom0-lib.sh" "$root/dom0-lib.sh"
+	for s in $SCENARIOS; do
+		cp "$top_srcdir/tests/xen/scenarios/$s.sh" "$root/scenarios/"
+	done
+	{
+		echo "SCENARIOS=\"$SCENARIOS\""
+		echo "SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT"
+	} >"$root/harness.conf"
+	pack_cpio "$root" "$work/dom0-overlay.gz" && rm -rf "$root"
+	# the kernel unpacks concatenated compressed archives in order
+	cat "$BASE_INITRD" "$work/dom0-overlay.gz" >"$work/dom0-initrd.gz"
+}
+
+prepare_xen() {
+	local key
+	key=$(sha256sum "$XEN_IMAGE" | cut -c1-16)
+	XEN_ELF=$work/xen-$key.elf
+	[ -f "$XEN_ELF" ] && return 0
+	# QEMU's -kernel wants the multiboot ELF, Debian ships it gzipped
+	case $XEN_IMAGE in
+	*.gz) zcat "$XEN_IMAGE" >"$XEN_ELF.tmp" ;;
+	*) cp "$XEN_IMAGE" "$XEN_ELF.tmp" ;;
+	esac && mv "$XEN_ELF.tmp" "$XEN_ELF"
+}
+
+# ----------------------------------------------------------------- boot
+QEMU_PID=
+cleanup() {
+	local pid
+	if [ -f "$work/qemu.pid" ]; then
+		pid=$(cat "$work/qemu.pid" 2>/dev/null)
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null
+		rm -f "$work/qemu.pid"
+	fi
+	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null
+}
+
+boot() {
+	local xen_args dom0_args rc
+	xen_args="console=com1 com1=115200,8n1 dom0_mem=${DOM0_MEM}M,max:${DOM0_MEM}M"
+	xen_args+=" dom0_max_vcpus=$QEMU_SMP loglvl=warning guest_loglvl=warning"
+	dom0_args="console=hvc0 earlyprintk=xen loglevel=3"
+	rm -f "$work/qemu.pid"
+	log "booting Xen under QEMU TCG (timeout ${QEMU_TIMEOUT}s); serial: $SERIAL"
+	timeout -s KILL "$QEMU_TIMEOUT" qemu-system-x86_64 \
+	    -accel tcg -M pc -cpu "$QEMU_CPU" -smp "$QEMU_SMP" -m "$QEMU_MEM" \
+	    -nodefaults -display none -no-reboot -nic none \
+	    -serial stdio -monitor none -pidfile "$work/qemu.pid" \
+	    -kernel "$XEN_ELF" -append "$xen_args" \
+	    -initrd "/boot/vmlinuz-$KVER $dom0_args,$work/dom0-initrd.gz" \
+	    </dev/null 2>&1 |
+	    perl -MTime::HiRes=time -ne \
+	    'BEGIN { $| = 1; $t0 = time } s/\r//g;
+	     printf "[%7.2f] %s", time - $t0, $_' >"$SERIAL" &
+	QEMU_PID=$!
+	wait $QEMU_PID
+	rc=$?
+	QEMU_PID=
+	return $rc
+}
+
+# ----------------------------------------------------------------- report
+report() {
+	local s line verdict secs rest failed=0 n=0
+	printf '%-14s %-5s %8s  %s\n' SCENARIO RESULT SECONDS DETAIL
+	for s in $SCENARIOS; do
+		n=$((n + 1))
+		line=$(grep -a "XMIG-SCENARIO $s " "$SERIAL" | tail -1 |
+		    sed 's/.*XMIG-SCENARIO //')
+		if [ -z "$line" ]; then
+			printf '%-14s %-5s %8s  %s\n' "$s" FAIL - \
+			    "no result (dom0 crashed or QEMU timed out)"
+			failed=$((failed + 1))
+			continue
+		fi
+		set -- $line
+		verdict=$2 secs=$3
+		shift 3
+		rest="$*"
+		printf '%-14s %-5s %8s  %s\n' "$s" "$verdict" "$secs" "$rest"
+		if [ "$verdict" = FAIL ]; then
+			failed=$((failed + 1))
+			grep -a "XMIG-LOG $s: " "$SERIAL" | tail -n 60 |
+			    sed 's/.*XMIG-LOG [^:]*: /    | /'
+		fi
+	done
+	grep -aE 'XMIG-DOM0-(READY|DONE)' "$SERIAL" | sed 's/^/  /'
+	return $failed
+}
+
+main() {
+	local t0 failed
+	check_host
+	if [ $# -gt 0 ]; then
+		SCENARIOS="$*"
+	else
+		SCENARIOS=${XEN_SCENARIOS:-"smoke be-pvh be-pv"}
+	fi
+	for s in $SCENARIOS; do
+		[ -f "$top_srcdir/tests/xen/scenarios/$s.sh" ] || {
+			log "no scenario $s"; exit 2; }
+	done
+	mkdir -p "$work" || exit 1
+	SERIAL=$work/serial.log
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	t0=$(date +%s)
+	build_guest && build_base && build_overlay && prepare_xen || {
+		log "building the images failed"; exit 1; }
+	log "images ready in $(( $(date +%s) - t0 )) s (kernel $KVER)"
+	boot
+	log "QEMU exited after $(( $(date +%s) - t0 )) s in all"
+	report
+	failed=$?
+	if [ $failed -ne 0 ]; then
+		log "$failed scenario(s) failed; full serial log: $SERIAL"
+		exit 1
+	fi
+	log "all scenarios passed ($(( $(date +%s) - t0 )) s)"
+	exit 0
+}
+
+main "$@"

@@ -1,0 +1,38 @@
+# be-pv: a PV pattern guest.  Debian's hypervisor has no shadow paging, so
+# a live save must be refused up front (-EOPNOTSUPP, "use --no-live") with
+# the guest untouched; a non-live save and restore through the backend
+# keeps its memory intact; a suspended guest resumes cooperatively.
+. /dom0-lib.sh
+
+guest_cfg bepv pv
+step xl create /etc/xen/bepv.cfg || fail "xl create failed"
+id=$(domid bepv)
+step wait_ok bepv 240 || fail "guest did not report its pattern"
+step $PROBE config $id >/tmp/bepv.json || fail "config_json failed"
+
+if xl info | grep -q 'virt_caps.*shadow'; then
+	say "hypervisor has shadow paging: live PV save expected to work"
+else
+	step $PROBE save $id /results/bepv-live.libxc live >/tmp/live.out 2>&1
+	cat /tmp/live.out
+	grep -q "ERROR save 95" /tmp/live.out ||
+		fail "live PV save not refused with EOPNOTSUPP"
+	grep -q "use --no-live" /tmp/live.out || fail "no --no-live advice"
+	$PROBE info $id | grep -q " running " || fail "guest disturbed"
+	step wait_ok bepv 120 || fail "pattern after refused live save"
+fi
+
+step $PROBE save $id /results/bepv.libxc || fail "backend save failed"
+$PROBE info $id | grep -q " shutdown 2 " || fail "not suspended after save"
+# the source copy is still there, suspended: resume it (the failure path)
+step $PROBE resume $id || fail "cooperative resume failed"
+step wait_ok bepv 120 || fail "pattern after resume"
+step $PROBE destroy $id || fail "destroy failed"
+step $PROBE restore /results/bepv.libxc /tmp/bepv.json bepv \
+	>/tmp/restore.out || fail "backend restore failed"
+cat /tmp/restore.out
+id=$(sed -n 's/^RESTORED //p' /tmp/restore.out)
+step $PROBE unpause $id || fail "unpause after restore failed"
+step wait_ok bepv 120 || fail "pattern after save/restore"
+rm -f /results/bepv.libxc
+detail "PV live refused (EOPNOTSUPP), resume and non-live save/restore OK"
