@@ -162,7 +162,8 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	p.arg = ctx;
 	res = mig_src_run(&p, &stats, why, sizeof(why));
 	transport_close(&conn);
-	cli_report(ctx, "migrate", res, argv[optind], host, &stats, why);
+	cli_report(ctx, "migrate", res,
+	    stats.domain[0] ? stats.domain : argv[optind], host, &stats, why);
 	backend_close(&be);
 	return cli_exit_code(res);
 }

@@ -75,7 +75,8 @@ cmd_save_exec(struct cli_ctx *ctx, int argc, char **argv)
 		res = MIG_UNDEFINED;
 	} else if (res != MIG_OK && res != MIG_UNDEFINED)
 		unlink(tmp);
-	cli_report(ctx, "save", res, argv[optind], NULL, &stats, why);
+	cli_report(ctx, "save", res,
+	    stats.domain[0] ? stats.domain : argv[optind], NULL, &stats, why);
 	backend_close(&be);
 	return cli_exit_code(res);
 }

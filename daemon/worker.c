@@ -34,6 +34,7 @@
 #include <yajl_gen.h>
 #include <yajl_tree.h>
 
+#include "fault.h"
 #include "log.h"
 #include "relocio.h"
 #include "transport.h"
@@ -68,15 +69,6 @@ worker_phase_name(int phase)
 	if (phase >= 0 && (size_t)phase < ARRAY_SIZE(worker_phases))
 		return worker_phases[phase];
 	return "unknown";
-}
-
-/* Is fault point "name" armed (XMIG_FAULT=name)? */
-static int
-worker_fault(const char *name)
-{
-	const char *f = getenv("XMIG_FAULT");
-
-	return f != NULL && strcmp(f, name) == 0;
 }
 
 /* Crash on purpose, without a core file. */
@@ -119,7 +111,7 @@ worker_phase_cb(void *arg, enum mig_phase phase, int64_t domid,
 	}
 	yajl_gen_free(g);
 	if (phase == MIG_PHASE_RECEIVED &&
-	    worker_fault("worker-crash-after-stream"))
+	    fault_armed("worker-crash-after-stream"))
 		worker_crash("worker-crash-after-stream");
 }
 
@@ -170,9 +162,9 @@ worker_child_main(struct worker_child *c)
 	log_setprefix(prefix);
 	worker_close_fds(c->fd, c->chan);
 	util_set_nonblock(c->fd, 0);
-	if (worker_fault("worker-crash-at-start"))
+	if (fault_armed("worker-crash-at-start"))
 		worker_crash("worker-crash-at-start");
-	if (worker_fault("worker-hang"))
+	if (fault_armed("worker-hang"))
 		for (;;)
 			pause();
 	if (c->ssl != NULL &&
@@ -532,4 +524,40 @@ worker_reap(struct xmigd *d)
 		if (j != NULL)
 			worker_finish(j, status);
 	}
+}
+
+/*
+ * At start-up no worker runs, so a paused NAME--incoming domain was left
+ * by a daemon or worker that died before GO: it never ran and its source
+ * resumed its own copy (or will, through "xmig recover"), so it goes.  A
+ * running one did get GO: it is left alone, with a warning.
+ */
+void
+worker_sweep_stale(struct xmigd *d)
+{
+	static const char suffix[] = "--incoming";
+	struct backend *be = xmigd_backend(d);
+	struct dom_info *doms = NULL;
+	size_t n = 0, i, len;
+	int rc;
+
+	if (be == NULL || be->ops->list(be, &doms, &n) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		len = strlen(doms[i].name);
+		if (len <= sizeof(suffix) - 1 || strcmp(doms[i].name + len -
+		    (sizeof(suffix) - 1), suffix) != 0)
+			continue;
+		if (doms[i].state != DOM_PAUSED) {
+			log_warnx("%s (domain %u) is %s: left as it is; its "
+			    "source may need \"xmig recover\"", doms[i].name,
+			    doms[i].domid, dom_state_name(&doms[i]));
+			continue;
+		}
+		rc = be->ops->destroy(be, doms[i].domid);
+		log_warnx("%s (domain %u), left paused by an earlier run, %s",
+		    doms[i].name, doms[i].domid, rc == 0 ? "destroyed" :
+		    "could NOT be destroyed");
+	}
+	free(doms);
 }

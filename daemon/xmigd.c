@@ -300,6 +300,7 @@ xmigd_run(struct xmigd *d)
 		fatalx("cannot open the control socket %s",
 		    d->conf.control_socket);
 	(void)xmigd_backend(d);
+	worker_sweep_stale(d);
 	listener_describe(d, where, sizeof(where));
 	log_info("xmigd %s ready: listening on %s, backend %s, control %s",
 	    PACKAGE_VERSION, where, conf_backend_name(d->conf.backend),

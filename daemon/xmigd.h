@@ -297,6 +297,11 @@ void	worker_reap(struct xmigd *d);
 int	worker_kill(struct xmigd *d, uint64_t id, const char *why);
 /* Kill every worker (end of the drain). */
 void	worker_kill_all(struct xmigd *d, const char *why);
+/*
+ * At start-up: destroy every paused NAME--incoming domain (left by a run
+ * that died before GO); warn about running ones.
+ */
+void	worker_sweep_stale(struct xmigd *d);
 /* The name of a job phase. */
 const char *worker_phase_name(int phase);
 /* Bytes received on a job's connection so far (TCP_INFO), or 0. */

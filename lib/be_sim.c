@@ -16,6 +16,7 @@
 
 #include "backend.h"
 #include "be_sim.h"
+#include "be_sim_stream.h"
 #include "conf.h"
 #include "log.h"
 #include "simguest.h"
@@ -604,30 +605,6 @@ besim_resume(struct backend *be, uint32_t domid)
 }
 
 static int
-besim_save(struct backend *be, uint32_t domid, int fd,
-    const struct save_params *params, struct save_callbacks *cb)
-{
-	(void)be;
-	(void)fd;
-	(void)params;
-	(void)cb;
-	log_warnx("domain %u: sim save: not yet", domid);
-	return -ENOSYS;
-}
-
-static int
-besim_restore(struct backend *be, int fd, const struct restore_params *params,
-    uint32_t *domid)
-{
-	(void)be;
-	(void)fd;
-	(void)params;
-	(void)domid;
-	log_warnx("sim restore: not yet");
-	return -ENOSYS;
-}
-
-static int
 besim_free_memory(struct backend *be, uint64_t *bytes)
 {
 	uint64_t total;
@@ -790,6 +767,13 @@ out:
 	return rc;
 }
 
+/* Job locks and recovery records live in the host's directory. */
+static const char *
+besim_state_dir(struct backend *be)
+{
+	return simhost_dir(besim(be)->h);
+}
+
 const struct backend_ops sim_backend_ops = {
 	.name = "sim",
 	.open = besim_open,
@@ -801,9 +785,10 @@ const struct backend_ops sim_backend_ops = {
 	.destroy = besim_destroy,
 	.rename = besim_rename,
 	.resume = besim_resume,
-	.save = besim_save,
-	.restore = besim_restore,
+	.save = be_sim_stream_save,
+	.restore = be_sim_stream_restore,
 	.free_memory = besim_free_memory,
 	.config_json = besim_config_json,
 	.xenstore_path = besim_xenstore_path,
+	.state_dir = besim_state_dir,
 };

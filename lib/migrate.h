@@ -39,6 +39,7 @@ struct mig_round {
 
 /* Figures of a flow, for the progress line and the --json object. */
 struct mig_stats {
+	char		domain[DOMNAME_MAX];	/* the name, once found */
 	uint64_t	total_ms;
 	uint64_t	downtime_ms;	/* suspend to REPORT (or end of save) */
 	uint64_t	bytes_sent;

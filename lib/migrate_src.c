@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "log.h"
 #include "migrate_int.h"
 #include "relocio.h"
@@ -87,6 +88,7 @@ src_prepare(struct src_ctx *c, const char *what)
 		return src_fail(c, -EINVAL, "domain %s is %s, not running",
 		    c->dom.name, dom_state_name(&c->dom));
 	util_strlcpy(c->name, c->dom.name, sizeof(c->name));
+	util_strlcpy(c->stats->domain, c->dom.name, sizeof(c->stats->domain));
 	reloc_uuid_fmt(c->dom.uuid, uuid);
 	rc = joblock_take(&c->lock, mig_state_dir(c->be), uuid, what, busy,
 	    sizeof(busy));
@@ -420,9 +422,13 @@ src_commit(struct src_ctx *c, int tmo)
 	 * destination, the source copy must neither run nor be destroyed
 	 * until the destination says what happened.
 	 */
+	if (fault_armed("src-drop-before-go"))
+		shutdown(c->fd, SHUT_RDWR);
 	reloc_msg_init(&m, RELOC_GO);
 	if ((rc = relocio_send(c->fd, &m, tmo)) != 0)
 		goto undefined;
+	if (fault_armed("src-drop-after-go"))
+		shutdown(c->fd, SHUT_RDWR);
 	rc = relocio_expect(c->fd, RELOC_REPORT, &m, tmo);
 	if (rc == -ECANCELED) {
 		/* The destination did not start it and destroyed its copy. */

@@ -24,7 +24,8 @@ precopy_init(struct precopy *p, uint64_t max_downtime_ms,
 	p->last_ns = now_ns;
 	p->last_dirty = -1;
 	p->stats = stats;
-	memset(stats, 0, sizeof(*stats));
+	stats->nrounds = 0;
+	memset(stats->rounds, 0, sizeof(stats->rounds));
 }
 
 /* Record the round that ended now: last_dirty pages in (now - last). */

@@ -41,7 +41,7 @@ struct precopy {
 
 /*
  * Set up *p with the given limits (0 for defaults), recording rounds into
- * *stats (zeroed here).  "cancel" may be NULL.
+ * *stats (whose rounds are reset here).  "cancel" may be NULL.
  */
 void	precopy_init(struct precopy *p, uint64_t max_downtime_ms,
 	    unsigned max_rounds, uint64_t max_time_ms,

@@ -1062,7 +1062,9 @@ tx_commit(struct simxs_req *r)
 	unsigned int i;
 	int rc = 0;
 
-	qsort(tx->paths, tx->npaths, sizeof(*tx->paths), txpath_cmp);
+	/* qsort() wants a real array even for zero elements. */
+	if (tx->npaths > 1)
+		qsort(tx->paths, tx->npaths, sizeof(*tx->paths), txpath_cmp);
 	r->tx = NULL;	/* edits below go to the store */
 	for (i = 0; i < tx->npaths && rc == 0; i++)
 		if (tx->paths[i].modified)

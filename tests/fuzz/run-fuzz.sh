@@ -1,5 +1,6 @@
 #!/bin/sh
-# run-fuzz.sh [SECONDS] - build the stream-format fuzz targets with
+# run-fuzz.sh [SECONDS] - build the fuzz targets (stream formats,
+# relocation frames, xenstore messages) with
 # clang's libFuzzer (plus ASan and UBSan) straight from protocol/'s
 # sources and run each for SECONDS (default 10).  Exit 77 when clang
 # cannot build a libFuzzer program.
@@ -15,7 +16,7 @@ srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-$(pwd)}
 CLANG=${FUZZ_CC:-clang}
 out=${FUZZ_OUT:-$builddir/tests/fuzz/out}
-targets=${FUZZ_TARGETS:-"fuzz_xlhdr fuzz_stream fuzz_libxc"}
+targets=${FUZZ_TARGETS:-"fuzz_xlhdr fuzz_stream fuzz_libxc fuzz_reloc fuzz_xs_msg"}
 proto="srerr xlhdr libxc_stream libxl_stream stream_reader stream_writer
     savefile stream_verify"
 
@@ -28,14 +29,22 @@ echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)
 	{ echo "SKIP: $CLANG cannot link libFuzzer programs"; exit 77; }
 yajl=$(pkg-config --cflags --libs yajl 2>/dev/null || echo -lyajl)
 
-srcs=""
-for m in $proto; do srcs="$srcs $srcdir/protocol/$m.c"; done
+stream_srcs=""
+for m in $proto; do stream_srcs="$stream_srcs $srcdir/protocol/$m.c"; done
 rc=0
 for t in $targets; do
 	bin="$out/$t"
+	# What each target is built from, besides itself.
+	case $t in
+	fuzz_reloc)	srcs="$srcdir/protocol/reloc.c" ;;
+	fuzz_xs_msg)	srcs="$srcdir/protocol/xs_msg.c $srcdir/lib/simxs.c
+			    $srcdir/lib/log.c $srcdir/lib/util.c" ;;
+	*)		srcs=$stream_srcs ;;
+	esac
 	# shellcheck disable=SC2086
 	"$CLANG" -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined -I"$srcdir/protocol" \
+	    -fno-sanitize-recover=undefined -I"$builddir" \
+	    -I"$srcdir/protocol" -I"$srcdir/lib" \
 	    "$srcdir/tests/fuzz/$t.c" $srcs $yajl -o "$bin"
 	corpus="$out/corpus-$t"
 	mkdir -p "$corpus"

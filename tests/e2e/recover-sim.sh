@@ -1,0 +1,56 @@
+#!/bin/sh
+# recover-sim.sh - a connection lost around GO leaves the outcome
+# undefined: the source copy stays suspended (never destroyed, never
+# resumed) and "xmig recover" settles it by asking the destination.
+#   lost after GO:  the domain runs there; recover destroys the copy here.
+#   lost before GO: it is not there; recover resumes the copy here.
+# Either way exactly one copy runs, with every page intact.
+set -eu
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/xmigd-lib.sh"
+. "$top_srcdir/tests/e2e/sim-lib.sh"
+
+xd_start
+SRC="$E2E_TMP/src"
+sim_host "$SRC"
+sim_host "$XD_SIM"
+S() { "$XMIG" --sim-dir "$SRC" "$@"; }
+
+expect_exit 0 S sim create --name web1 --memory 32M --dirty-rate 10M
+XMIG_FAULT=src-drop-after-go expect_exit 5 S migrate --port "$XD_PORT" \
+    web1 127.0.0.1
+expect_grep 'run "xmig recover web1"' "$E2E_TMP/err"
+[ "$(sim_state "$SRC" web1--migratedaway)" = suspended ] ||
+    { sim_list "$SRC"; e2e_fail "source copy not left suspended"; }
+sim_wait_there "$XD_SIM" web1
+[ "$(sim_state "$XD_SIM" web1)" = running ] || e2e_fail "not running there"
+expect_exit 0 S recover web1
+expect_grep "web1 runs on 127.0.0.1" "$E2E_TMP/out"
+sim_has "$SRC" web1--migratedaway && e2e_fail "source copy not destroyed"
+sim_has "$SRC" web1 && e2e_fail "a source copy is left"
+sim_intact "$XD_SIM" web1
+expect_exit 1 S recover web1
+e2e_ok "lost after GO: recover destroys the source copy"
+
+expect_exit 0 S sim create --name web2 --memory 32M --dirty-rate 10M
+XMIG_FAULT=src-drop-before-go expect_exit 5 S migrate --port "$XD_PORT" \
+    web2 127.0.0.1
+[ "$(sim_state "$SRC" web2--migratedaway)" = suspended ] ||
+    { sim_list "$SRC"; e2e_fail "source copy not left suspended"; }
+sim_wait_gone "$XD_SIM" web2--incoming
+expect_exit 0 S --json recover web2
+expect_grep '"result":"resumed"' "$E2E_TMP/out"
+[ "$(sim_state "$SRC" web2)" = running ] || e2e_fail "web2 not resumed"
+sim_has "$XD_SIM" web2 && e2e_fail "web2 runs at the destination too"
+sim_intact "$SRC" web2
+e2e_ok "lost before GO: recover resumes the source copy"
+
+# With the destination gone, recover cannot tell and changes nothing.
+expect_exit 0 S sim create --name web3 --memory 32M --dirty-rate 10M
+XMIG_FAULT=src-drop-before-go expect_exit 5 S migrate --port "$XD_PORT" \
+    web3 127.0.0.1
+xd_stop
+expect_exit 5 S recover web3
+[ "$(sim_state "$SRC" web3--migratedaway)" = suspended ] ||
+    e2e_fail "web3 changed without an answer"
+e2e_ok "no answer: nothing changes"

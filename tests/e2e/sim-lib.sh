@@ -1,0 +1,65 @@
+# sim-lib.sh - simulated hosts for end-to-end tests.  Source after lib.sh.
+# sim_host DIR: register DIR for clean-up (its guests and xenstore server
+# are stopped on exit).  sim_wait_gone DIR NAME [SECONDS]: wait, bounded,
+# until no domain NAME is listed on DIR.
+
+unset XMIG_SIM_DIR XMIG_BACKEND
+: "${XMIG_SIM_MEMORY:=2G}"
+export XMIG_SIM_MEMORY
+SIM_HOSTS=""
+
+sim_stop_host() {
+	for p in "$1"/domains/*/guest.pid; do
+		[ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
+	done
+	[ -f "$1/xenstored.pid" ] && kill "$(cat "$1/xenstored.pid")" \
+	    2>/dev/null
+	:
+}
+sim_stop_all() { for h in $SIM_HOSTS; do sim_stop_host "$h"; done; }
+e2e_on_exit sim_stop_all
+sim_host() { SIM_HOSTS="$SIM_HOSTS $1"; }
+
+# sim_list DIR: "name state" lines.
+sim_list() {
+	"$XMIG" --sim-dir "$1" list | awk 'NR > 1 { print $1, $5 }'
+}
+
+sim_has() { sim_list "$1" | grep -q "^$2 "; }
+
+sim_wait_gone() {
+	i=0
+	lim=$(( ${3:-20} * 10 ))
+	while sim_has "$1" "$2"; do
+		i=$((i + 1))
+		[ $i -gt $lim ] && { sim_list "$1"; e2e_fail "$2 still on $1"; }
+		sleep 0.1
+	done
+}
+
+sim_wait_there() {
+	i=0
+	lim=$(( ${3:-20} * 10 ))
+	until sim_has "$1" "$2"; do
+		i=$((i + 1))
+		[ $i -gt $lim ] && { sim_list "$1"; e2e_fail "no $2 on $1"; }
+		sleep 0.1
+	done
+}
+
+# sim_state DIR NAME: the listed state of NAME.
+sim_state() { sim_list "$1" | awk -v n="$2" '$1 == n { print $2 }'; }
+
+# sim_intact DIR NAME: the guest's own verdict must be "all intact".
+sim_intact() {
+	"$XMIG" --sim-dir "$1" sim check "$2" > "$E2E_TMP/check" 2>&1 ||
+	    { cat "$E2E_TMP/check"; e2e_fail "$2 on $1 is not intact"; }
+	grep -q "all intact" "$E2E_TMP/check" ||
+	    { cat "$E2E_TMP/check"; e2e_fail "$2 on $1: no verdict"; }
+}
+
+# json_get JSON KEY: a top-level field of a JSON object.
+json_get() {
+	/usr/bin/python3 -c 'import json, sys
+print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
+}
