@@ -72,27 +72,36 @@ cli_conf(struct conf *c)
 void
 cli_progress(const struct mig_progress *pr, void *arg)
 {
+	static const char *last_phase;
+	static unsigned last_round;
 	const struct cli_ctx *ctx = arg;
-	char sent[32], mbps[32];
+	char sent[32], dirty[48];
 	double secs = (double)pr->elapsed_ms / 1000.0;
 
 	if (ctx->quiet || ctx->json)
 		return;
 	util_fmt_size(pr->bytes_sent, sent, sizeof(sent));
-	snprintf(mbps, sizeof(mbps), "%.0f MB/s",
-	    (double)pr->bandwidth / 1e6);
+	if (pr->dirty_rate > 0)
+		snprintf(dirty, sizeof(dirty), "%.1f MB/s dirtied",
+		    (double)pr->dirty_rate * 4096 / 1e6);
+	else
+		snprintf(dirty, sizeof(dirty), "dirty rate not known yet");
 	if (isatty(STDERR_FILENO)) {
-		fprintf(stderr, "\r\033[K%-10s round %u  %" PRIu64 "/%" PRIu64
-		    " pages  sent %s  %s  dirty %" PRIu64 " pages/s  "
-		    "downtime ~%" PRIu64 " ms  %.1fs", pr->phase, pr->round,
-		    pr->round_sent, pr->round_total, sent, mbps,
-		    pr->dirty_rate, pr->predicted_ms, secs);
+		fprintf(stderr, "\r\033[K%s: round %u, %" PRIu64 "/%" PRIu64
+		    " pages, %s sent, %.0f MB/s, %s, downtime ~%" PRIu64
+		    " ms, %.1f s", pr->phase, pr->round, pr->round_sent,
+		    pr->round_total, sent, (double)pr->bandwidth / 1e6, dirty,
+		    pr->predicted_ms, secs);
 		progress_shown = 1;
-	} else if (ctx->verbose > 0 || strcmp(pr->phase, "precopy") != 0)
-		fprintf(stderr, "xmig: %s: round %u, sent %s, %s, dirty %"
-		    PRIu64 " pages/s, expected downtime %" PRIu64 " ms\n",
-		    pr->phase, pr->round, sent, mbps, pr->dirty_rate,
+	} else if (pr->phase != last_phase || pr->round != last_round) {
+		/* Not a terminal: a line per phase or round, not per tick. */
+		fprintf(stderr, "xmig: %s: round %u, %s sent, %.0f MB/s, %s, "
+		    "expected downtime %" PRIu64 " ms\n", pr->phase,
+		    pr->round, sent, (double)pr->bandwidth / 1e6, dirty,
 		    pr->predicted_ms);
+	}
+	last_phase = pr->phase;
+	last_round = pr->round;
 	fflush(stderr);
 }
 

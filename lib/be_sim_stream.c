@@ -91,10 +91,13 @@ sims_default_policy(struct precopy_stats s)
 	    PRECOPY_STOP_AND_COPY : PRECOPY_CONTINUE;
 }
 
-/* The live rounds; returns 0 when it is time to suspend. */
+/*
+ * The live rounds; returns 0 when it is time to suspend, with the number
+ * of rounds sent in *rounds.
+ */
 static int
 sims_live(struct stream_writer *w, struct simmem *m, uint64_t *bits,
-    struct save_callbacks *cb)
+    struct save_callbacks *cb, unsigned *rounds)
 {
 	struct precopy_stats s = { 0, 0, (int64_t)m->npages };
 	int d, rc;
@@ -109,6 +112,7 @@ sims_live(struct stream_writer *w, struct simmem *m, uint64_t *bits,
 		if (s.dirty_count > 0 && (rc = sims_send(w, m, bits,
 		    s.iteration, (uint64_t)s.dirty_count, cb)) != 0)
 			return rc;
+		*rounds = s.iteration + 1;
 		if (d != PRECOPY_CONTINUE)
 			return 0;
 		s.iteration++;
@@ -148,9 +152,8 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 	memset(bits, 0xff, m->nwords * sizeof(*bits));
 	if (params->live) {
 		simmem_logdirty_enable(m);
-		if ((rc = sims_live(w, m, bits, cb)) != 0)
+		if ((rc = sims_live(w, m, bits, cb, &iteration)) != 0)
 			goto out;
-		iteration = 1;
 	}
 	if (!cb->suspend(cb->data)) {
 		rc = -EAGAIN;
@@ -159,8 +162,8 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 		goto out;
 	}
 	if (params->live) {
+		/* The stop-and-copy round follows the live ones. */
 		n = simmem_dirty_clean(m, bits);
-		iteration = 1000;	/* the stop-and-copy round */
 		log_debug("domain %u: %llu pages dirty after suspend", domid,
 		    (unsigned long long)n);
 	} else

@@ -87,8 +87,8 @@ struct mig_progress {
 	uint64_t	 round_total;	/* pages this round will send */
 	uint64_t	 bytes_sent;	/* whole stream so far */
 	uint64_t	 elapsed_ms;
-	uint64_t	 bandwidth;	/* bytes/s, last round */
-	uint64_t	 dirty_rate;	/* pages/s, last round */
+	uint64_t	 bandwidth;	/* bytes/s, last round (average before) */
+	uint64_t	 dirty_rate;	/* pages/s, last round; 0 unknown */
 	uint64_t	 predicted_ms;	/* downtime if stopped now */
 };
 

@@ -31,6 +31,7 @@ struct src_ctx {
 	int		 fd;		/* where the stream goes */
 	int		 suspended;	/* the guest is suspended */
 	uint64_t	 start_ns;
+	uint64_t	 stream_ns;	/* when the stream began */
 	uint64_t	 suspend_ns;
 	uint64_t	 base_bytes;	/* fd offset when the stream began */
 	unsigned	 round;		/* from the progress callback */

@@ -134,7 +134,11 @@ src_report(struct src_ctx *c, const char *phase)
 	    0;
 	pr.bytes_sent = src_bytes(c);
 	pr.elapsed_ms = (now - c->start_ns) / 1000000u;
+	/* The last round's rate once known, else the average so far. */
 	pr.bandwidth = c->pc.bandwidth;
+	if (pr.bandwidth == 0 && now > c->stream_ns)
+		pr.bandwidth = pr.bytes_sent * 1000000000u /
+		    (now - c->stream_ns);
 	pr.predicted_ms = c->pc.predicted_ms;
 	if (c->stats->nrounds > 0)
 		pr.dirty_rate = c->stats->rounds[c->stats->nrounds - 1].
@@ -241,6 +245,7 @@ src_write_stream(struct src_ctx *c, const char *config)
 	    c->p->max_time_ms, c->p->cancel, c->stats, util_now_ns());
 	c->base_bytes = 0;
 	c->base_bytes = src_bytes(c);
+	c->stream_ns = util_now_ns();
 	rc = streamio_write_prefix(c->fd, config, 60 * 1000);
 	if (rc != 0)
 		return src_fail(c, rc, "cannot write the stream: %s",
