@@ -22,6 +22,7 @@
 #include "simhost.h"
 #include "simxs_server.h"
 #include "util.h"
+#include "migrate.h"
 #include "xmig.h"
 
 static const char *
@@ -133,16 +134,27 @@ sim_one(struct cli_ctx *ctx, int argc, char **argv, const char *what,
 	return 0;
 }
 
-/* destroy, pause, unpause, resume: one backend op on one domain. */
+/*
+ * destroy, pause, unpause, resume: one backend op on one domain; the
+ * first three are refused while an xmig job has the domain.
+ */
 static int
 sim_op(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct backend be;
 	struct dom_info d;
+	char busy[512];
 	int rc;
 
 	if ((rc = sim_one(ctx, argc, argv, argv[0], &be, &d)) != 0)
 		return rc;
+	if (strcmp(argv[0], "resume") != 0 &&
+	    mig_domain_busy(&be, &d, busy, sizeof(busy)) == -EBUSY) {
+		fprintf(stderr, "xmig sim %s %s: busy: %s\n", argv[0],
+		    argv[1], busy);
+		backend_close(&be);
+		return XMIG_EXIT_FAILED;
+	}
 	if (strcmp(argv[0], "destroy") == 0)
 		rc = be.ops->destroy(&be, d.domid);
 	else if (strcmp(argv[0], "pause") == 0)

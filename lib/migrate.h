@@ -163,6 +163,15 @@ int	mig_recover_record(struct backend *be, const char *domain,
 const char *mig_state_dir(struct backend *be);
 
 /*
+ * Is domain "d" the subject of a running xmig job here (being saved or
+ * migrated away, or being received)?  Returns 0 when free, -EBUSY with
+ * the job's description in busy, or -errno.  Operations that would
+ * change a domain call it first.
+ */
+int	mig_domain_busy(struct backend *be, const struct dom_info *d,
+	    char *busy, size_t busylen);
+
+/*
  * Run the destination side to the end.  Returns 0 when the domain runs
  * here under its own name and REPORT was sent; a negative errno
  * otherwise, after destroying the incoming copy if GO had not arrived,

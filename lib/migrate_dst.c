@@ -129,14 +129,39 @@ dst_start(const struct mig_dst_params *p, uint32_t domid, char *why,
 	return 0;
 }
 
+/* Hold the receiving side's job lock on the domain's uuid. */
+static int
+dst_lock(const struct mig_dst_params *p, struct joblock *l, char *why,
+    size_t whylen)
+{
+	char key[64], what[128], busy[256];
+	int rc;
+
+	l->fd = -1;
+	if (!p->reserve->has_uuid)
+		return 0;
+	reloc_uuid_fmt(p->reserve->uuid, key);
+	strcat(key, MIG_LOCK_INCOMING);
+	snprintf(what, sizeof(what), "receive %s", p->reserve->name);
+	rc = joblock_take(l, mig_state_dir(p->be), key, what, busy,
+	    sizeof(busy));
+	if (rc != 0)
+		snprintf(why, whylen, "%s is busy here: %s", p->reserve->name,
+		    rc == -EBUSY ? busy : strerror(-rc));
+	return rc;
+}
+
 int
 mig_dst_run(const struct mig_dst_params *p)
 {
 	int tmo = (int)p->timeout_s * 1000, created = 0, rc;
+	struct joblock lock;
 	struct reloc_msg m;
 	uint32_t domid = 0;
 	char why[512] = "";
 
+	if ((rc = dst_lock(p, &lock, why, sizeof(why))) != 0)
+		goto fail_destroy_incoming;
 	rc = dst_receive(p, &domid, &created, why, sizeof(why));
 	if (rc != 0)
 		goto fail_destroy_incoming;
@@ -164,6 +189,7 @@ mig_dst_run(const struct mig_dst_params *p)
 		log_debug("no DONE from the source");
 	log_info("%s received and running as domain %u", p->reserve->name,
 	    domid);
+	joblock_release(&lock);
 	return 0;
 
 fail_destroy_incoming:
@@ -173,5 +199,6 @@ fail_destroy_incoming:
 		    p->incoming_name, domid);
 	dst_send_failed(p->fd, why);
 	dst_phase(p, MIG_PHASE_FAILED, created ? (int64_t)domid : -1, why);
+	joblock_release(&lock);
 	return rc < 0 ? rc : -EIO;
 }

@@ -16,6 +16,8 @@
 
 #define MIG_SUFFIX_INCOMING	"--incoming"
 #define MIG_SUFFIX_AWAY		"--migratedaway"
+/* The lock a receiving worker holds is the uuid with this suffix. */
+#define MIG_LOCK_INCOMING	".incoming"
 
 struct src_ctx {
 	const struct mig_src_params *p;

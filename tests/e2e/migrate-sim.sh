@@ -63,6 +63,10 @@ mpid=$!
 sim_wait_there "$XD_SIM" web1--incoming
 expect_exit 1 S save web1 "$E2E_TMP/x.sav"
 expect_grep "busy: migrate web1 to 127.0.0.1" "$E2E_TMP/err"
+expect_exit 1 S sim destroy web1
+expect_grep "busy: migrate web1 to 127.0.0.1" "$E2E_TMP/err"
+expect_exit 1 "$XMIG" --sim-dir "$XD_SIM" sim destroy web1--incoming
+expect_grep "busy: receive web1" "$E2E_TMP/err"
 wait "$mpid" || { cat "$E2E_TMP/slow.out"; e2e_fail "slow migration"; }
 sim_intact "$XD_SIM" web1
 e2e_ok "a second job on a migrating domain is refused, naming it"
