@@ -7,6 +7,8 @@
 # then powers the machine off (QEMU runs with -no-reboot and exits).
 export PATH=/usr/lib/xen-4.17/bin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
+# a sanitizer build of xmig: libxl's own allocations are not ours to report
+export ASAN_OPTIONS=detect_leaks=0
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -15,6 +17,8 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=755 tmpfs /run
 ln -s /run /var/run
 mkdir -p /run/xen /run/xenstored /results /var/lib/xen /var/log/xen/console
+# xmig's state directory (job locks, recovery records) for either prefix
+mkdir -p /var/lib/xmig /usr/local/var/lib/xmig /run/xmig
 up() { cut -d' ' -f1 /proc/uptime; }
 echo "XMIG-DOM0-INIT uptime=$(up)"
 . /harness.conf
@@ -26,6 +30,7 @@ xenstored --pid-file /run/xen/xenstored.pid
 xen-init-dom0 >/results/xen-init-dom0.log 2>&1
 xenconsoled --pid-file=/run/xen/xenconsoled.pid --log=guest \
 	--log-dir=/var/log/xen/console --timestamp=guest
+ip link set lo up
 echo "XMIG-DOM0-READY uptime=$(up)"
 
 for s in $SCENARIOS; do

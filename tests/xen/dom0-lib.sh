@@ -65,6 +65,20 @@ wait_ok() {
 
 domid() { xl domid "$1" 2>/dev/null; }
 
+# create_guest NAME pv|pvh: xl create the pattern guest, wait for its
+# first verdict and set $id.  A PVH guest under TCG now and then triple
+# faults early in boot (Xen logs "d1v0 Triple fault"); xl restarts it
+# (on_reboot), so the domain id is read only once the guest runs.
+create_guest() {
+	guest_cfg $1 $2
+	step xl create /etc/xen/$1.cfg || fail "xl create $2 failed"
+	step wait_ok $1 300 || fail "$2 guest did not report its pattern"
+	id=$(domid $1)
+	[ "$(count $1 'Logfile Opened')" -gt 1 ] &&
+		say "note: guest $1 rebooted during boot"
+	[ -n "$id" ] || fail "no domain id for $1"
+}
+
 dump() {
 	say "---- xl list"; xl list
 	for f in /var/log/xen/console/*.log; do

@@ -4,10 +4,7 @@
 # keeps its memory intact; a suspended guest resumes cooperatively.
 . /dom0-lib.sh
 
-guest_cfg bepv pv
-step xl create /etc/xen/bepv.cfg || fail "xl create failed"
-id=$(domid bepv)
-step wait_ok bepv 240 || fail "guest did not report its pattern"
+create_guest bepv pv
 step $PROBE config $id >/tmp/bepv.json || fail "config_json failed"
 
 if xl info | grep -q 'virt_caps.*shadow'; then

@@ -4,10 +4,7 @@
 # pause/unpause, destroy.
 . /dom0-lib.sh
 
-guest_cfg bepvh pvh
-step xl create /etc/xen/bepvh.cfg || fail "xl create failed"
-id=$(domid bepvh)
-step wait_ok bepvh 240 || fail "guest did not report its pattern"
+create_guest bepvh pvh
 step $PROBE config $id >/tmp/bepvh.json || fail "config_json failed"
 head -c 300 /tmp/bepvh.json; echo
 step $PROBE pause $id || fail "pause failed"

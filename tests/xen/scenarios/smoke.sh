@@ -22,15 +22,12 @@ grep -q '^DOM 0 Domain-0 running 0 pv ' /tmp/probe-list ||
 	fail "backend list: no running Domain-0"
 step $PROBE free || fail "backend free_memory failed"
 
-guest_cfg smoke-pvh pvh
-step xl create /etc/xen/smoke-pvh.cfg || fail "xl create (PVH) failed"
-id=$(domid smoke-pvh)
+create_guest smoke-pvh pvh
+grep PATTERN "$(console_log smoke-pvh)" | tail -2
 step $PROBE info $id >/tmp/probe-info || fail "backend info failed"
 cat /tmp/probe-info
 grep -q "^DOM $id smoke-pvh running 0 pvh " /tmp/probe-info ||
 	fail "backend info: not a running PVH guest"
-step wait_ok smoke-pvh 240 || fail "PVH guest: no pattern verdict"
-grep PATTERN "$(console_log smoke-pvh)" | tail -2
 step $PROBE checklive $id || fail "PVH guest should be live-migratable"
 step xl destroy smoke-pvh || fail "xl destroy failed"
 detail "Domain-0 listed by xl and backend, PVH guest pattern OK"

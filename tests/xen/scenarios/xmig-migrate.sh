@@ -1,0 +1,44 @@
+# xmig-migrate: "xmig migrate" to localhost through xmigd with the xen
+# backend.  PVH goes live; PV live needs shadow paging, which Debian's
+# hypervisor lacks: xmig must refuse it before touching the guest, and
+# --no-live must then work.
+. /dom0-lib.sh
+
+ip link set lo up
+mkdir -p /etc/xmig
+cat >/etc/xmig/xmigd.conf <<CONF
+relocation-address = 127.0.0.1
+relocation-port = 8002
+hosts-allow = 127\.0\.0\.1 localhost
+backend = xen
+CONF
+xmigd -f -c /etc/xmig/xmigd.conf >/results/xmigd.log 2>&1 &
+xmigd_pid=$!
+trap 'kill $xmigd_pid 2>/dev/null; cat /results/xmigd.log' EXIT
+i=0
+until grep -q 'ready: listening' /results/xmigd.log; do
+	i=$((i + 1)); [ $i -gt 60 ] && fail "xmigd did not listen"; sleep 0.5
+done
+
+create_guest xmpvh pvh
+step xmig --backend xen migrate xmpvh 127.0.0.1 ||
+	fail "live migration of the PVH guest failed"
+xl list
+step wait_ok xmpvh--incoming 120 || step wait_ok xmpvh 120 ||
+	fail "pattern after PVH live migration"
+xl destroy xmpvh 2>/dev/null
+
+create_guest xmpv pv
+step xmig --backend xen migrate xmpv 127.0.0.1 >/tmp/pv.out 2>&1
+rc=$?
+cat /tmp/pv.out
+if ! xl info | grep -q 'virt_caps.*shadow'; then
+	[ $rc != 0 ] || fail "PV live migration should be refused"
+	grep -q -- --no-live /tmp/pv.out || fail "no --no-live advice"
+	step wait_ok xmpv 60 || fail "PV guest disturbed by the refusal"
+fi
+step xmig --backend xen migrate --no-live xmpv 127.0.0.1 ||
+	fail "PV --no-live migration failed"
+step wait_ok xmpv--incoming 120 || step wait_ok xmpv 120 ||
+	fail "pattern after PV --no-live migration"
+detail "PVH live and PV --no-live through xmigd; PV live refused"
