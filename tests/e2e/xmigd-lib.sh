@@ -31,6 +31,15 @@ xd_stop() {
 }
 e2e_on_exit xd_stop
 
+# The destination's simulated host: its guests and xenstore server go too.
+xd_stop_sim() {
+	for p in "$XD_SIM"/domains/*/guest.pid "$XD_SIM/xenstored.pid"; do
+		[ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
+	done
+	:
+}
+e2e_on_exit xd_stop_sim
+
 # xd_wait_log PATTERN [SECONDS]: wait for a log line, bounded.
 xd_wait_log() {
 	i=0
