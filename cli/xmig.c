@@ -166,6 +166,13 @@ main(int argc, char **argv)
 		    "run \"xmig help\"\n", argv[0]);
 		return XMIG_EXIT_USAGE;
 	}
+	/* "xmig COMMAND --help" is "xmig help COMMAND". */
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		cmd_usage(cmd, stdout);
+		printf("\n%s\n", cmd->help);
+		return XMIG_EXIT_OK;
+	}
 	optind = 0;	/* GNU getopt: reinitialise for the command */
 	return cmd->exec(&ctx, argc, argv);
 }

@@ -13,6 +13,13 @@ expect_exit 0 "$XMIG" help
 expect_grep "^  help " "$E2E_TMP/out"
 expect_exit 0 "$XMIG" help help
 expect_grep "^usage: xmig help" "$E2E_TMP/out"
+expect_exit 0 "$XMIG" migrate --help
+expect_grep "^usage: xmig migrate .*DOMAIN HOST" "$E2E_TMP/out"
+expect_grep "max-downtime" "$E2E_TMP/out"
+for c in save restore verify recover list status cancel sim; do
+	expect_exit 0 "$XMIG" "$c" --help
+	expect_grep "^usage: xmig $c" "$E2E_TMP/out"
+done
 expect_exit 2 "$XMIG" help no-such-command
 expect_grep "unknown command" "$E2E_TMP/err"
 expect_exit 2 "$XMIG" frobnicate
