@@ -21,7 +21,13 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT INT TERM
 e2e_on_exit() { e2e_cleanup_hooks="$1 $e2e_cleanup_hooks"; }
 
-e2e_fail() { echo "FAIL: $*" >&2; exit 1; }
+# E2E_FAIL_HOOK: a command run before failing (e.g. to print a log).
+E2E_FAIL_HOOK=""
+e2e_fail() {
+	[ -n "$E2E_FAIL_HOOK" ] && $E2E_FAIL_HOOK >&2
+	echo "FAIL: $*" >&2
+	exit 1
+}
 e2e_skip() { echo "SKIP: $*" >&2; exit 77; }
 e2e_ok() { echo "ok: $*"; }
 

@@ -14,6 +14,13 @@ XD_SIM="$E2E_TMP/sim"
 XD_PID=""
 : "${XD_EXTRA_CONF:=}"
 
+# On failure, show what the daemon said.
+xd_dump_log() {
+	echo "--- xmigd log (last 40 lines)"
+	tail -n 40 "$XD_LOG" 2>/dev/null
+}
+E2E_FAIL_HOOK=xd_dump_log
+
 xd_free_port() {
 	$PYTHON -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

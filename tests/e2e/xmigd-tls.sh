@@ -57,3 +57,26 @@ $RELOC --port "$XD_PORT" --tls-ca "$P/ca.crt" --tls-cert "$P/client.crt" \
     --tls-key "$P/client.key" hello > "$E2E_TMP/e"
 expect_grep '^HELLO' "$E2E_TMP/e"
 e2e_ok "plain client on the TLS port refused; daemon still serves"
+
+# A whole live migration over TLS with xmig's own client, and xmig with a
+# certificate from another CA refused before anything changes.
+. "$top_srcdir/tests/e2e/sim-lib.sh"
+SRC="$E2E_TMP/src"
+sim_host "$SRC"
+sim_host "$XD_SIM"
+printf 'tls-cert = %s\ntls-key = %s\ntls-ca = %s\n' "$P/client.crt" \
+    "$P/client.key" "$P/ca.crt" > "$E2E_TMP/good.conf"
+printf 'tls-cert = %s\ntls-key = %s\ntls-ca = %s\n' "$P/intruder.crt" \
+    "$P/intruder.key" "$P/ca.crt" > "$E2E_TMP/bad.conf"
+expect_exit 0 "$XMIG" --sim-dir "$SRC" sim create --name sec1 --memory 32M \
+    --dirty-rate 10M
+XMIG_CONF="$E2E_TMP/bad.conf" expect_exit 1 "$XMIG" --sim-dir "$SRC" \
+    migrate --tls --port "$XD_PORT" sec1 127.0.0.1
+[ "$(sim_state "$SRC" sec1)" = running ] || e2e_fail "sec1 changed"
+sim_has "$XD_SIM" sec1--incoming && e2e_fail "refused peer created a domain"
+e2e_ok "xmig with a certificate from another CA: refused, nothing changed"
+XMIG_CONF="$E2E_TMP/good.conf" expect_exit 0 "$XMIG" --sim-dir "$SRC" \
+    migrate --tls --port "$XD_PORT" sec1 127.0.0.1
+sim_has "$SRC" sec1 && e2e_fail "sec1 still at the source"
+sim_intact "$XD_SIM" sec1
+e2e_ok "live migration over TLS: arrived intact"
