@@ -29,6 +29,7 @@
 #include "log.h"
 #include "util.h"
 #include "xmigd.h"
+#include "uuid.h"
 
 struct control_client {
 	struct control	*c;
@@ -156,7 +157,7 @@ control_status_reservations(yajl_gen g, struct xmigd *d)
 		control_gen_kv_int(g, "id", (long long)r->id);
 		control_gen_kv_str(g, "domain", r->name);
 		if (r->has_uuid) {
-			reloc_uuid_fmt(r->uuid, uuid);
+			uuid_fmt(r->uuid, uuid);
 			control_gen_kv_str(g, "uuid", uuid);
 		}
 		control_gen_kv_int(g, "bytes", (long long)r->bytes);

@@ -24,6 +24,7 @@
 #include "simmem.h"
 #include "simxs_server.h"
 #include "util.h"
+#include "uuid.h"
 
 #define BESIM_PAUSE_TIMEOUT_MS	5000
 #define BESIM_CONFIG_MAX	(1024 * 1024)	/* bytes of config JSON */
@@ -172,7 +173,7 @@ besim_xs_populate(struct besim *s, const struct simdom *d)
 		    s->xs_path);
 		return -ENOTCONN;
 	}
-	simhost_uuid_fmt(d->uuid, uuid, sizeof(uuid));
+	uuid_fmt(d->uuid, uuid);
 	snprintf(dom, sizeof(dom), "/local/domain/%u", d->domid);
 #define PUT(leaf, val, perm, n) do {					\
 	snprintf(p, sizeof(p), "%s%s", dom, leaf);			\
@@ -219,7 +220,7 @@ besim_xs_remove(struct besim *s, const struct simdom *d)
 		log_debug("domain %u: xenstore release failed", d->domid);
 	snprintf(p, sizeof(p), "/local/domain/%u", d->domid);
 	(void)xs_rm(xs, XBT_NULL, p);
-	simhost_uuid_fmt(d->uuid, uuid, sizeof(uuid));
+	uuid_fmt(d->uuid, uuid);
 	snprintf(p, sizeof(p), "/vm/%s", uuid);
 	(void)xs_rm(xs, XBT_NULL, p);
 	xs_close(xs);
@@ -236,7 +237,7 @@ besim_xs_rename(struct besim *s, const struct simdom *d)
 	snprintf(p, sizeof(p), "/local/domain/%u/name", d->domid);
 	if (!xs_write(xs, XBT_NULL, p, d->name, (unsigned)strlen(d->name)))
 		log_warn("xenstore %s", p);
-	simhost_uuid_fmt(d->uuid, uuid, sizeof(uuid));
+	uuid_fmt(d->uuid, uuid);
 	snprintf(p, sizeof(p), "/vm/%s/name", uuid);
 	(void)xs_write(xs, XBT_NULL, p, d->name, (unsigned)strlen(d->name));
 	xs_close(xs);
@@ -646,7 +647,7 @@ besim_gen_config(yajl_gen g, const struct simdom *d)
 {
 	char uuid[40];
 
-	simhost_uuid_fmt(d->uuid, uuid, sizeof(uuid));
+	uuid_fmt(d->uuid, uuid);
 	yajl_gen_map_open(g);
 	besim_gen_str(g, "c_info");
 	yajl_gen_map_open(g);

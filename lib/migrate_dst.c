@@ -18,6 +18,7 @@
 #include "relocio.h"
 #include "streamio.h"
 #include "util.h"
+#include "uuid.h"
 
 static void
 dst_phase(const struct mig_dst_params *p, enum mig_phase ph, int64_t domid,
@@ -140,7 +141,7 @@ dst_lock(const struct mig_dst_params *p, struct joblock *l, char *why,
 	l->fd = -1;
 	if (!p->reserve->has_uuid)
 		return 0;
-	reloc_uuid_fmt(p->reserve->uuid, key);
+	uuid_fmt(p->reserve->uuid, key);
 	strcat(key, MIG_LOCK_INCOMING);
 	snprintf(what, sizeof(what), "receive %s", p->reserve->name);
 	rc = joblock_take(l, mig_state_dir(p->be), key, what, busy,

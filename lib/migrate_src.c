@@ -27,6 +27,7 @@
 #include "suspend.h"
 #include "util.h"
 #include "xsutil.h"
+#include "uuid.h"
 
 #define PROGRESS_EVERY_NS	(200 * 1000 * 1000)
 
@@ -61,7 +62,7 @@ src_receiving(struct backend *be, const uint8_t uuid[16], char *busy,
 {
 	char key[64];
 
-	reloc_uuid_fmt(uuid, key);
+	uuid_fmt(uuid, key);
 	strcat(key, MIG_LOCK_INCOMING);
 	return joblock_check(mig_state_dir(be), key, busy, busylen);
 }
@@ -73,7 +74,7 @@ mig_domain_busy(struct backend *be, const struct dom_info *d, char *busy,
 	char key[64];
 	int rc;
 
-	reloc_uuid_fmt(d->uuid, key);
+	uuid_fmt(d->uuid, key);
 	if ((rc = joblock_check(mig_state_dir(be), key, busy, busylen)) != 0)
 		return rc;
 	return src_receiving(be, d->uuid, busy, busylen);
@@ -114,7 +115,7 @@ src_prepare(struct src_ctx *c, const char *what)
 		    c->dom.name, dom_state_name(&c->dom));
 	util_strlcpy(c->name, c->dom.name, sizeof(c->name));
 	util_strlcpy(c->stats->domain, c->dom.name, sizeof(c->stats->domain));
-	reloc_uuid_fmt(c->dom.uuid, uuid);
+	uuid_fmt(c->dom.uuid, uuid);
 	rc = joblock_take(&c->lock, mig_state_dir(c->be), uuid, what, busy,
 	    sizeof(busy));
 	if (rc == 0)
@@ -325,7 +326,7 @@ src_record_path(struct src_ctx *c, char *path, size_t len)
 {
 	char uuid[37];
 
-	reloc_uuid_fmt(c->dom.uuid, uuid);
+	uuid_fmt(c->dom.uuid, uuid);
 	snprintf(path, len, "%s/recover-%s", mig_state_dir(c->be), uuid);
 }
 
@@ -382,7 +383,7 @@ src_negotiate(struct src_ctx *c, const char *config, int tmo)
 		    c->p->host, strerror(-rc));
 
 	reloc_msg_init(&m, RELOC_RESERVE);
-	reloc_uuid_fmt(c->dom.uuid, uuid);
+	uuid_fmt(c->dom.uuid, uuid);
 	snprintf(m.job, sizeof(m.job), "%ld-%s", (long)getpid(), uuid);
 	util_strlcpy(m.name, c->name, sizeof(m.name));
 	memcpy(m.uuid, c->dom.uuid, sizeof(m.uuid));

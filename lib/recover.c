@@ -20,6 +20,7 @@
 #include "migrate_int.h"
 #include "relocio.h"
 #include "util.h"
+#include "uuid.h"
 
 /* Find the suspended source copy: NAME--migratedaway, or NAME. */
 static int
@@ -39,7 +40,7 @@ recover_path(struct backend *be, const struct dom_info *d, char *path,
 {
 	char uuid[37];
 
-	reloc_uuid_fmt(d->uuid, uuid);
+	uuid_fmt(d->uuid, uuid);
 	snprintf(path, len, "%s/recover-%s", mig_state_dir(be), uuid);
 }
 

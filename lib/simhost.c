@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "simhost.h"
+#include "uuid.h"
 #include "simmem.h"
 #include "util.h"
 
@@ -352,50 +353,6 @@ simhost_close(struct simhost *h)
 
 /* ---------------------------------------------------------------- uuids */
 
-void
-simhost_uuid_fmt(const uint8_t u[16], char *buf, size_t len)
-{
-	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
-	    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
-static int
-simhost_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-simhost_uuid_parse(const char *s, uint8_t u[16])
-{
-	uint8_t tmp[16];
-	int i, n = 0, hi, lo;
-
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return -EINVAL;
-			continue;
-		}
-		if ((hi = simhost_hexval(s[i])) < 0 ||
-		    (lo = simhost_hexval(s[i + 1])) < 0)
-			return -EINVAL;
-		tmp[n++] = (uint8_t)(hi << 4 | lo);
-		i++;
-	}
-	if (s[36] != '\0')
-		return -EINVAL;
-	memcpy(u, tmp, 16);
-	return 0;
-}
-
 int
 simhost_uuid_generate(uint8_t u[16])
 {
@@ -441,7 +398,7 @@ simhost_dom_format(const struct simdom *d, char *buf, size_t len)
 {
 	char uuid[40];
 
-	simhost_uuid_fmt(d->uuid, uuid, sizeof(uuid));
+	uuid_fmt(d->uuid, uuid);
 	snprintf(buf, len,
 	    "name=%s\nuuid=%s\nstate=%s\npaused=%d\nshutdown_reason=%d\n"
 	    "type=%s\nmemory=%llu\nvcpus=%u\ndirty_rate=%llu\n"
@@ -534,7 +491,7 @@ simhost_dom_kv(const char *key, const char *val, void *arg)
 		return util_strlcpy(d->name, val, sizeof(d->name));
 	}
 	if (strcmp(key, "uuid") == 0)
-		return simhost_uuid_parse(val, d->uuid);
+		return uuid_parse(val, d->uuid);
 	if (strcmp(key, "state") == 0) {
 		rc = simhost_lookup_name(simhost_state_names,
 		    ARRAY_SIZE(simhost_state_names), val, &x);

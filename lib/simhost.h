@@ -145,10 +145,6 @@ int	simhost_raise_virq(struct simhost *h);
 /* Fill the dom_info view of a record (paused/shutdown folded). */
 void	simhost_dom_to_info(const struct simdom *d, struct dom_info *out);
 
-/* Format a uuid as 36 characters plus NUL into buf (len >= 37). */
-void	simhost_uuid_fmt(const uint8_t uuid[16], char *buf, size_t len);
-/* Parse a 36-character uuid.  0 or -EINVAL. */
-int	simhost_uuid_parse(const char *s, uint8_t uuid[16]);
 /* A random (version 4) uuid.  0 or a negative errno. */
 int	simhost_uuid_generate(uint8_t uuid[16]);
 

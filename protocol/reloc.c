@@ -16,6 +16,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "reloc.h"
+#include "uuid.h"
 
 #define SMALL_MAX	4096	/* every frame but RESERVE */
 
@@ -186,51 +187,6 @@ reloc_msg_clear(struct reloc_msg *m)
 	m->config = NULL;
 }
 
-void
-reloc_uuid_fmt(const uint8_t u[16], char out[37])
-{
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
-	    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-reloc_uuid_parse(const char *s, uint8_t u[16])
-{
-	uint8_t tmp[16];
-	int i, n = 0, hi, lo;
-
-	if (strlen(s) != 36)
-		return -EINVAL;
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return -EINVAL;
-			continue;
-		}
-		hi = hexval(s[i]);
-		lo = hexval(s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		tmp[n++] = (uint8_t)(hi << 4 | lo);
-		i++;
-	}
-	memcpy(u, tmp, sizeof(tmp));
-	return 0;
-}
-
 /* ------------------------------------------------------------ encode */
 
 static int
@@ -260,7 +216,7 @@ gen_field(yajl_gen g, const struct reloc_msg *m, const struct field *f)
 	case F_UUID:
 		if (!m->has_uuid)
 			return 0;
-		reloc_uuid_fmt((const uint8_t *)p, uuid);
+		uuid_fmt((const uint8_t *)p, uuid);
 		return gen_str(g, f->key) || gen_str(g, uuid);
 	case F_BOOL:
 		return gen_str(g, f->key) ||
@@ -374,7 +330,7 @@ decode_field(yajl_val v, const struct field *f, struct reloc_msg *m,
 		s = YAJL_GET_STRING(v);
 		len = strlen(s);
 		if (f->type == F_UUID) {
-			if (reloc_uuid_parse(s, (uint8_t *)p) != 0)
+			if (uuid_parse(s, (uint8_t *)p) != 0)
 				return whyf(why, whylen, "\"%s\" is not a "
 				    "UUID", f->key);
 			m->has_uuid = 1;

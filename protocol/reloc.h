@@ -133,8 +133,4 @@ uint8_t *reloc_encode(const struct reloc_msg *m, size_t *len,
 int	reloc_decode(const struct reloc_hdr *h, const uint8_t *payload,
 	    struct reloc_msg *m, char *why, size_t whylen);
 
-/* Format a uuid as 36 characters plus NUL; parse one (0 or -EINVAL). */
-void	reloc_uuid_fmt(const uint8_t uuid[16], char out[37]);
-int	reloc_uuid_parse(const char *s, uint8_t uuid[16]);
-
 #endif /* XMIG_PROTO_RELOC_H */

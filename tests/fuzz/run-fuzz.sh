@@ -36,7 +36,7 @@ for t in $targets; do
 	bin="$out/$t"
 	# What each target is built from, besides itself.
 	case $t in
-	fuzz_reloc)	srcs="$srcdir/protocol/reloc.c" ;;
+	fuzz_reloc)	srcs="$srcdir/protocol/reloc.c $srcdir/protocol/uuid.c" ;;
 	fuzz_xs_msg)	srcs="$srcdir/protocol/xs_msg.c $srcdir/lib/simxs.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c" ;;
 	*)		srcs=$stream_srcs ;;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "reloc.h"
+#include "uuid.h"
 
 static const uint8_t uuid1[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc,
     0xde, 0xf0, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
@@ -230,20 +231,20 @@ START_TEST(test_reloc_encode_refuses_oversized)
 }
 END_TEST
 
-START_TEST(test_reloc_uuid_parse_fmt)
+START_TEST(test_reloc_uuid_text)
 {
 	uint8_t u[16];
 	char s[37];
 
-	reloc_uuid_fmt(uuid1, s);
+	uuid_fmt(uuid1, s);
 	ck_assert_str_eq(s, "12345678-9abc-def0-0123-456789abcdef");
-	ck_assert_int_eq(reloc_uuid_parse(s, u), 0);
+	ck_assert_int_eq(uuid_parse(s, u), 0);
 	ck_assert_int_eq(memcmp(u, uuid1, 16), 0);
-	ck_assert_int_eq(reloc_uuid_parse("12345678-9abc-def0-0123-456789abcdeg",
+	ck_assert_int_eq(uuid_parse("12345678-9abc-def0-0123-456789abcdeg",
 	    u), -EINVAL);
-	ck_assert_int_eq(reloc_uuid_parse("123456789abc-def0-0123-456789abcdef0",
+	ck_assert_int_eq(uuid_parse("123456789abc-def0-0123-456789abcdef0",
 	    u), -EINVAL);
-	ck_assert_int_eq(reloc_uuid_parse("", u), -EINVAL);
+	ck_assert_int_eq(uuid_parse("", u), -EINVAL);
 }
 END_TEST
 
@@ -259,7 +260,7 @@ reloc_suite(void)
 	tcase_add_test(tc, test_reloc_hdr_rejects_bad);
 	tcase_add_test(tc, test_reloc_decode_rejects_bad_payloads);
 	tcase_add_test(tc, test_reloc_encode_refuses_oversized);
-	tcase_add_test(tc, test_reloc_uuid_parse_fmt);
+	tcase_add_test(tc, test_reloc_uuid_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
