@@ -93,8 +93,9 @@ cli_progress(const struct mig_progress *pr, void *arg)
 		    pr->round_total, sent, (double)pr->bandwidth / 1e6, dirty,
 		    pr->predicted_ms, secs);
 		progress_shown = 1;
-	} else if (pr->phase != last_phase || pr->round != last_round) {
-		/* Not a terminal: a line per phase or round, not per tick. */
+	} else if (ctx->verbose > 0 &&
+	    (pr->phase != last_phase || pr->round != last_round)) {
+		/* Not a terminal, with -v: a line per phase or round. */
 		fprintf(stderr, "xmig: %s: round %u, %s sent, %.0f MB/s, %s, "
 		    "expected downtime %" PRIu64 " ms\n", pr->phase,
 		    pr->round, sent, (double)pr->bandwidth / 1e6, dirty,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -27,6 +28,8 @@ cmd_save_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct conf conf;
 	enum mig_result res;
 	char tmp[4200], why[8800];
+	const char *target;
+	struct stat st;
 	int ch, rc, fd, keep = 0;
 
 	while ((ch = getopt_long(argc, argv, "+k", opts, NULL)) != -1) {
@@ -40,18 +43,31 @@ cmd_save_exec(struct cli_ctx *ctx, int argc, char **argv)
 		    "expected DOMAIN and FILE");
 	if ((rc = cli_conf(&conf)) != 0)
 		return rc;
-	/* Write beside the target and rename: no half-written save file. */
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.partial-XXXXXX",
-	    argv[optind + 1]) >= sizeof(tmp))
-		return cmd_usage_error(&cmd_save_entry, "FILE name too long");
-	if ((fd = mkstemp(tmp)) < 0) {
-		fprintf(stderr, "xmig save: %s: %s\n", argv[optind + 1],
+	/*
+	 * A regular file is written beside the target and renamed when
+	 * complete, so no half-written save file is left; anything else
+	 * (a device, a pipe) is written as it is.
+	 */
+	target = argv[optind + 1];
+	if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
+		tmp[0] = '\0';
+		fd = open(target, O_WRONLY | O_CLOEXEC);
+	} else {
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.partial-XXXXXX",
+		    target) >= sizeof(tmp))
+			return cmd_usage_error(&cmd_save_entry,
+			    "FILE name too long");
+		fd = mkstemp(tmp);
+	}
+	if (fd < 0) {
+		fprintf(stderr, "xmig save: %s: %s\n", target,
 		    strerror(errno));
 		return XMIG_EXIT_FAILED;
 	}
 	if ((rc = cli_backend_open(ctx, &be)) != 0) {
 		close(fd);
-		unlink(tmp);
+		if (tmp[0] != '\0')
+			unlink(tmp);
 		return rc;
 	}
 	cli_catch_signals();
@@ -68,7 +84,9 @@ cmd_save_exec(struct cli_ctx *ctx, int argc, char **argv)
 		res = MIG_UNDEFINED;
 	}
 	/* The domain is gone (or resumed): the file must land. */
-	if (res == MIG_OK && rename(tmp, argv[optind + 1]) != 0) {
+	if (tmp[0] == '\0')
+		;	/* written in place */
+	else if (res == MIG_OK && rename(tmp, target) != 0) {
 		snprintf(why, sizeof(why), "the domain was saved to %s but "
 		    "cannot be renamed to %s: %s", tmp, argv[optind + 1],
 		    strerror(errno));

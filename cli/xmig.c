@@ -158,7 +158,7 @@ main(int argc, char **argv)
 	}
 
 	level = ctx.quiet ? LOG_LVL_ERR :
-	    ctx.verbose > 0 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+	    ctx.verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
 	log_setlevel(level);
 
 	if ((cmd = cmd_find(argv[0])) == NULL) {

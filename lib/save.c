@@ -40,7 +40,9 @@ mig_save_run(const struct mig_src_params *p, int out_fd, int keep_running,
 		    c.name);
 		goto out;
 	}
-	if (src_write_stream(&c, config) != 0 || fsync(out_fd) != 0) {
+	/* A pipe or a device cannot be synced (EINVAL): nothing to do. */
+	if (src_write_stream(&c, config) != 0 ||
+	    (fsync(out_fd) != 0 && errno != EINVAL && errno != EROFS)) {
 		src_fail(&c, -EIO, "writing the save file failed: %s",
 		    strerror(errno));
 		if (c.suspended)

@@ -60,7 +60,7 @@ echo "== host A: a 512 MiB domain dirtying 30 MB/s ($src)"
 "$xmig" --sim-dir "$src" list
 
 echo "== xmig migrate web1 127.0.0.1:$port"
-"$xmig" --sim-dir "$src" migrate web1 "127.0.0.1:$port"
+"$xmig" --sim-dir "$src" -v migrate web1 "127.0.0.1:$port"
 echo "== host A after the move:"
 "$xmig" --sim-dir "$src" list
 echo "== host B:"

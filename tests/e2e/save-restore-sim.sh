@@ -56,6 +56,16 @@ expect_exit 1 X restore "$E2E_TMP/web1b.sav"
 expect_grep "already exists" "$E2E_TMP/err"
 e2e_ok "--keep-running, --paused, --name, name clash"
 
+# A pipe (or a device) is written as it is, not replaced by a file.
+mkfifo "$E2E_TMP/pipe"
+cat "$E2E_TMP/pipe" > "$E2E_TMP/piped.sav" &
+cpid=$!
+expect_exit 0 X save --keep-running web1 "$E2E_TMP/pipe"
+wait "$cpid"
+[ -p "$E2E_TMP/pipe" ] || e2e_fail "the pipe was replaced"
+expect_exit 0 "$XMIG" verify "$E2E_TMP/piped.sav"
+e2e_ok "save into a pipe"
+
 # A file cut short anywhere is refused; nothing is left behind.
 size=$(stat -c %s "$E2E_TMP/web1b.sav")
 for cut in 20 100 5000 $((size / 2)) $((size - 8)); do
