@@ -59,5 +59,10 @@ for s in $SCENARIOS; do
 	done
 done
 echo "XMIG-DOM0-DONE uptime=$(up)"
+# save files for the host's checks, as a tar on the scratch disk
+if [ -d /results/export ] && [ -b /dev/sda ]; then
+	tar -cf /dev/sda -C /results export &&
+		echo "XMIG-EXPORT-WRITTEN uptime=$(up)"
+fi
 sync
 poweroff -f

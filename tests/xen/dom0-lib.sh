@@ -65,6 +65,12 @@ wait_ok() {
 
 domid() { xl domid "$1" 2>/dev/null; }
 
+# export FILE: the host runs Xen's verify-stream-v2 on it after the run
+export_file() {
+	mkdir -p /results/export
+	cp "$1" /results/export/ && say "exported $1 for the host"
+}
+
 # create_guest NAME pv|pvh: xl create the pattern guest, wait for its
 # first verdict and set $id.  A PVH guest under TCG now and then triple
 # faults early in boot (Xen logs "d1v0 Triple fault"); xl restarts it

@@ -15,7 +15,9 @@
 # serial console; print a summary.  Exit 0 if no scenario failed.
 #
 # Environment: XEN_SCENARIOS (the list to run), XMIG_SKIP_XEN=1 (exit 77
-# at once, to leave this out of a quick "make check"), top_builddir and
+# at once, to leave this out of a quick "make check"), XEN_WAIT=1 (wait
+# for another run to end instead of skipping), XEN_LOCK (that lock file,
+# /tmp/xmig-xen-harness.lock), top_builddir and
 # top_srcdir (set by make; default: derived from this script and the
 # current directory), XEN_WORK (cache and logs, default
 # $top_builddir/tests/xen/work), QEMU_TIMEOUT (s, 1500), SCENARIO_TIMEOUT
@@ -39,12 +41,14 @@ QEMU_SMP=${QEMU_SMP:-2}
 # SVM reports RDTSCP without NRIP, which loops PVH guests.
 QEMU_CPU=${QEMU_CPU:-max,-smap,-smep,-rdtscp}
 # Debian's kernel and guest modules the dom0 needs.
-DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs"
+# ata_piix and sd_mod: the scratch disk that carries files back to the host.
+DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
+	sd_mod"
 # What runs by default.  xmig-migrate is left out until xmigd accepts a
 # migration from its own host (it refuses the name as already in use).
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv"
 # Bump when the layout of the cached base image changes.
-BASE_FORMAT=1
+BASE_FORMAT=2
 
 log() { echo "xen-harness: $*" >&2; }
 skip() { log "SKIP: $*"; exit 77; }
@@ -55,7 +59,7 @@ check_host() {
 	[ -z "${XMIG_SKIP_XEN:-}" ] || skip "XMIG_SKIP_XEN is set"
 	[ "$(id -u)" = 0 ] || skip "needs root (device nodes in the initramfs)"
 	for f in qemu-system-x86_64 cpio gzip perl modprobe gcc sha256sum \
-	    timeout; do
+	    timeout flock; do
 		command -v $f >/dev/null 2>&1 || skip "$f not installed"
 	done
 	[ -f "$XEN_IMAGE" ] || skip "no hypervisor $XEN_IMAGE"
@@ -72,6 +76,19 @@ check_host() {
 		[ -x "$top_builddir/$f" ] ||
 			skip "$f not built (no xen backend configured?)"
 	done
+}
+
+# One emulated Xen at a time on this machine: TCG takes whole cores.  In
+# "make check" a busy lock skips (77) rather than doubling everyone's wait;
+# "make check-xen" (XEN_WAIT=1) waits for it.
+take_lock() {
+	local lock=${XEN_LOCK:-/tmp/xmig-xen-harness.lock}
+	exec 9>>"$lock" || skip "cannot open $lock"
+	if [ -n "${XEN_WAIT:-}" ]; then
+		flock -w 3600 9 || skip "cannot take $lock"
+	else
+		flock -n 9 || skip "another harness run is going ($lock)"
+	fi
 }
 
 # ------------------------------------------------------------ image helpers
@@ -110,14 +127,14 @@ make_skeleton() {
 
 pack_cpio() {	# pack_cpio ROOT OUT.gz
 	(cd "$1" && find . -print0 | cpio --null -o -H newc --quiet) |
-	    gzip -1 >"$2.tmp" && mv "$2.tmp" "$2"
+	    gzip -1 >"$2.$$" && mv "$2.$$" "$2"
 }
 
 pkgver() { dpkg-query -W -f='${Package}=${Version} ' "$@" 2>/dev/null; }
 
 # --------------------------------------------------------- guest initramfs
 build_guest() {
-	local key root=$work/guest-root
+	local key root=$run/guest-root
 	key=$( (cat "$top_srcdir/tests/xen/guest_pattern.c"; gcc --version;
 	    pkgver busybox-static; echo $BASE_FORMAT) | sha256sum | cut -c1-16)
 	GUEST_INITRD=$work/guest-initrd-$key.gz
@@ -140,7 +157,7 @@ EOF
 
 # ----------------------------------------------------- dom0 base initramfs
 build_base() {
-	local key root=$work/base-root m line
+	local key root=$run/base-root m line
 	key=$( (echo $KVER $BASE_FORMAT $DOM0_MODULES; cat "$GUEST_INITRD";
 	    pkgver xen-utils-$XENVER libxenmisc$XENVER busybox-static \
 	    libxen-dev) | sha256sum | cut -c1-16)
@@ -180,7 +197,7 @@ build_base() {
 
 # -------------------------------------------------- overlay: this build
 build_overlay() {
-	local root=$work/overlay-root s f
+	local root=$run/overlay-root s f
 	rm -rf "$root"
 	mkdir -p "$root/usr/local/bin" "$root/scenarios" "$root/etc"
 	for f in cli/xmig daemon/xmigd tests/xen/xenbe_probe; do
@@ -195,9 +212,9 @@ build_overlay() {
 		echo "SCENARIOS=\"$SCENARIOS\""
 		echo "SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT"
 	} >"$root/harness.conf"
-	pack_cpio "$root" "$work/dom0-overlay.gz" && rm -rf "$root"
+	pack_cpio "$root" "$run/dom0-overlay.gz" && rm -rf "$root"
 	# the kernel unpacks concatenated compressed archives in order
-	cat "$BASE_INITRD" "$work/dom0-overlay.gz" >"$work/dom0-initrd.gz"
+	cat "$BASE_INITRD" "$run/dom0-overlay.gz" >"$run/dom0-initrd.gz"
 }
 
 prepare_xen() {
@@ -207,21 +224,37 @@ prepare_xen() {
 	[ -f "$XEN_ELF" ] && return 0
 	# QEMU's -kernel wants the multiboot ELF, Debian ships it gzipped
 	case $XEN_IMAGE in
-	*.gz) zcat "$XEN_IMAGE" >"$XEN_ELF.tmp" ;;
-	*) cp "$XEN_IMAGE" "$XEN_ELF.tmp" ;;
-	esac && mv "$XEN_ELF.tmp" "$XEN_ELF"
+	*.gz) zcat "$XEN_IMAGE" >"$XEN_ELF.$$" ;;
+	*) cp "$XEN_IMAGE" "$XEN_ELF.$$" ;;
+	esac && mv "$XEN_ELF.$$" "$XEN_ELF"
+}
+
+# drop cached images built from other inputs (we hold the lock)
+prune_cache() {
+	local f
+	for f in "$work"/guest-initrd-*.gz "$work"/dom0-base-*.gz \
+	    "$work"/xen-*.elf; do
+		case $f in
+		"$GUEST_INITRD"|"$BASE_INITRD"|"$XEN_ELF") ;;
+		*) rm -f "$f" ;;
+		esac
+	done
 }
 
 # ----------------------------------------------------------------- boot
-QEMU_PID=
+# Each run has its own directory under $work ($run: overlay, QEMU's pid
+# file, serial log, export disk): runs from several build trees or users
+# never touch each other's QEMU.  The images in $work are shared.
 cleanup() {
 	local pid
-	if [ -f "$work/qemu.pid" ]; then
-		pid=$(cat "$work/qemu.pid" 2>/dev/null)
+	if [ -f "$run/qemu.pid" ]; then
+		pid=$(cat "$run/qemu.pid" 2>/dev/null)
 		[ -n "$pid" ] && kill "$pid" 2>/dev/null
-		rm -f "$work/qemu.pid"
 	fi
-	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null
+	# keep the serial log of the last runs, not their images
+	rm -rf "$run/export.img" "$run/export" "$run/dom0-initrd.gz" \
+	    "$run/overlay-root" "$run/dom0-overlay.gz" "$run/qemu.pid"
+	ls -dt "$work"/run.* 2>/dev/null | tail -n +6 | xargs rm -rf
 }
 
 boot() {
@@ -231,36 +264,76 @@ boot() {
 	xen_args+=" dom0_max_vcpus=$QEMU_SMP"
 	xen_args+=" loglvl=warning guest_loglvl=warning"
 	dom0_args="console=hvc0 earlyprintk=xen loglevel=3"
-	rm -f "$work/qemu.pid"
+	# files dom0 puts in /results/export come back as a tar on this disk
+	truncate -s 1G "$run/export.img" || return 1
 	log "booting Xen under QEMU TCG (timeout ${QEMU_TIMEOUT}s)"
 	log "serial console: $SERIAL"
 	timeout -s KILL "$QEMU_TIMEOUT" qemu-system-x86_64 \
 	    -accel tcg -M pc -cpu "$QEMU_CPU" -smp "$QEMU_SMP" -m "$QEMU_MEM" \
 	    -nodefaults -display none -no-reboot -nic none \
-	    -serial stdio -monitor none -pidfile "$work/qemu.pid" \
+	    -serial stdio -monitor none -pidfile "$run/qemu.pid" \
+	    -drive file="$run/export.img",format=raw,if=ide,index=0 \
 	    -kernel "$XEN_ELF" -append "$xen_args" \
-	    -initrd "/boot/vmlinuz-$KVER $dom0_args,$work/dom0-initrd.gz" \
+	    -initrd "/boot/vmlinuz-$KVER $dom0_args,$run/dom0-initrd.gz" \
 	    </dev/null 2>&1 |
 	    perl -MTime::HiRes=time -ne \
 	    'BEGIN { $| = 1; $t0 = time } s/\r//g;
 	     printf "[%7.2f] %s", time - $t0, $_' >"$SERIAL" &
-	QEMU_PID=$!
-	wait $QEMU_PID
+	wait $!
 	rc=$?
-	QEMU_PID=
+	rm -f "$run/qemu.pid"
 	return $rc
+}
+
+# ------------------------------------------------- exported save files
+# Xen's own checker on every save file dom0 exported (xl format); one
+# summary line each, "verify:FILE".  Its Python 3 quirks: DESIGN.md.
+verify_exports() {
+	local f rc t0 checker=$XENBIN/verify-stream-v2
+	VERIFY_LINES=
+	VERIFY_FAILED=0
+	grep -aq XMIG-EXPORT-WRITTEN "$SERIAL" || return 0
+	(cd "$run" && tar -xf export.img) || {
+		VERIFY_FAILED=1
+		VERIFY_LINES+=$(printf '%-18s %-5s %8s  %s' verify FAIL - \
+		    "cannot read the export disk")$'\n'
+		return 0
+	}
+	for f in "$run"/export/*; do
+		[ -f "$f" ] || continue
+		if [ ! -x "$checker" ]; then
+			VERIFY_LINES+=$(printf '%-18s %-5s %8s  %s' \
+			    "verify:${f##*/}" SKIP - "no $checker")$'\n'
+			continue
+		fi
+		t0=$(date +%s)
+		PYTHONPATH=/usr/lib/xen-$XENVER/lib/python python3 "$checker" \
+		    -f xl -i "$f" >"$run/${f##*/}.verify.log" 2>&1
+		rc=$?
+		if [ $rc = 0 ]; then
+			VERIFY_LINES+=$(printf '%-18s %-5s %8s  %s' \
+			    "verify:${f##*/}" PASS $(( $(date +%s) - t0 )) \
+			    "verify-stream-v2 -f xl accepts it")$'\n'
+		else
+			VERIFY_FAILED=$((VERIFY_FAILED + 1))
+			VERIFY_LINES+=$(printf '%-18s %-5s %8s  %s' \
+			    "verify:${f##*/}" FAIL $(( $(date +%s) - t0 )) \
+			    "$(tail -n 1 "$run/${f##*/}.verify.log")")$'\n'
+		fi
+		rm -f "$f"
+	done
 }
 
 # ----------------------------------------------------------------- report
 report() {
 	local s line verdict secs rest failed=0 n=0
-	printf '%-14s %-5s %8s  %s\n' SCENARIO RESULT SECONDS DETAIL
+	printf '%-18s %-5s %8s  %s\n' SCENARIO RESULT SECONDS DETAIL
 	for s in $SCENARIOS; do
 		n=$((n + 1))
 		line=$(grep -a "XMIG-SCENARIO $s " "$SERIAL" | tail -1 |
 		    sed 's/.*XMIG-SCENARIO //')
 		if [ -z "$line" ]; then
-			printf '%-14s %-5s %8s  %s\n' "$s" FAIL - \
+			printf '%-18s %-5s %8s  %s\n' "$s" FAIL - \
 			    "no result (dom0 crashed or QEMU timed out)"
 			failed=$((failed + 1))
 			continue
@@ -269,14 +342,17 @@ report() {
 		verdict=$2 secs=$3
 		shift 3
 		rest="$*"
-		printf '%-14s %-5s %8s  %s\n' "$s" "$verdict" "$secs" "$rest"
+		printf '%-18s %-5s %8s  %s\n' "$s" "$verdict" "$secs" "$rest"
 		if [ "$verdict" = FAIL ]; then
 			failed=$((failed + 1))
 			grep -a "XMIG-LOG $s: " "$SERIAL" | tail -n 60 |
 			    sed 's/.*XMIG-LOG [^:]*: /    | /'
 		fi
 	done
-	grep -aE 'XMIG-DOM0-(READY|DONE)' "$SERIAL" | sed 's/^/  /'
+	printf '%s' "$VERIFY_LINES"
+	failed=$((failed + VERIFY_FAILED))
+	grep -aE 'XMIG-DOM0-(READY|DONE)|XMIG-EXPORT' "$SERIAL" |
+	    sed 's/^/  /'
 	return $failed
 }
 
@@ -293,15 +369,20 @@ main() {
 			log "no scenario $s"; exit 2; }
 	done
 	mkdir -p "$work" || exit 1
-	SERIAL=$work/serial.log
+	take_lock
+	run=$(mktemp -d "$work/run.XXXXXX") || exit 1
+	ln -sfn "${run##*/}" "$work/last"
+	SERIAL=$run/serial.log
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	t0=$(date +%s)
 	build_guest && build_base && build_overlay && prepare_xen || {
 		log "building the images failed"; exit 1; }
 	log "images ready in $(( $(date +%s) - t0 )) s (kernel $KVER)"
+	prune_cache
 	boot
 	log "QEMU exited after $(( $(date +%s) - t0 )) s in all"
+	verify_exports
 	report
 	failed=$?
 	if [ $failed -ne 0 ]; then

@@ -11,6 +11,7 @@ step xmig --backend xen save $g /results/$g.xmig || fail "xmig save failed"
 ls -l /results/$g.xmig
 domid $g >/dev/null && fail "domain still there after xmig save"
 step xmig verify /results/$g.xmig || fail "xmig verify refused its own file"
+export_file /results/$g.xmig
 
 step xl restore /results/$g.xmig || fail "xl restore of xmig's file failed"
 step wait_ok $g 120 || fail "pattern after xl restore of xmig's file"
