@@ -46,7 +46,7 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 	sd_mod"
 # What runs by default.  xmig-migrate is left out until xmigd accepts a
 # migration from its own host (it refuses the name as already in use).
-DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv"
+DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=2
 
