@@ -229,6 +229,25 @@ session_bev(struct session *s)
 }
 
 /*
+ * Read no more than "n" bytes ahead.  On plain TCP that is exactly what
+ * the current frame still needs, so nothing past RESERVE is ever read
+ * and the worker finds the connection at STREAM.  Over TLS a tight
+ * watermark stalls: libevent's OpenSSL bufferevent stops reading at the
+ * watermark and does not come back for bytes already decrypted into
+ * OpenSSL's buffer (no socket event fires for them), so the session
+ * would time out.  There the limit is one whole frame; the client sends
+ * nothing past a request before its answer, and reading stops once the
+ * reservation is accepted.
+ */
+static void
+session_watermark(struct session *s, size_t n)
+{
+	if (s->ssl != NULL)
+		n = RELOC_HDR_LEN + RELOC_PAYLOAD_MAX;
+	bufferevent_setwatermark(s->bev, EV_READ, 0, n);
+}
+
+/*
  * Start the protocol, or with "refusal" set only send DENY with it: a
  * refused peer is told why and nothing it sends is read.
  */
@@ -245,7 +264,7 @@ session_start(struct session *s, const char *refusal)
 	}
 	bufferevent_setcb(s->bev, session_read, NULL, session_event, s);
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
-	bufferevent_setwatermark(s->bev, EV_READ, 0, RELOC_HDR_LEN);
+	session_watermark(s, RELOC_HDR_LEN);
 	if (refusal != NULL) {
 		s->d->ctr.refused++;
 		log_warnx("%s: connection refused: %s", s->peer, refusal);
@@ -511,8 +530,7 @@ session_read(struct bufferevent *bev, void *arg)
 	while (s->state == SESS_HELLO || s->state == SESS_REQUEST) {
 		if (!s->have_hdr) {
 			if (evbuffer_get_length(in) < RELOC_HDR_LEN) {
-				bufferevent_setwatermark(bev, EV_READ, 0,
-				    RELOC_HDR_LEN);
+				session_watermark(s, RELOC_HDR_LEN);
 				return;
 			}
 			evbuffer_remove(in, hb, sizeof(hb));
@@ -527,7 +545,7 @@ session_read(struct bufferevent *bev, void *arg)
 			s->have_hdr = 1;
 		}
 		if (evbuffer_get_length(in) < s->hdr.len) {
-			bufferevent_setwatermark(bev, EV_READ, 0, s->hdr.len);
+			session_watermark(s, s->hdr.len);
 			return;
 		}
 		if (session_payload(s, in) != 0)

@@ -51,7 +51,16 @@ transport_tls_ctx(const struct transport_tls *t, int server, void **out)
 		return -ENOMEM;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
+	/*
+	 * No automatic retry: the pump thread reads with SSL_read() on a
+	 * blocking socket after poll() said it was readable.  With retry,
+	 * a record that carries no data (a TLS 1.3 session ticket) makes
+	 * SSL_read() block for data that cannot come, because the same
+	 * thread must first forward the request the peer is waiting for.
+	 * Without it, SSL_read() returns SSL_ERROR_WANT_READ and the pump
+	 * polls again.
+	 */
+	SSL_CTX_clear_mode(ctx, SSL_MODE_AUTO_RETRY);
 	if (SSL_CTX_use_certificate_chain_file(ctx, t->cert) != 1) {
 		transport_ssl_err(t->cert);
 		goto fail;
