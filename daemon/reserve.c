@@ -201,7 +201,7 @@ reserve_host_facts(struct backend *be, const struct reserve_req *r,
 	struct dom_info *doms = NULL;
 	char incoming[RELOC_NAME_MAX + sizeof(RESERVE_SUFFIX)];
 	size_t n = 0, i;
-	int rc;
+	int rc, same_uuid;
 
 	memset(h, 0, sizeof(*h));
 	if ((rc = be->ops->free_memory(be, &h->free_bytes)) != 0) {
@@ -216,10 +216,22 @@ reserve_host_facts(struct backend *be, const struct reserve_req *r,
 	}
 	snprintf(incoming, sizeof(incoming), "%s%s", r->name, RESERVE_SUFFIX);
 	for (i = 0; i < n; i++) {
+		same_uuid = r->uuid != NULL &&
+		    memcmp(doms[i].uuid, r->uuid, 16) == 0;
+		/*
+		 * NAME with the request's own uuid is the source itself: a
+		 * migration to the same host, which xl allows too.  The
+		 * copy arrives as NAME--incoming; the source is renamed
+		 * away before the destination takes the name.
+		 */
+		if (strcmp(doms[i].name, r->name) == 0 && same_uuid) {
+			h->self = 1;
+			continue;
+		}
 		if (strcmp(doms[i].name, r->name) == 0 ||
 		    strcmp(doms[i].name, incoming) == 0)
 			h->name_taken = 1;
-		if (r->uuid != NULL && memcmp(doms[i].uuid, r->uuid, 16) == 0)
+		if (same_uuid)
 			h->uuid_taken = 1;
 	}
 	free(doms);

@@ -454,6 +454,9 @@ session_reserve(struct session *s, struct reloc_msg *m)
 		session_deny(s, why);
 		return;
 	}
+	if (h.self)
+		log_info("%s: %s is on this host already: a migration to the "
+		    "same host", s->peer, m->name);
 	s->res = res;
 	s->reserve = *m;	/* takes m->config */
 	m->config = NULL;

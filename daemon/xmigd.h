@@ -86,6 +86,7 @@ struct reserve_host {
 	uint64_t	free_bytes;	/* backend free_memory */
 	int		name_taken;	/* NAME or NAME--incoming exists */
 	int		uuid_taken;	/* a domain with that uuid exists */
+	int		self;		/* the source itself is on this host */
 };
 
 /* One request to reserve, decoded from a RESERVE frame. */

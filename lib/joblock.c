@@ -16,6 +16,29 @@
 #include "log.h"
 #include "util.h"
 
+/* mkdir -p, mode 0700; 0 or -1 with errno set. */
+static int
+joblock_mkdirs(const char *path)
+{
+	char p[4096], *s;
+
+	if (util_strlcpy(p, path, sizeof(p)) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
 static int
 joblock_path(char *path, size_t len, const char *dir, const char *key)
 {
@@ -26,9 +49,7 @@ joblock_path(char *path, size_t len, const char *dir, const char *key)
 	if ((size_t)snprintf(locks, sizeof(locks), "%s/locks", dir) >=
 	    sizeof(locks))
 		return -ENAMETOOLONG;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return -errno;
-	if (mkdir(locks, 0700) != 0 && errno != EEXIST)
+	if (joblock_mkdirs(locks) != 0)
 		return -errno;
 	if ((size_t)snprintf(path, len, "%s/%s.lock", locks, key) >= len)
 		return -ENAMETOOLONG;

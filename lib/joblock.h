@@ -20,10 +20,10 @@ struct joblock {
 
 /*
  * Take the lock "key" (a domain's uuid, with a suffix for the receiving
- * side) under "dir" (created if needed), describing the job as "what"
- * (e.g. "migrate web1 to hostb").  Returns 0; -EBUSY when another job
- * holds it, with that job's description in busy (busylen bytes); or
- * -errno.  The lock is held until joblock_release() or exit; a forked
+ * side) under "dir" (created with its parents if needed), describing
+ * the job as "what" (e.g. "migrate web1 to hostb").  Returns 0; -EBUSY
+ * when another job holds it, with that job's description in busy
+ * (busylen bytes); or -errno.  The lock is held until joblock_release() or exit; a forked
  * child shares it.
  */
 int	joblock_take(struct joblock *l, const char *dir, const char *key,

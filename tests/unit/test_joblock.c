@@ -83,6 +83,19 @@ START_TEST(test_joblock_crashed_holder_leaves_no_lock)
 }
 END_TEST
 
+START_TEST(test_joblock_creates_parents)
+{
+	struct joblock l;
+	char deep[256], busy[64];
+
+	setup();
+	snprintf(deep, sizeof(deep), "%s/var/lib/xmig", dir);
+	ck_assert_int_eq(joblock_take(&l, deep, "uuid-4", "save x", busy,
+	    sizeof(busy)), 0);
+	joblock_release(&l);
+}
+END_TEST
+
 START_TEST(test_joblock_bad_keys)
 {
 	struct joblock l;
@@ -104,6 +117,7 @@ joblock_suite(void)
 
 	tcase_add_test(tc, test_joblock_excludes_and_names_holder);
 	tcase_add_test(tc, test_joblock_crashed_holder_leaves_no_lock);
+	tcase_add_test(tc, test_joblock_creates_parents);
 	tcase_add_test(tc, test_joblock_bad_keys);
 	suite_add_tcase(s, tc);
 	return s;
