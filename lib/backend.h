@@ -194,6 +194,13 @@ struct backend_ops {
 	 * recovery records.  May be NULL: /var/lib/xmig is used.
 	 */
 	const char *(*state_dir)(struct backend *be);
+	/*
+	 * Can "domid" be saved with live rounds here (its memory tracked
+	 * with log-dirty)?  0, or -EOPNOTSUPP after logging why and what
+	 * to do instead.  Asked before anything changes.  May be NULL:
+	 * always.
+	 */
+	int	(*can_live)(struct backend *be, uint32_t domid);
 };
 
 struct backend {

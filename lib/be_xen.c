@@ -864,4 +864,5 @@ const struct backend_ops xen_backend_ops = {
 	.free_memory = xen_free_memory,
 	.config_json = xen_config_json,
 	.xenstore_path = xen_xenstore_path,
+	.can_live = xen_check_live,
 };

@@ -113,6 +113,11 @@ src_prepare(struct src_ctx *c, const char *what)
 	if (c->dom.state != DOM_RUNNING)
 		return src_fail(c, -EINVAL, "domain %s is %s, not running",
 		    c->dom.name, dom_state_name(&c->dom));
+	/* Before anything changes, here or at the destination. */
+	if (c->p->live && c->be->ops->can_live != NULL &&
+	    (rc = c->be->ops->can_live(c->be, c->dom.domid)) != 0)
+		return src_fail(c, rc, "domain %s cannot be migrated live "
+		    "here; use --no-live", c->dom.name);
 	util_strlcpy(c->name, c->dom.name, sizeof(c->name));
 	util_strlcpy(c->stats->domain, c->dom.name, sizeof(c->stats->domain));
 	uuid_fmt(c->dom.uuid, uuid);

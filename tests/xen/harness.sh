@@ -44,9 +44,9 @@ QEMU_CPU=${QEMU_CPU:-max,-smap,-smep,-rdtscp}
 # ata_piix and sd_mod: the scratch disk that carries files back to the host.
 DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 	sd_mod"
-# What runs by default.  xmig-migrate is left out until xmigd accepts a
-# migration from its own host (it refuses the name as already in use).
-DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout"
+# What runs by default.
+DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
+	xmig-migrate reserve-too-big"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=2
 

@@ -26,6 +26,14 @@ step xmig --backend xen migrate xmpvh 127.0.0.1 ||
 xl list
 step wait_ok xmpvh--incoming 120 || step wait_ok xmpvh 120 ||
 	fail "pattern after PVH live migration"
+# The same guest, the same host, with xl: its total time side by side
+# (xl does not report a downtime).
+step xl migrate -s "" xmpvh "xl migrate-receive" ||
+	fail "xl migrate of the PVH guest failed"
+# xenconsoled names the log after the name at creation: xl, too, creates
+# the copy as NAME--incoming.
+step wait_ok xmpvh--incoming 120 || step wait_ok xmpvh 120 ||
+	fail "pattern after xl migrate"
 xl destroy xmpvh 2>/dev/null
 
 create_guest xmpv pv
@@ -35,6 +43,9 @@ cat /tmp/pv.out
 if ! xl info | grep -q 'virt_caps.*shadow'; then
 	[ $rc != 0 ] || fail "PV live migration should be refused"
 	grep -q -- --no-live /tmp/pv.out || fail "no --no-live advice"
+	# Refused before anything changed, at the destination too.
+	grep -q "reserved memory" /tmp/pv.out &&
+	    fail "PV live refused only after the reservation"
 	step wait_ok xmpv 60 || fail "PV guest disturbed by the refusal"
 fi
 step xmig --backend xen migrate --no-live xmpv 127.0.0.1 ||
