@@ -79,7 +79,7 @@ mpid=$!
 sim_wait_there "$XD_SIM" big--incoming
 kill -9 "$mpid"
 wait "$mpid" 2>/dev/null || :
-sim_wait_gone "$XD_SIM" big--incoming 30
+sim_wait_gone "$XD_SIM" big--incoming 60
 [ "$(sim_state "$SRC" big)" = running ] || e2e_fail "big not running"
 sim_intact "$SRC" big
 e2e_ok "source killed mid-stream: no --incoming domain left"
