@@ -21,7 +21,7 @@ until grep -q 'ready: listening' /results/xmigd.log; do
 done
 
 create_guest xmpvh pvh
-step xmig --backend xen migrate xmpvh 127.0.0.1 ||
+step xmig --backend xen -v migrate xmpvh 127.0.0.1 ||
 	fail "live migration of the PVH guest failed"
 xl list
 step wait_ok xmpvh--incoming 120 || step wait_ok xmpvh 120 ||
