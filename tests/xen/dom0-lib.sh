@@ -99,3 +99,26 @@ dump() {
 		say "---- $f (last 15 lines)"; tail -n 15 "$f"
 	done
 }
+
+# start_xmigd LOG: xmigd on 127.0.0.1:8002 with the xen backend, its log
+# in LOG; waits (bounded) until it listens and stops it on exit.
+start_xmigd() {
+	ip link set lo up
+	mkdir -p /etc/xmig
+	cat >/etc/xmig/xmigd.conf <<CONF
+relocation-address = 127.0.0.1
+relocation-port = 8002
+hosts-allow = 127\.0\.0\.1 localhost
+backend = xen
+CONF
+	xmigd -f -c /etc/xmig/xmigd.conf >"$1" 2>&1 &
+	xmigd_pid=$!
+	xmigd_log=$1
+	trap 'kill $xmigd_pid 2>/dev/null; cat "$xmigd_log"' EXIT
+	i=0
+	until grep -q 'ready: listening' "$1"; do
+		i=$((i + 1))
+		[ $i -gt 60 ] && fail "xmigd did not listen"
+		sleep 0.5
+	done
+}

@@ -21,7 +21,7 @@
 # top_srcdir (set by make; default: derived from this script and the
 # current directory), XEN_WORK (cache and logs, default
 # $top_builddir/tests/xen/work), QEMU_TIMEOUT (s, 1500), SCENARIO_TIMEOUT
-# (s, 420), QEMU_MEM (MiB, 2048), DOM0_MEM (MiB, 1024), QEMU_SMP (2),
+# (s, 420), QEMU_MEM (MiB, 3072), DOM0_MEM (MiB, 1536), QEMU_SMP (2),
 # XEN_IMAGE (hypervisor, /boot/xen-4.17-amd64.gz).
 set -u
 
@@ -34,8 +34,10 @@ XENBIN=/usr/lib/xen-$XENVER/bin
 XEN_IMAGE=${XEN_IMAGE:-/boot/xen-$XENVER-amd64.gz}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
 SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-420}
-QEMU_MEM=${QEMU_MEM:-2048}
-DOM0_MEM=${DOM0_MEM:-1024}
+QEMU_MEM=${QEMU_MEM:-3072}
+# dom0 keeps the save files of every scenario of a run in its RAM root
+# (half of its memory): 1 GiB was not enough for all of them.
+DOM0_MEM=${DOM0_MEM:-1536}
 QEMU_SMP=${QEMU_SMP:-2}
 # Xen under TCG: SMAP/SMEP crash dom0 in create_bounce_frame, and TCG's
 # SVM reports RDTSCP without NRIP, which loops PVH guests.

@@ -3,21 +3,7 @@
 # created and the guest runs on undisturbed.
 . /dom0-lib.sh
 
-ip link set lo up
-mkdir -p /etc/xmig
-cat >/etc/xmig/xmigd.conf <<CONF
-relocation-address = 127.0.0.1
-relocation-port = 8002
-hosts-allow = 127\.0\.0\.1 localhost
-backend = xen
-CONF
-xmigd -f -c /etc/xmig/xmigd.conf >/results/xmigd-big.log 2>&1 &
-xmigd_pid=$!
-trap 'kill $xmigd_pid 2>/dev/null; cat /results/xmigd-big.log' EXIT
-i=0
-until grep -q 'ready: listening' /results/xmigd-big.log; do
-	i=$((i + 1)); [ $i -gt 60 ] && fail "xmigd did not listen"; sleep 0.5
-done
+start_xmigd /results/xmigd-big.log
 
 # A guest of 60% of the free memory: a second copy cannot fit.
 free=$(xl info | awk '/^free_memory/ { print $3 }')
