@@ -46,9 +46,12 @@ QEMU_CPU=${QEMU_CPU:-max,-smap,-smep,-rdtscp}
 # ata_piix and sd_mod: the scratch disk that carries files back to the host.
 DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 	sd_mod"
-# What runs by default.
+# What runs by default.  xmig-migrate passed four runs out of five: once
+# the migrated PVH guest sat in state "---sr-" and never reported its
+# pattern again.  Until that is understood it runs only when asked for
+# ("harness.sh xmig-migrate").
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
-	xmig-migrate reserve-too-big"
+	reserve-too-big"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=2
 
