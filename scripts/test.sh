@@ -15,7 +15,7 @@ if [ "$status" != 0 ]; then
 	for log in $(find . -name '*.log' ! -name config.log ! -name test-suite.log); do
 		if grep -q '^:test-result: FAIL\|^:test-result: ERROR' "${log%.log}.trs" 2>/dev/null; then
 			echo "==== $log"
-			tail -n 60 "$log"
+			tail -n 150 "$log"
 		fi
 	done
 	echo "test: make check failed" >&2

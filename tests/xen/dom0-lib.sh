@@ -90,6 +90,7 @@ create_guest() {
 
 dump() {
 	say "---- xl list"; xl list
+	say "---- xl dmesg (last 25 lines)"; xl dmesg | tail -n 25
 	for f in /var/log/xen/console/*.log; do
 		[ -f "$f" ] || continue
 		say "---- $f (last 15 lines)"; tail -n 15 "$f"

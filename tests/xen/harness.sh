@@ -53,7 +53,7 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
 	reserve-too-big"
 # Bump when the layout of the cached base image changes.
-BASE_FORMAT=2
+BASE_FORMAT=3
 
 log() { echo "xen-harness: $*" >&2; }
 skip() { log "SKIP: $*"; exit 77; }
@@ -174,7 +174,7 @@ build_base() {
 	copy_with_libs "$root" $XENBIN/xl $XENBIN/xenstored \
 	    $XENBIN/xenconsoled $XENBIN/xenconsole $XENBIN/xen-init-dom0 \
 	    $XENBIN/libxl-save-helper $XENBIN/xenstore-control \
-	    /usr/bin/xenstore || return 1
+	    $XENBIN/xenctx $XENBIN/xen-hvmctx /usr/bin/xenstore || return 1
 	# dlopen()ed by glibc for pthread_cancel: ldd does not list it
 	copy_with_libs "$root" /lib/x86_64-linux-gnu/libgcc_s.so.1 || return 1
 	for m in read write ls list exists rm chmod watch; do
@@ -331,15 +331,25 @@ verify_exports() {
 
 # ----------------------------------------------------------------- report
 report() {
-	local s line verdict secs rest failed=0 n=0
-	printf '%-18s %-5s %8s  %s\n' SCENARIO RESULT SECONDS DETAIL
+	local s line verdict secs rest failed=0 table
+	# the failing scenarios' logs first and the table last, so that the
+	# end of the output (what a CI excerpt shows) holds every verdict
 	for s in $SCENARIOS; do
-		n=$((n + 1))
+		grep -aq "XMIG-SCENARIO $s FAIL" "$SERIAL" || continue
+		echo "---- log of $s: the steps up to the failure"
+		grep -a "XMIG-LOG $s: " "$SERIAL" |
+		    sed 's/.*XMIG-LOG [^:]*: /    | /' >"$run/$s.failed.log"
+		sed '/FAIL: /q' "$run/$s.failed.log" | tail -n 40
+		echo "---- log of $s: after the failure (first 50 lines)"
+		sed '1,/FAIL: /d' "$run/$s.failed.log" | head -n 50
+	done
+	table=$(printf '%-18s %-5s %8s  %s' SCENARIO RESULT SECONDS DETAIL)
+	for s in $SCENARIOS; do
 		line=$(grep -a "XMIG-SCENARIO $s " "$SERIAL" | tail -1 |
 		    sed 's/.*XMIG-SCENARIO //')
 		if [ -z "$line" ]; then
-			printf '%-18s %-5s %8s  %s\n' "$s" FAIL - \
-			    "no result (dom0 crashed or QEMU timed out)"
+			table+=$'\n'$(printf '%-18s %-5s %8s  %s' "$s" FAIL - \
+			    "no result (dom0 crashed or QEMU timed out)")
 			failed=$((failed + 1))
 			continue
 		fi
@@ -347,13 +357,11 @@ report() {
 		verdict=$2 secs=$3
 		shift 3
 		rest="$*"
-		printf '%-18s %-5s %8s  %s\n' "$s" "$verdict" "$secs" "$rest"
-		if [ "$verdict" = FAIL ]; then
-			failed=$((failed + 1))
-			grep -a "XMIG-LOG $s: " "$SERIAL" | tail -n 60 |
-			    sed 's/.*XMIG-LOG [^:]*: /    | /'
-		fi
+		table+=$'\n'$(printf '%-18s %-5s %8s  %s' "$s" "$verdict" \
+		    "$secs" "$rest")
+		[ "$verdict" = FAIL ] && failed=$((failed + 1))
 	done
+	echo "$table"
 	printf '%s' "$VERIFY_LINES"
 	failed=$((failed + VERIFY_FAILED))
 	grep -aE 'XMIG-DOM0-(READY|DONE)|XMIG-EXPORT' "$SERIAL" |
