@@ -26,9 +26,7 @@ xd=""
 cleanup() {
 	[ -n "$xd" ] && kill "$xd" 2>/dev/null
 	for h in "$src" "$dst"; do
-		for p in "$h"/domains/*/guest.pid "$h/xenstored.pid"; do
-			[ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
-		done
+		"$XMIG" --sim-dir "$h" sim stop >/dev/null 2>&1 || :
 	done
 	rm -rf "$work"
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <yajl/yajl_gen.h>
 
@@ -424,6 +425,56 @@ sim_xenstored(struct cli_ctx *ctx, int argc, char **argv)
 	return rc == 0 ? XMIG_EXIT_OK : XMIG_EXIT_FAILED;
 }
 
+/*
+ * "sim stop": power the simulated host off.  Every guest process is
+ * killed and the xenstore server stopped; the domains' records stay in
+ * the directory but none runs any more, as on a host switched off.  For
+ * the end of a test or a demonstration: the directory can then go.
+ */
+static int
+sim_stop(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char *dir = sim_dir(ctx);
+	struct stat st;
+	struct simhost *h;
+	struct simdom *doms = NULL;
+	size_t n = 0, i;
+	int rc, failed = 0;
+
+	(void)argv;
+	if (argc != 1)
+		return cmd_usage_error(&cmd_sim_entry, "stop takes no argument");
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		log_info("no simulated host in %s: nothing to stop", dir);
+		return XMIG_EXIT_OK;
+	}
+	if ((rc = simhost_open(dir, SIMHOST_DEFAULT_MEMORY, &h)) != 0) {
+		fprintf(stderr, "xmig sim stop: cannot open the simulated host "
+		    "%s: %s\n", dir, strerror(-rc));
+		return XMIG_EXIT_FAILED;
+	}
+	if ((rc = simhost_dom_list(h, &doms, &n)) != 0)
+		log_warnx("%s: cannot list the domains: %s", dir,
+		    strerror(-rc));
+	for (i = 0; i < n; i++) {
+		if (doms[i].domid == 0)
+			continue;
+		if ((rc = simguest_kill(h, doms[i].domid)) != 0) {
+			fprintf(stderr, "xmig sim stop: the guest of %s: %s\n",
+			    doms[i].name, strerror(-rc));
+			failed = 1;
+		}
+	}
+	free(doms);
+	simhost_close(h);
+	if ((rc = simxs_stop(dir)) != 0) {
+		fprintf(stderr, "xmig sim stop: the xenstore server of %s: "
+		    "%s\n", dir, strerror(-rc));
+		failed = 1;
+	}
+	return failed ? XMIG_EXIT_FAILED : XMIG_EXIT_OK;
+}
+
 static int
 cmd_sim_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -441,6 +492,7 @@ cmd_sim_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "rename", sim_rename },
 		{ "guest", sim_guest },
 		{ "xenstored", sim_xenstored },
+		{ "stop", sim_stop },
 	};
 	size_t i;
 
@@ -458,7 +510,8 @@ cmd_sim_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_sim_entry = {
 	.name = "sim",
-	.usage = "create|destroy|check|info|pause|unpause|resume|rename ...",
+	.usage = "create|destroy|check|info|pause|unpause|resume|rename|stop "
+	    "...",
 	.summary = "the simulated Xen host: create and check domains",
 	.help =
 	    "The simulated host lives in --sim-dir (env XMIG_SIM_DIR); it is\n"
@@ -472,6 +525,8 @@ const struct cmd_entry cmd_sim_entry = {
 	    "  sim check [--json] DOMAIN  verify every page of the guest\n"
 	    "  sim info                  host memory and domains\n"
 	    "  sim pause|unpause|resume DOMAIN\n"
-	    "  sim rename DOMAIN NEWNAME",
+	    "  sim rename DOMAIN NEWNAME\n"
+	    "  sim stop                  power the host off: kill every guest\n"
+	    "      process and the xenstore server (the domains are lost)",
 	.exec = cmd_sim_exec,
 };

@@ -20,9 +20,7 @@ xmigd_pid=""
 cleanup() {
 	[ -n "$xmigd_pid" ] && kill "$xmigd_pid" 2>/dev/null
 	for h in "$src" "$dst"; do
-		for p in "$h"/domains/*/guest.pid "$h/xenstored.pid"; do
-			[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
-		done
+		"$xmig" --sim-dir "$h" sim stop >/dev/null 2>&1 || :
 	done
 	rm -rf "$work"
 }

@@ -10,13 +10,7 @@ A="$E2E_TMP/hostA"
 B="$E2E_TMP/hostB"
 unset XMIG_SIM_DIR XMIG_BACKEND
 export XMIG_SIM_MEMORY=256M
-stop_host() {
-	for p in "$1"/domains/*/guest.pid; do
-		[ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
-	done
-	[ -f "$1/xenstored.pid" ] && kill "$(cat "$1/xenstored.pid")"
-	:
-}
+stop_host() { "$XMIG" --sim-dir "$1" sim stop >/dev/null 2>&1 || :; }
 stop_hosts() { stop_host "$A"; stop_host "$B"; }
 e2e_on_exit stop_hosts
 
@@ -106,3 +100,18 @@ expect_grep "Domain-0 cannot be destroyed" "$E2E_TMP/err"
 expect_exit 0 "$XMIG" --sim-dir "$A" sim create --name web3 --memory 8M
 expect_grep "^3$" "$E2E_TMP/out"
 e2e_ok "destroy; ids are not reused"
+
+# Stop: the host powered off; no guest process and no xenstore server is
+# left; a second stop, and a stop of a host that never was, change nothing.
+gpid=$(cat "$A/domains/3/guest.pid")
+xpid=$(cat "$A/xenstored.pid")
+expect_exit 0 "$XMIG" --sim-dir "$A" sim stop
+for p in $gpid $xpid; do
+	state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
+	    /proc/$p/status 2>/dev/null || :)
+	[ -z "$state" ] || [ "$state" = Z ] || e2e_fail "pid $p still runs"
+done
+expect_exit 0 "$XMIG" --sim-dir "$A" sim stop
+expect_exit 0 "$XMIG" --sim-dir "$E2E_TMP/nohost" sim stop
+[ ! -e "$E2E_TMP/nohost" ] || e2e_fail "sim stop made a host directory"
+e2e_ok "stop"

@@ -8,14 +8,7 @@ unset XMIG_SIM_DIR XMIG_BACKEND
 export XMIG_SIM_MEMORY
 SIM_HOSTS=""
 
-sim_stop_host() {
-	for p in "$1"/domains/*/guest.pid; do
-		[ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
-	done
-	[ -f "$1/xenstored.pid" ] && kill "$(cat "$1/xenstored.pid")" \
-	    2>/dev/null
-	:
-}
+sim_stop_host() { "$XMIG" --sim-dir "$1" sim stop >/dev/null 2>&1 || :; }
 sim_stop_all() { for h in $SIM_HOSTS; do sim_stop_host "$h"; done; }
 e2e_on_exit sim_stop_all
 sim_host() { SIM_HOSTS="$SIM_HOSTS $1"; }

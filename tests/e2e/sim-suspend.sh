@@ -18,11 +18,7 @@ export XENSTORED_PATH="$A/xenstored.sock"
 WATCH_PID=""
 stop_all() {
 	[ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null
-	for p in "$A"/domains/*/guest.pid; do
-		[ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
-	done
-	[ -f "$A/xenstored.pid" ] && kill "$(cat "$A/xenstored.pid")"
-	:
+	"$XMIG" --sim-dir "$A" sim stop >/dev/null 2>&1 || :
 }
 e2e_on_exit stop_all
 

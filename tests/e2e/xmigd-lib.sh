@@ -39,12 +39,7 @@ xd_stop() {
 e2e_on_exit xd_stop
 
 # The destination's simulated host: its guests and xenstore server go too.
-xd_stop_sim() {
-	for p in "$XD_SIM"/domains/*/guest.pid "$XD_SIM/xenstored.pid"; do
-		[ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
-	done
-	:
-}
+xd_stop_sim() { "$XMIG" --sim-dir "$XD_SIM" sim stop >/dev/null 2>&1 || :; }
 e2e_on_exit xd_stop_sim
 
 # xd_wait_log PATTERN [SECONDS]: wait for a log line, bounded.
