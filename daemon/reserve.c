@@ -7,7 +7,10 @@
  * until its worker exits (or its stream fails to start in time).  The
  * memory of a domain being restored is then counted twice (its pages are
  * gone from free memory and its reservation still holds them): on purpose,
- * the conservative side.
+ * the conservative side.  On Xen the restore itself claims the domain's
+ * memory from the hypervisor (xc_domain_claim_pages, lib/be_xen.c) before
+ * the first page arrives, so other toolstacks cannot take it meanwhile;
+ * free memory as libxl reports it excludes outstanding claims.
  */
 #include "config.h"
 
@@ -238,22 +241,3 @@ reserve_host_facts(struct backend *be, const struct reserve_req *r,
 	return 0;
 }
 
-/*
- * XEN CLAIM HOOK.  On Xen the memory of an accepted reservation should be
- * claimed with xc_domain_claim_pages() so ballooning or another toolstack
- * cannot take it before the restore allocates it.  The claim belongs to a
- * domain, so the xen backend (lib/be_xen.c) will offer it as a backend op
- * (e.g. "claim(be, bytes, &handle)" / "unclaim"); call it here and keep
- * its handle in struct reservation.  The sim backend needs nothing: its
- * accounting is this file's.
- */
-int
-reserve_claim(struct backend *be, struct reservation *r, char *why,
-    size_t whylen)
-{
-	(void)be;
-	(void)r;
-	(void)why;
-	(void)whylen;
-	return 0;
-}

@@ -449,11 +449,6 @@ session_reserve(struct session *s, struct reloc_msg *m)
 		session_deny(s, why);
 		return;
 	}
-	if (reserve_claim(be, res, why, sizeof(why)) != 0) {
-		reserve_release(&s->d->reserves, res);
-		session_deny(s, why);
-		return;
-	}
 	if (h.self)
 		log_info("%s: %s is on this host already: a migration to the "
 		    "same host", s->peer, m->name);

@@ -276,12 +276,6 @@ uint64_t reserve_held(const struct reserve_table *t);
  */
 int	reserve_host_facts(struct backend *be, const struct reserve_req *r,
 	    struct reserve_host *h, char *why, size_t whylen);
-/*
- * Claim the reservation's memory in the hypervisor where it can (Xen's
- * xc_domain_claim_pages).  Returns 0 or a negative errno with why.
- */
-int	reserve_claim(struct backend *be, struct reservation *r, char *why,
-	    size_t whylen);
 /* Drop every reservation (tests, shutdown). */
 void	reserve_clear(struct reserve_table *t);
 

@@ -55,7 +55,24 @@ struct xen_priv {
 	struct save_callbacks	*save_cb;
 	unsigned		 save_iter;
 	uint64_t		 save_last_ns;
+	/*
+	 * libxenguest counts its first round over the whole p2m, holes
+	 * included (a 128 MiB PVH guest: 1044480 entries), and reports
+	 * that as pages written.  The guest's populated pages and the p2m
+	 * size let the figures be put back into pages actually sent.
+	 */
+	uint64_t		 save_pages;
+	uint64_t		 save_p2m;
 };
+
+/* p2m entries of the first round as populated pages (0 < n <= pages). */
+static uint64_t
+xen_p2m_to_pages(const struct xen_priv *x, uint64_t n)
+{
+	if (x->save_p2m <= x->save_pages || x->save_pages == 0)
+		return n;
+	return n * x->save_pages / x->save_p2m;
+}
 
 static void
 xen_log_emit(enum log_level level, int err, const char *fmt, ...)
@@ -103,13 +120,21 @@ xen_log_progress(xentoollog_logger *lg, const char *context,
 	(void)context;
 	(void)doing_what;
 	(void)percent;
-	if (x->save_cb == NULL || x->save_cb->progress == NULL)
+	/* total 0: a one-off note ("End of stream"), not a count. */
+	if (x->save_cb == NULL || x->save_cb->progress == NULL || total == 0)
 		return;
 	now = util_now_ns();
 	if (done != 0 && done != total &&
 	    now - x->save_last_ns < XEN_PROGRESS_NS)
 		return;
 	x->save_last_ns = now;
+	/* A first round (or a non-live save) walks the whole p2m. */
+	if (x->save_iter == 0 && total > x->save_pages) {
+		if (x->save_p2m < total)
+			x->save_p2m = total;
+		done = xen_p2m_to_pages(x, done);
+		total = x->save_pages;
+	}
 	x->save_cb->progress(x->save_iter, done, total, x->save_cb->data);
 }
 
@@ -551,6 +576,15 @@ xen_save_precopy(struct xg_precopy_stats st, void *data)
 	ours.iteration = st.iteration;
 	ours.total_written = st.total_written;
 	ours.dirty_count = st.dirty_count;
+	/* Round 0's "dirty" pages are the p2m size: see struct xen_priv. */
+	if (st.iteration == 0 && st.dirty_count > 0) {
+		s->x->save_p2m = (uint64_t)st.dirty_count;
+		ours.dirty_count = (int64_t)xen_p2m_to_pages(s->x,
+		    (uint64_t)st.dirty_count);
+	} else if (s->x->save_p2m > s->x->save_pages &&
+	    st.total_written >= s->x->save_p2m)
+		ours.total_written = st.total_written - s->x->save_p2m +
+		    s->x->save_pages;
 	if (s->cb->precopy_policy != NULL)
 		return s->cb->precopy_policy(ours, s->cb->data);
 	if ((ours.dirty_count >= 0 && ours.dirty_count < 50) ||
@@ -609,6 +643,8 @@ xen_save(struct backend *be, uint32_t domid, int fd,
 	x->save_cb = cb;
 	x->save_iter = 0;
 	x->save_last_ns = 0;
+	x->save_pages = di.cur_memkb / 4;
+	x->save_p2m = 0;
 	rc = xc_domain_save(x->xch, fd, domid, flags, &xcb, XC_STREAM_PLAIN,
 	    -1);
 	x->save_cb = NULL;
@@ -640,10 +676,19 @@ xen_save(struct backend *be, uint32_t domid, int fd,
 #define LIBXC_REC_END		0
 #define LIBXC_REC_MAX		(128U << 20)	/* libxenguest's limit */
 
+#define LIBXC_REC_PAGE_DATA	1
+#define XEN_CLAIM_WAIT_MS	10000
+
 struct xen_relay {
-	int	in;
-	int	out;
-	int	rc;
+	int			 in;
+	int			 out;
+	int			 rc;
+	/* The claim made for the new domain (see xen_relay_claim). */
+	struct backend		*be;
+	const char		*name;
+	const uint8_t		*uuid;
+	uint64_t		 claim_pages;
+	uint32_t		 claimed_domid;
 };
 
 static void
@@ -707,12 +752,120 @@ xen_relay_copy(int in, int out, uint64_t len)
 	return 0;
 }
 
+/* The domain libxl is building under "name" (and our uuid), if any yet. */
+static uint32_t
+xen_relay_find(struct xen_priv *x, struct xs_handle *xsh, const char *name,
+    const uint8_t *uuid)
+{
+	xc_domaininfo_t info[XEN_LIST_BATCH];
+	char path[64], *v;
+	unsigned int len;
+	uint32_t found = (uint32_t)INVALID_DOMID, next = 1;
+	int n, i;
+
+	while ((n = xc_domain_getinfolist(x->xch, next, XEN_LIST_BATCH,
+	    info)) > 0) {
+		for (i = 0; i < n; i++) {
+			if (uuid != NULL && memcmp(info[i].handle, uuid, 16))
+				continue;
+			snprintf(path, sizeof(path), "/local/domain/%u/name",
+			    info[i].domain);
+			v = xs_read(xsh, XBT_NULL, path, &len);
+			if (v != NULL && strcmp(v, name) == 0)
+				found = info[i].domain;
+			free(v);
+		}
+		if (found != (uint32_t)INVALID_DOMID || n < XEN_LIST_BATCH)
+			break;
+		next = info[n - 1].domain + 1;
+	}
+	return found;
+}
+
+/*
+ * Claim the new domain's memory from the hypervisor before its first page
+ * arrives (xc_domain_claim_pages), so that nothing else on the host can
+ * take it while a long live migration streams in: the restore then cannot
+ * fail half way for lack of memory.  libxl builds the domain before it
+ * reads the stream; its name and uuid find it.  A claim the host cannot
+ * give fails the restore before any page is placed.
+ */
 static int
-xen_relay_run(int in, int out)
+xen_relay_claim(struct xen_relay *r)
+{
+	struct xen_priv *x = r->be->priv;
+	uint64_t end = util_now_ns() + XEN_CLAIM_WAIT_MS * 1000000ULL;
+	struct xs_handle *xsh;
+	xc_domaininfo_t info;
+	uint64_t pages;
+	uint32_t id;
+	int rc = 0, old;
+
+	if (r->claim_pages == 0 || r->name == NULL)
+		return 0;
+	/* Bounded; a cancel must not leave a library lock held. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	if ((xsh = xs_open(0)) == NULL) {
+		log_warn("xen: xenstore; restoring without a memory claim");
+		goto out;
+	}
+	while ((id = xen_relay_find(x, xsh, r->name, r->uuid)) ==
+	    (uint32_t)INVALID_DOMID) {
+		if (util_now_ns() > end) {
+			log_warnx("xen: domain \"%s\" not found to claim its "
+			    "memory; restoring without a claim", r->name);
+			goto out;
+		}
+		usleep(10 * 1000);
+	}
+	/*
+	 * Xen takes a claim only above the domain's pages and up to its
+	 * maximum, which libxl sets once the domain is built: wait for it.
+	 */
+	for (;;) {
+		if (xc_domain_getinfolist(x->xch, id, 1, &info) != 1 ||
+		    info.domain != id) {
+			log_warnx("xen: domain %u (%s) is gone", id, r->name);
+			goto out;
+		}
+		if (info.max_pages > info.tot_pages)
+			break;
+		if (util_now_ns() > end) {
+			log_warnx("xen: domain %u (%s) has no memory maximum "
+			    "yet; restoring without a claim", id, r->name);
+			goto out;
+		}
+		usleep(10 * 1000);
+	}
+	pages = r->claim_pages < info.max_pages ? r->claim_pages :
+	    info.max_pages;
+	if (pages <= info.tot_pages)
+		goto out;
+	/* Only a host short of memory stops the restore; else warn. */
+	if ((rc = xen_claim(r->be, id, pages)) != 0) {
+		if (rc != -ENOMEM) {
+			log_warnx("xen: restoring domain %u (%s) without a "
+			    "memory claim", id, r->name);
+			rc = 0;
+		}
+		goto out;
+	}
+	r->claimed_domid = id;
+	log_info("xen: claimed %llu pages for domain %u (%s)",
+	    (unsigned long long)pages, id, r->name);
+out:
+	if (xsh != NULL)
+		xs_close(xsh);
+	pthread_setcancelstate(old, NULL);
+	return rc;
+}
+
+static int
+xen_relay_run(struct xen_relay *r)
 {
 	uint8_t hdr[24], rec[8], ihdr[LIBXC_HEADERS_LEN];
 	uint32_t type, len;
-	int rc;
+	int rc, in = r->in, out = r->out, claimed = 0;
 
 	xen_put_be(hdr, LIBXL_STREAM_IDENT, 8);
 	xen_put_be(hdr + 8, LIBXL_STREAM_VERSION, 4);
@@ -734,6 +887,11 @@ xen_relay_run(int in, int out)
 		len = xen_get_le32(rec + 4);
 		if (len > LIBXC_REC_MAX)
 			return -EPROTO;
+		if (type == LIBXC_REC_PAGE_DATA && !claimed) {
+			claimed = 1;
+			if ((rc = xen_relay_claim(r)) != 0)
+				return rc;
+		}
 		if ((rc = xen_relay_send(out, rec, sizeof(rec))) != 0 ||
 		    (rc = xen_relay_copy(in, out, (len + 7ULL) & ~7ULL)) != 0)
 			return rc;
@@ -747,7 +905,7 @@ xen_relay_main(void *arg)
 {
 	struct xen_relay *r = arg;
 
-	r->rc = xen_relay_run(r->in, r->out);
+	r->rc = xen_relay_run(r);
 	/* Let libxl see the end of what it will get. */
 	shutdown(r->out, SHUT_WR);
 	return NULL;
@@ -809,9 +967,18 @@ xen_restore(struct backend *be, int fd, const struct restore_params *params,
 		log_warn("xen: socketpair");
 		goto out;
 	}
+	memset(&r, 0, sizeof(r));
 	r.in = fd;
 	r.out = sv[1];
-	r.rc = 0;
+	r.be = be;
+	r.name = dc.c_info.name;
+	r.uuid = libxl_uuid_bytearray(&dc.c_info.uuid);
+	/* The larger of the configured and the reserved memory. */
+	r.claim_pages = params->max_memkb / 4;
+	if (dc.b_info.max_memkb != LIBXL_MEMKB_DEFAULT &&
+	    dc.b_info.max_memkb / 4 > r.claim_pages)
+		r.claim_pages = dc.b_info.max_memkb / 4;
+	r.claimed_domid = INVALID_DOMID;
 	if ((rc = pthread_create(&th, NULL, xen_relay_main, &r)) != 0) {
 		rc = -rc;
 		goto out_close;
@@ -827,7 +994,9 @@ xen_restore(struct backend *be, int fd, const struct restore_params *params,
 	if (lrc != 0) {
 		log_warnx("xen: restoring domain \"%s\" failed%s",
 		    dc.c_info.name != NULL ? dc.c_info.name : "?",
-		    r.rc == -EPROTO ? ": not a libxc stream" : "");
+		    r.rc == -EPROTO ? ": not a libxc stream" :
+		    r.rc == -ENOMEM ? ": the host cannot give its memory" :
+		    "");
 		rc = xen_libxl_errno(lrc);
 		goto out_close;
 	}
@@ -837,6 +1006,9 @@ xen_restore(struct backend *be, int fd, const struct restore_params *params,
 		rc = r.rc;
 		goto out_close;
 	}
+	/* What the restore did not populate goes back to the host. */
+	if (r.claimed_domid == newid)
+		(void)xen_claim(be, newid, 0);
 	*domid = newid;
 	rc = 0;
 out_close:

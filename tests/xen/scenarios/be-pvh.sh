@@ -20,10 +20,15 @@ for mode in plain live; do
 	# restored under a temporary name, renamed as the commit does;
 	# its console log keeps the name it was created with
 	step $PROBE restore /results/bepvh-$mode.libxc /tmp/bepvh.json \
-		bepvh-$mode >/tmp/restore.out ||
-		fail "backend restore ($mode) failed"
+		bepvh-$mode >/tmp/restore.out 2>&1 || {
+		cat /tmp/restore.out; fail "backend restore ($mode) failed"; }
 	cat /tmp/restore.out
 	id=$(sed -n 's/^RESTORED //p' /tmp/restore.out)
+	# the memory was claimed for the new domain, and the claim is gone
+	grep -q "claimed [0-9]* pages for domain $id (bepvh-$mode)" \
+	    /tmp/restore.out || fail "no memory claim for the restore"
+	xl info | grep -q '^outstanding_claims *: 0$' ||
+		fail "a claim outlived the restore: $(xl info | grep claims)"
 	$PROBE info $id | grep -q "bepvh-$mode paused" ||
 		fail "restored domain not paused"
 	step $PROBE rename $id bepvh || fail "rename failed"

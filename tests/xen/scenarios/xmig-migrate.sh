@@ -7,8 +7,21 @@
 start_xmigd /results/xmigd.log
 
 create_guest xmpvh pvh
-step xmig --backend xen -v migrate xmpvh 127.0.0.1 ||
-	fail "live migration of the PVH guest failed"
+# check_pages FILE MIN MAX: the pages the summary line of FILE reports
+check_pages() {
+	local n
+	n=$(sed -n 's/.* sent (\([0-9]*\) pages.*/\1/p' "$1" | tail -1)
+	[ -n "$n" ] && [ "$n" -ge "$2" ] && [ "$n" -le "$3" ] ||
+		fail "pages sent: \"$n\", expected $2..$3"
+}
+
+step xmig --backend xen -v migrate xmpvh 127.0.0.1 >/tmp/pvh.out 2>&1
+rc=$?
+cat /tmp/pvh.out
+[ $rc = 0 ] || fail "live migration of the PVH guest failed"
+# 128 MiB is 32768 pages: each sent once at least, not the whole p2m
+# (a million entries with the holes) nor every page many times over
+check_pages /tmp/pvh.out 32768 98304
 xl list
 step wait_ok xmpvh--incoming 120 || step wait_ok xmpvh 120 ||
 	fail "pattern after PVH live migration"
@@ -34,8 +47,12 @@ if ! xl info | grep -q 'virt_caps.*shadow'; then
 	    fail "PV live refused only after the reservation"
 	step wait_ok xmpv 60 || fail "PV guest disturbed by the refusal"
 fi
-step xmig --backend xen migrate --no-live xmpv 127.0.0.1 ||
-	fail "PV --no-live migration failed"
+step xmig --backend xen -v migrate --no-live xmpv 127.0.0.1 \
+    >/tmp/pv.out 2>&1
+rc=$?
+cat /tmp/pv.out
+[ $rc = 0 ] || fail "PV --no-live migration failed"
+check_pages /tmp/pv.out 32768 33280
 step wait_ok xmpv--incoming 120 || step wait_ok xmpv 120 ||
 	fail "pattern after PV --no-live migration"
 detail "PVH live and PV --no-live through xmigd; PV live refused"
