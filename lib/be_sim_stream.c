@@ -3,8 +3,11 @@
  */
 #include "config.h"
 
+#include <sys/uio.h>
+
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,11 +33,10 @@ struct sims_out {
 	uint64_t	 written;
 };
 
-/* stream_writer flush: write to fd, no faster than the cap. */
-static int
-sims_flush(void *opaque, const void *data, size_t len)
+/* Wait until len more bytes may leave at the capped rate. */
+static void
+sims_pace(struct sims_out *o, size_t len)
 {
-	struct sims_out *o = opaque;
 	struct timespec ts;
 	uint64_t due_ns, now;
 
@@ -50,7 +52,36 @@ sims_flush(void *opaque, const void *data, size_t len)
 		}
 	}
 	o->written += len;
+}
+
+/* stream_writer flush: write to fd, no faster than the cap. */
+static int
+sims_flush(void *opaque, const void *data, size_t len)
+{
+	struct sims_out *o = opaque;
+
+	sims_pace(o, len);
 	return relocio_write_full(o->fd, data, len, SIMS_IO_TIMEOUT_MS);
+}
+
+/* The same for a page batch, sent from the guest's memory where it is. */
+static int
+sims_flushv(void *opaque, const struct stream_iov *iov, unsigned int n)
+{
+	struct sims_out *o = opaque;
+	struct iovec v[1 + LIBXC_BATCH_MAX];
+	size_t len = 0;
+	unsigned int i;
+
+	if (n > sizeof(v) / sizeof(v[0]))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		v[i].iov_base = (void *)(uintptr_t)iov[i].base;
+		v[i].iov_len = iov[i].len;
+		len += iov[i].len;
+	}
+	sims_pace(o, len);
+	return relocio_writev_full(o->fd, v, n, SIMS_IO_TIMEOUT_MS);
 }
 
 /* Send the pages whose bits are set; count them in *sent. */
@@ -146,6 +177,7 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 	if ((bits = malloc(m->nwords * sizeof(*bits))) == NULL ||
 	    (w = stream_writer_new(sims_flush, &out, 0)) == NULL)
 		goto out;
+	stream_writer_set_flushv(w, sims_flushv);
 	if ((rc = savefile_begin(w, &sp)) != 0)
 		goto fail_write;
 	/* Every page goes once at least: start with all bits set. */

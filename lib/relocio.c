@@ -3,12 +3,14 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -74,6 +76,46 @@ relocio_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 			return -errno;
 		}
 		done += (size_t)n;
+	}
+	return 0;
+}
+
+int
+relocio_writev_full(int fd, const struct iovec *iov, unsigned int n,
+    int timeout_ms)
+{
+	struct iovec v[RELOCIO_IOV_MAX];
+	struct msghdr mh;
+	unsigned int k, i = 0;
+	size_t skip = 0;	/* bytes of iov[i] already written */
+	ssize_t w;
+	int rc;
+
+	while (i < n) {
+		for (k = 0; k < RELOCIO_IOV_MAX && i + k < n; k++)
+			v[k] = iov[i + k];
+		v[0].iov_base = (uint8_t *)v[0].iov_base + skip;
+		v[0].iov_len -= skip;
+		if ((rc = relocio_wait(fd, POLLOUT, timeout_ms)) != 0)
+			return rc;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = v;
+		mh.msg_iovlen = k;
+		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (w < 0 && errno == ENOTSOCK)
+			w = writev(fd, v, (int)k);
+		if (w < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		/* Step over what went. */
+		while (i < n && (size_t)w >= iov[i].iov_len - skip) {
+			w -= (ssize_t)(iov[i].iov_len - skip);
+			skip = 0;
+			i++;
+		}
+		skip += (size_t)w;
 	}
 	return 0;
 }

@@ -42,5 +42,10 @@ int	relocio_expect(int fd, enum reloc_type want, struct reloc_msg *m,
 int	relocio_read_full(int fd, void *buf, size_t len, int timeout_ms);
 int	relocio_write_full(int fd, const void *buf, size_t len,
 	    int timeout_ms);
+/* The same for n pieces, IOV_MAX at most per system call. */
+#define RELOCIO_IOV_MAX	1024
+struct iovec;
+int	relocio_writev_full(int fd, const struct iovec *iov, unsigned int n,
+	    int timeout_ms);
 
 #endif /* XMIG_RELOCIO_H */

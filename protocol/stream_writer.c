@@ -11,6 +11,7 @@
 
 struct stream_writer {
 	stream_flush_fn	 flush;
+	stream_flushv_fn flushv;	/* optional: pages straight from memory */
 	void		*opaque;
 	uint8_t		*buf;
 	size_t		 cap;
@@ -53,6 +54,12 @@ stream_writer_free(struct stream_writer *w)
 		return;
 	free(w->buf);
 	free(w);
+}
+
+void
+stream_writer_set_flushv(struct stream_writer *w, stream_flushv_fn flushv)
+{
+	w->flushv = flushv;
 }
 
 static int
@@ -148,6 +155,47 @@ stream_writer_record(struct stream_writer *w, uint32_t type,
 	return stream_writer_recordv(w, type, &iov, len > 0 ? 1 : 0);
 }
 
+/*
+ * The page data of the batch, with what is buffered before it (the record
+ * header and pfns), handed to the vectored callback as pieces pointing
+ * into the caller's memory: runs of adjacent pages are one piece.
+ */
+static int
+wr_pages_vectored(struct stream_writer *w, uint32_t n, uint32_t ndata)
+{
+	struct stream_iov iov[1 + LIBXC_BATCH_MAX];
+	const uint8_t *d;
+	uint64_t total = w->len;
+	unsigned int k = 0;
+	uint32_t i;
+	int rc;
+
+	if (w->len > 0) {
+		iov[k].base = w->buf;
+		iov[k++].len = w->len;
+	}
+	for (i = 0; i < n; i++) {
+		if ((d = w->bdata[i]) == NULL)
+			continue;
+		total += LIBXC_PAGE_SIZE;
+		if (k > 0 && (const uint8_t *)iov[k - 1].base +
+		    iov[k - 1].len == d && iov[k - 1].base != w->buf) {
+			iov[k - 1].len += LIBXC_PAGE_SIZE;
+			continue;
+		}
+		iov[k].base = d;
+		iov[k++].len = LIBXC_PAGE_SIZE;
+	}
+	if ((rc = w->flushv(w->opaque, iov, k)) != 0) {
+		w->err = rc < 0 ? rc : -EIO;
+		return w->err;
+	}
+	w->flushed += total;
+	w->len = 0;
+	w->pages += ndata;
+	return 0;
+}
+
 int
 stream_writer_flush_pages(struct stream_writer *w)
 {
@@ -183,6 +231,8 @@ stream_writer_flush_pages(struct stream_writer *w)
 				return rc;
 		}
 	}
+	if (w->flushv != NULL)
+		return wr_pages_vectored(w, n, ndata);
 	for (i = 0; i < n; i++) {
 		if (w->bdata[i] == NULL)
 			continue;

@@ -22,6 +22,15 @@
  */
 typedef int (*stream_flush_fn)(void *opaque, const void *data, size_t len);
 
+/*
+ * Optional vectored consumer (see stream_writer_set_flushv()): n pieces
+ * in order, to be consumed before returning.  Returns 0 or a negative
+ * errno, as stream_flush_fn.
+ */
+struct stream_iov;
+typedef int (*stream_flushv_fn)(void *opaque, const struct stream_iov *iov,
+    unsigned int n);
+
 /* Default output buffer: one full PAGE_DATA record and change. */
 #define STREAM_WRITER_BUFSIZE	(4U << 20)
 
@@ -41,6 +50,13 @@ struct stream_iov {
 struct stream_writer *stream_writer_new(stream_flush_fn flush, void *opaque,
 	    size_t bufsize);
 
+/*
+ * Hand each PAGE_DATA batch to flushv: what is buffered, then the pages
+ * where they are (no copy into the output buffer; at most 1 +
+ * LIBXC_BATCH_MAX pieces).  Everything else still goes through flush.
+ */
+void	stream_writer_set_flushv(struct stream_writer *w,
+	    stream_flushv_fn flushv);
 /* Free w without flushing.  NULL is allowed. */
 void	stream_writer_free(struct stream_writer *w);
 

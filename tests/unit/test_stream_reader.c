@@ -274,6 +274,89 @@ START_TEST(test_stream_writer_batches)
 }
 END_TEST
 
+/* The vectored consumer: the pieces, concatenated, as out_flush keeps. */
+static unsigned int vec_calls, vec_pieces_max;
+
+static int
+out_flushv(void *opaque, const struct stream_iov *iov, unsigned int n)
+{
+	unsigned int i;
+
+	vec_calls++;
+	if (n > vec_pieces_max)
+		vec_pieces_max = n;
+	for (i = 0; i < n; i++)
+		out_flush(opaque, iov[i].base, iov[i].len);
+	return 0;
+}
+
+/* Pages in an awkward order, some without data, in two batches. */
+static void
+write_mixed(struct stream_writer *w, const uint8_t *mem)
+{
+	struct savefile_params p;
+	uint64_t i, pfn;
+
+	params_init(&p, LIBXC_DOM_X86_HVM, STREAM_FMT_LIBXC);
+	p.max_pfn = 2999;
+	ck_assert_int_eq(savefile_begin(w, &p), 0);
+	for (i = 0; i < 1500; i++) {	/* one run, then every other */
+		pfn = i < 1100 ? i : 1100 + 2 * (i - 1100);
+		ck_assert_int_eq(stream_writer_page(w, pfn, i % 97 == 5 ?
+		    LIBXC_PAGE_XTAB : 0, i % 97 == 5 ? NULL :
+		    mem + LIBXC_PAGE_SIZE * pfn), 0);
+	}
+	ck_assert_int_eq(savefile_end(w, &p), 0);
+}
+
+/* Same bytes with and without the vectored path, any buffer size. */
+START_TEST(test_stream_writer_vectored)
+{
+	static const size_t sizes[] = { 0, 64, 5000 };
+	struct stream_writer *w;
+	struct stream_summary s;
+	struct srerr e;
+	struct out a, b;
+	uint8_t *mem = guest_memory(3000);
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		w = stream_writer_new(out_flush, &a, sizes[i]);
+		write_mixed(w, mem);
+		stream_writer_free(w);
+		vec_calls = vec_pieces_max = 0;
+		w = stream_writer_new(out_flush, &b, sizes[i]);
+		stream_writer_set_flushv(w, out_flushv);
+		write_mixed(w, mem);
+		ck_assert_uint_eq(stream_writer_pages(w), 1500 - 16);
+		ck_assert_uint_eq(stream_writer_offset(w), b.len);
+		stream_writer_free(w);
+		ck_assert_uint_eq(vec_calls, 2);
+		ck_assert_uint_le(vec_pieces_max, 1 + LIBXC_BATCH_MAX);
+		ck_assert_uint_eq(a.len, b.len);
+		ck_assert_mem_eq(a.p, b.p, a.len);
+		ck_assert_int_eq(verify_buf(&b, STREAM_FMT_LIBXC, &s, &e), 0);
+		free(a.p);
+		free(b.p);
+	}
+	/* A batch of adjacent pages is one piece besides the header. */
+	memset(&b, 0, sizeof(b));
+	vec_calls = vec_pieces_max = 0;
+	w = stream_writer_new(out_flush, &b, 0);
+	stream_writer_set_flushv(w, out_flushv);
+	for (i = 0; i < 1024; i++)
+		ck_assert_int_eq(stream_writer_page(w, i, 0,
+		    mem + LIBXC_PAGE_SIZE * i), 0);
+	ck_assert_uint_eq(vec_calls, 1);
+	ck_assert_uint_eq(vec_pieces_max, 2);
+	stream_writer_free(w);
+	free(b.p);
+	free(mem);
+}
+END_TEST
+
 /* Pages without data (XTAB, XALLOC, BROKEN) have no body. */
 START_TEST(test_stream_writer_typed_pages)
 {
@@ -648,6 +731,7 @@ stream_reader_suite(void)
 	tcase_add_test(tc, test_stream_reader_summary);
 	tcase_add_test(tc, test_stream_writer_small_buffer);
 	tcase_add_test(tc, test_stream_writer_batches);
+	tcase_add_test(tc, test_stream_writer_vectored);
 	tcase_add_test(tc, test_stream_writer_typed_pages);
 	tcase_add_test(tc, test_stream_reader_truncated_everywhere);
 	tcase_add_test(tc, test_stream_reader_trailing);
