@@ -173,6 +173,7 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 		return rc;
 	sp.max_pfn = m->npages - 1;
 	sp.vcpus = d.vcpus;
+	simmem_populate(m);
 	rc = -ENOMEM;
 	if ((bits = malloc(m->nwords * sizeof(*bits))) == NULL ||
 	    (w = stream_writer_new(sims_flush, &out, 0)) == NULL)
@@ -243,16 +244,31 @@ sims_read(void *opaque, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-/* Copy one PAGE_DATA record's pages into the domain. */
-static void
+/*
+ * Write one PAGE_DATA record's pages into the domain, a run of adjacent
+ * pages (adjacent in the record too) at a time.  pfn < npages: the
+ * reader checked.
+ */
+static int
 sims_pages(struct simmem *m, const struct libxc_page_batch *b)
 {
-	uint32_t i;
+	uint32_t i = 0, n;
+	int rc;
 
-	for (i = 0; i < b->count; i++)
-		if (b->data[i] != NULL)	/* pfn < npages: reader checked */
-			memcpy(simmem_page(m, b->pfn[i]), b->data[i],
-			    SIMMEM_PAGE_SIZE);
+	while (i < b->count) {
+		if (b->data[i] == NULL) {
+			i++;
+			continue;
+		}
+		for (n = 1; i + n < b->count && b->data[i + n] != NULL &&
+		    b->pfn[i + n] == b->pfn[i] + n && b->data[i + n] ==
+		    b->data[i] + (size_t)n * SIMMEM_PAGE_SIZE; n++)
+			;
+		if ((rc = simmem_write_pages(m, b->pfn[i], b->data[i], n)) != 0)
+			return rc;
+		i += n;
+	}
+	return 0;
 }
 
 /* Read the libxc stream into m; returns 0 at END or a negative errno. */
@@ -280,8 +296,13 @@ sims_read_stream(struct simmem *m, int fd)
 			break;
 		}
 		if (ev.kind == STREAM_EV_LIBXC_RECORD &&
-		    ev.libxc->type == LIBXC_REC_PAGE_DATA)
-			sims_pages(m, ev.libxc->pages);
+		    ev.libxc->type == LIBXC_REC_PAGE_DATA &&
+		    (rc = sims_pages(m, ev.libxc->pages)) != 0) {
+			log_warnx("restore: writing guest memory: %s",
+			    strerror(-rc));
+			stream_reader_free(r);
+			return rc;
+		}
 	}
 	if (rc < 0)
 		log_warnx("restore: %s", srerr_format(&e, buf, sizeof(buf)));

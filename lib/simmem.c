@@ -120,7 +120,7 @@ fail_unlink_mem:
 }
 
 static int
-simmem_map(const char *path, size_t want, void **addr)
+simmem_map(const char *path, size_t want, void **addr, int *fdp)
 {
 	struct stat st;
 	int fd, rc = 0;
@@ -148,15 +148,16 @@ simmem_map(const char *path, size_t want, void **addr)
 		rc = -EINVAL;
 		goto out;
 	}
-	/* Mapped whole at once: no fault per page while a stream flows. */
-	*addr = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED |
-	    MAP_POPULATE, fd, 0);
+	*addr = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (*addr == MAP_FAILED) {
 		rc = -errno;
 		log_warn("mmap %s", path);
 	}
 out:
-	close(fd);
+	if (rc == 0 && fdp != NULL)
+		*fdp = fd;
+	else
+		close(fd);
 	return rc;
 }
 
@@ -169,7 +170,7 @@ simmem_open(const char *mem_path, const char *shared_path,
 	uint64_t npages;
 	int rc;
 
-	if ((rc = simmem_map(shared_path, 0, &probe)) != 0)
+	if ((rc = simmem_map(shared_path, 0, &probe, NULL)) != 0)
 		return rc;
 	npages = ((struct simmem_ctl *)probe)->npages;
 	if (((struct simmem_ctl *)probe)->magic != SIMMEM_CTL_MAGIC ||
@@ -187,9 +188,9 @@ simmem_open(const char *mem_path, const char *shared_path,
 	m->nwords = simmem_bitmap_words(npages);
 	m->shlen = simmem_shared_len(npages);
 	m->memlen = (size_t)npages * SIMMEM_PAGE_SIZE;
-	if ((rc = simmem_map(shared_path, m->shlen, &sh)) != 0)
+	if ((rc = simmem_map(shared_path, m->shlen, &sh, NULL)) != 0)
 		goto fail_free;
-	if ((rc = simmem_map(mem_path, m->memlen, &mem)) != 0)
+	if ((rc = simmem_map(mem_path, m->memlen, &mem, &m->memfd)) != 0)
 		goto fail_unmap_shared;
 	m->ctl = sh;
 	m->bitmap = (uint64_t *)((uint8_t *)sh + SIMMEM_PAGE_SIZE);
@@ -211,7 +212,41 @@ simmem_close(struct simmem *m)
 		return;
 	munmap(m->mem, m->memlen);
 	munmap(m->ctl, m->shlen);
+	close(m->memfd);
 	free(m);
+}
+
+int
+simmem_write_pages(struct simmem *m, uint64_t pfn, const void *data,
+    uint64_t n)
+{
+	const uint8_t *p = data;
+	size_t len = (size_t)n * SIMMEM_PAGE_SIZE;
+	off_t off = (off_t)(pfn * SIMMEM_PAGE_SIZE);
+	ssize_t w;
+
+	while (len > 0) {
+		w = pwrite(m->memfd, p, len, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		off += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+void
+simmem_populate(struct simmem *m)
+{
+	/* Best effort: an older kernel just faults the pages in later. */
+#ifdef MADV_POPULATE_READ
+	(void)madvise(m->mem, m->memlen, MADV_POPULATE_READ);
+#else
+	(void)m;
+#endif
 }
 
 void

@@ -59,6 +59,7 @@ struct simmem {
 	size_t			 nwords;
 	size_t			 memlen;
 	size_t			 shlen;
+	int			 memfd;		/* the "mem" file, for writes */
 };
 
 /* Words of a dirty bitmap for npages pages. */
@@ -107,6 +108,18 @@ int	simmem_open(const char *mem_path, const char *shared_path,
 
 /* Unmap and free; NULL allowed. */
 void	simmem_close(struct simmem *m);
+
+/*
+ * Write n pages at data into the domain's memory from page pfn on (the
+ * caller checked pfn + n <= npages), through the file rather than the
+ * mapping: no page fault and no zeroing of a page about to be
+ * overwritten.  Returns 0 or a negative errno.
+ */
+int	simmem_write_pages(struct simmem *m, uint64_t pfn, const void *data,
+	    uint64_t n);
+
+/* Map every page now (a save reads them all): no fault per page later. */
+void	simmem_populate(struct simmem *m);
 
 /* Enable log-dirty mode: clear the bitmap, then set the flag. */
 void	simmem_logdirty_enable(struct simmem *m);

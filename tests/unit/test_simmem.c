@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <sys/wait.h>
 
 #include <check.h>
@@ -63,6 +65,38 @@ START_TEST(test_simmem_create_and_open)
 	ck_assert_int_eq(simmem_open(mem_path, sh_path, &m), -EINVAL);
 	ck_assert_int_eq(simmem_create("/nonexistent/x", "/nonexistent/y", 0),
 	    -EINVAL);
+}
+END_TEST
+
+/* Pages written through the file are what the mapping (the guest) sees;
+ * the memory is allocated at creation, every page reads zero until then. */
+START_TEST(test_simmem_write_pages)
+{
+	struct simmem *m = make_mem(64), *m2;
+	uint8_t buf[3 * SIMMEM_PAGE_SIZE];
+	struct stat st;
+	size_t i;
+
+	ck_assert_int_eq(stat(mem_path, &st), 0);
+	ck_assert_int_ge((long long)st.st_blocks * 512,
+	    64LL * SIMMEM_PAGE_SIZE);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i / 7 + 1);
+	ck_assert_int_eq(simmem_write_pages(m, 61, buf, 3), 0);
+	ck_assert_int_eq(simmem_write_pages(m, 0, buf + SIMMEM_PAGE_SIZE, 1),
+	    0);
+	ck_assert_mem_eq(simmem_page(m, 61), buf, sizeof(buf));
+	ck_assert_mem_eq(simmem_page(m, 0), buf + SIMMEM_PAGE_SIZE,
+	    SIMMEM_PAGE_SIZE);
+	for (i = 0; i < SIMMEM_PAGE_SIZE; i++)
+		ck_assert_uint_eq(simmem_page(m, 1)[i], 0);
+	/* Another mapping (another process's) sees them too. */
+	ck_assert_int_eq(simmem_open(mem_path, sh_path, &m2), 0);
+	simmem_populate(m2);
+	ck_assert_mem_eq(simmem_page(m2, 62), buf + SIMMEM_PAGE_SIZE,
+	    SIMMEM_PAGE_SIZE);
+	simmem_close(m2);
+	simmem_close(m);
 }
 END_TEST
 
@@ -234,6 +268,7 @@ simmem_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_simmem_create_and_open);
 	tcase_add_test(tc, test_simmem_mark_peek_clean);
+	tcase_add_test(tc, test_simmem_write_pages);
 	tcase_add_test(tc, test_simmem_clean_concurrent_writer);
 	tcase_add_test(tc, test_simmem_pause_handshake);
 	tcase_add_test(tc, test_simmem_pause_timeout);
