@@ -184,9 +184,24 @@ static int
 src_cb_suspend(void *data)
 {
 	struct src_ctx *c = data;
+	struct mig_round *r;
 	char why[256];
 	int rc;
 
+	/*
+	 * The pages the policy let go with its last decision were sent live
+	 * after it, with no later call to count them: a round of its own.
+	 */
+	if (c->round_sent > 0) {
+		c->pages_sent += c->round_sent;
+		if (c->stats->nrounds < MIG_ROUNDS_MAX) {
+			r = &c->stats->rounds[c->stats->nrounds++];
+			r->pages = c->round_sent;
+			r->ms = (util_now_ns() - c->pc.last_ns) / 1000000u;
+			r->dirty_rate = 0;
+		}
+		c->round_sent = 0;
+	}
 	src_report(c, "suspending");
 	c->suspend_ns = util_now_ns();
 	rc = suspend_domain(c->be, c->xs, c->dom.domid,
@@ -478,6 +493,8 @@ src_commit(struct src_ctx *c, int tmo)
 	if (rc != 0 || strcmp(m.result, "running") != 0)
 		goto undefined;
 	c->stats->downtime_ms = (util_now_ns() - c->suspend_ns) / 1000000u;
+	/* All acknowledged by now: what was in flight at the end counts. */
+	c->stats->bytes_sent = src_bytes(c);
 	if ((rc = c->be->ops->destroy(c->be, c->dom.domid)) != 0)
 		log_warnx("domain %s runs on %s, but its source copy %s could "
 		    "not be destroyed: %s", c->name, c->p->host, away,

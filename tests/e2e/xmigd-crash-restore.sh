@@ -21,7 +21,7 @@ no_incoming() {
 SRC="$E2E_TMP/src"
 "$XMIG" --sim-dir "$SRC" sim create --name web1 --memory 32M \
     > "$E2E_TMP/out" 2>&1 || { cat "$E2E_TMP/out"; e2e_fail "sim create"; }
-src_cleanup() { "$XMIG" --sim-dir "$SRC" sim destroy web1 || :; }
+src_cleanup() { "$XMIG" --sim-dir "$SRC" sim stop || :; }
 e2e_on_exit src_cleanup
 XMIG_FAULT=worker-crash-after-stream xd_start
 set +e
