@@ -42,6 +42,29 @@ $RELOC --port "$XD_PORT" --bind 127.0.0.2 hello > "$E2E_TMP/g"
 expect_grep '^DENY' "$E2E_TMP/g"
 e2e_ok "SIGHUP with a bad config keeps the running one"
 
+# A name pattern: the peer's reverse-resolved name counts (127.0.0.1 is
+# "localhost" in /etc/hosts; 127.0.0.2 has no name there).
+grep -v '^hosts-allow\|^max-incoming' "$XD_CONF" > "$E2E_TMP/conf.new"
+echo 'hosts-allow = localhost' >> "$E2E_TMP/conf.new"
+cat "$E2E_TMP/conf.new" > "$XD_CONF"
+n=$(grep -c "configuration reloaded" "$XD_LOG")
+kill -HUP "$XD_PID"
+i=0
+while [ "$(grep -c "configuration reloaded" "$XD_LOG")" -le "$n" ]; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && e2e_fail "no reload after the name pattern"
+	sleep 0.05
+done
+if getent hosts 127.0.0.1 | grep -qw localhost; then
+	$RELOC --port "$XD_PORT" --bind 127.0.0.1 hello > "$E2E_TMP/h"
+	expect_grep '^HELLO' "$E2E_TMP/h"
+	$RELOC --port "$XD_PORT" --bind 127.0.0.2 hello > "$E2E_TMP/i"
+	expect_grep '^DENY .*127.0.0.2 is not allowed' "$E2E_TMP/i"
+	e2e_ok "a name pattern admits the peer whose address resolves to it"
+else
+	echo "skip: 127.0.0.1 does not resolve to localhost here"
+fi
+
 # Counters.
 st=$(xd_ctl '{"cmd":"status"}')
 [ "$(xd_json_get "$st" counters.connections_refused)" -ge 3 ] ||
