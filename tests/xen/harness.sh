@@ -46,12 +46,13 @@ QEMU_CPU=${QEMU_CPU:-max,-smap,-smep,-rdtscp}
 # ata_piix and sd_mod: the scratch disk that carries files back to the host.
 DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 	sd_mod"
-# What runs by default.  xmig-migrate passed four runs out of five: once
-# the migrated PVH guest sat in state "---sr-" and never reported its
-# pattern again.  Until that is understood it runs only when asked for
-# ("harness.sh xmig-migrate").
+# What runs by default.  xmig-migrate once left the migrated PVH guest in
+# state "---sr-" (1 run in 5; the cause was not found: Xen's log is in the
+# dump now, should it come back).  It passed every run since, and
+# soak-migrate (8 migrations in a row) too.  The soak scenarios run only
+# when asked.
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
-	reserve-too-big"
+	reserve-too-big xmig-migrate"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=3
 
