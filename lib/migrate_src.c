@@ -156,6 +156,7 @@ src_report(struct src_ctx *c, const char *phase)
 {
 	struct mig_progress pr;
 	uint64_t now = util_now_ns();
+	unsigned int i;
 
 	if (c->p->progress == NULL)
 		return;
@@ -173,9 +174,10 @@ src_report(struct src_ctx *c, const char *phase)
 		pr.bandwidth = pr.bytes_sent * 1000000000u /
 		    (now - c->stream_ns);
 	pr.predicted_ms = c->pc.predicted_ms;
-	if (c->stats->nrounds > 0)
-		pr.dirty_rate = c->stats->rounds[c->stats->nrounds - 1].
-		    dirty_rate;
+	/* The latest measured rate (a round sent after the last decision
+	 * has none of its own). */
+	for (i = c->stats->nrounds; i > 0 && pr.dirty_rate == 0; i--)
+		pr.dirty_rate = c->stats->rounds[i - 1].dirty_rate;
 	c->p->progress(&pr, c->p->arg);
 }
 
