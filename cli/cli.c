@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "transport.h"
 #include "util.h"
 
 volatile sig_atomic_t cli_cancel;
@@ -241,4 +242,30 @@ cli_report(const struct cli_ctx *ctx, const char *op, enum mig_result r,
 	    domain, host != NULL ? " to " : "", host != NULL ? host : "",
 	    s->total_ms, s->downtime_ms, sent, s->pages_sent, s->nrounds,
 	    cli_mbps(s));
+}
+
+enum mig_result
+cli_settle(struct backend *be, const char *domain, const char *host,
+    unsigned port, const struct transport_tls *tls, unsigned tries,
+    char *why, size_t whylen)
+{
+	struct transport_conn conn;
+	enum mig_result res = MIG_UNDEFINED;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < tries && res == MIG_UNDEFINED; i++) {
+		if (i > 0)
+			sleep(1);
+		if ((rc = transport_connect(host, port, tls, 10000,
+		    &conn)) != 0) {
+			snprintf(why, whylen, "cannot reach %s port %u: %s; "
+			    "%s stays suspended", host, port, strerror(-rc),
+			    domain);
+			continue;
+		}
+		res = mig_recover_run(be, domain, conn.fd, why, whylen);
+		transport_close(&conn);
+	}
+	return res;
 }

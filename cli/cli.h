@@ -56,4 +56,18 @@ void	cli_report(const struct cli_ctx *ctx, const char *op,
 	    enum mig_result r, const char *domain, const char *host,
 	    const struct mig_stats *s, const char *why);
 
+struct transport_tls;
+/*
+ * Settle a migration of "domain" left undefined (the source copy is
+ * suspended as DOMAIN--migratedaway): ask host:port what became of it
+ * (mig_recover_run()), up to "tries" times a second apart while the
+ * answer stays undefined (a daemon needs a moment to clean up after a
+ * crashed worker).  MIG_OK: it runs there, the copy here was destroyed;
+ * MIG_RESUMED: it was not there, the copy here runs again; MIG_FAILED:
+ * nothing to recover; MIG_UNDEFINED: still unknown.  why says why.
+ */
+enum mig_result cli_settle(struct backend *be, const char *domain,
+	    const char *host, unsigned port, const struct transport_tls *tls,
+	    unsigned tries, char *why, size_t whylen);
+
 #endif /* XMIG_CLI_COMMON_H */

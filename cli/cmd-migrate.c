@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fault.h"
+#include "log.h"
 #include "transport.h"
 #include "util.h"
 
@@ -51,6 +53,39 @@ migrate_parse_target(const char *arg, char *host, size_t hostlen,
 		*port = (unsigned)v;
 	}
 	return 0;
+}
+
+/*
+ * The connection was lost after GO: before leaving it to "xmig recover",
+ * ask the destination once more (for up to 10 s) what became of the
+ * domain; the same rules as "xmig recover" decide.
+ */
+static enum mig_result
+migrate_settle(struct backend *be, const struct mig_stats *st,
+    const char *host, unsigned port, const struct transport_tls *tls,
+    char *why, size_t whylen)
+{
+	char lost[1024], again[1024] = "";
+	enum mig_result res;
+
+	util_strlcpy(lost, why, sizeof(lost));
+	log_warnx("%s; asking %s what became of %s", lost, host, st->domain);
+	res = cli_settle(be, st->domain, host, port, tls, 10, again,
+	    sizeof(again));
+	switch (res) {
+	case MIG_OK:
+		log_info("%s runs on %s; the suspended copy here was "
+		    "destroyed", st->domain, host);
+		return MIG_OK;
+	case MIG_RESUMED:
+		snprintf(why, whylen, "the connection to %s was lost after it "
+		    "was cleared to unpause; %s was not there and was "
+		    "resumed here", host, st->domain);
+		return MIG_RESUMED;
+	default:
+		snprintf(why, whylen, "%.700s (%.300s)", lost, again);
+		return MIG_UNDEFINED;
+	}
 }
 
 static int
@@ -162,6 +197,10 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	p.arg = ctx;
 	res = mig_src_run(&p, &stats, why, sizeof(why));
 	transport_close(&conn);
+	if (res == MIG_UNDEFINED && stats.domain[0] != '\0' &&
+	    !fault_armed("src-skip-settle"))
+		res = migrate_settle(&be, &stats, host, port, &tls, why,
+		    sizeof(why));
 	cli_report(ctx, "migrate", res,
 	    stats.domain[0] ? stats.domain : argv[optind], host, &stats, why);
 	backend_close(&be);

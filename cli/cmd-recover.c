@@ -15,7 +15,6 @@ static int
 cmd_recover_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct transport_tls tls = { 0 };
-	struct transport_conn conn;
 	struct backend be;
 	struct conf conf;
 	enum mig_result res;
@@ -43,15 +42,7 @@ cmd_recover_exec(struct cli_ctx *ctx, int argc, char **argv)
 		tls.key = conf.tls_key;
 		tls.ca = conf.tls_ca;
 	}
-	if ((rc = transport_connect(host, port, &tls, 10000, &conn)) != 0) {
-		fprintf(stderr, "xmig recover: cannot reach %s port %u: %s; "
-		    "%s stays suspended\n", host, port, strerror(-rc),
-		    argv[1]);
-		backend_close(&be);
-		return XMIG_EXIT_UNDEFINED;
-	}
-	res = mig_recover_run(&be, argv[1], conn.fd, why, sizeof(why));
-	transport_close(&conn);
+	res = cli_settle(&be, argv[1], host, port, &tls, 1, why, sizeof(why));
 	backend_close(&be);
 	if (ctx->json)
 		printf("{\"result\":\"%s\",\"domain\":\"%s\",\"host\":\"%s\"}"

@@ -4,7 +4,9 @@
 # resumed) and "xmig recover" settles it by asking the destination.
 #   lost after GO:  the domain runs there; recover destroys the copy here.
 #   lost before GO: it is not there; recover resumes the copy here.
-# Either way exactly one copy runs, with every page intact.
+# Either way exactly one copy runs, with every page intact.  xmig migrate
+# itself asks the destination before giving up (the last two cases); the
+# fault point src-skip-settle keeps it from doing so, to test recover.
 set -eu
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/xmigd-lib.sh"
@@ -17,7 +19,7 @@ sim_host "$XD_SIM"
 S() { "$XMIG" --sim-dir "$SRC" "$@"; }
 
 expect_exit 0 S sim create --name web1 --memory 32M --dirty-rate 10M
-XMIG_FAULT=src-drop-after-go expect_exit 5 S migrate --port "$XD_PORT" \
+XMIG_FAULT=src-drop-after-go,src-skip-settle expect_exit 5 S migrate --port "$XD_PORT" \
     web1 127.0.0.1
 expect_grep 'run "xmig recover web1"' "$E2E_TMP/err"
 [ "$(sim_state "$SRC" web1--migratedaway)" = suspended ] ||
@@ -33,7 +35,7 @@ expect_exit 1 S recover web1
 e2e_ok "lost after GO: recover destroys the source copy"
 
 expect_exit 0 S sim create --name web2 --memory 32M --dirty-rate 10M
-XMIG_FAULT=src-drop-before-go expect_exit 5 S migrate --port "$XD_PORT" \
+XMIG_FAULT=src-drop-before-go,src-skip-settle expect_exit 5 S migrate --port "$XD_PORT" \
     web2 127.0.0.1
 [ "$(sim_state "$SRC" web2--migratedaway)" = suspended ] ||
     { sim_list "$SRC"; e2e_fail "source copy not left suspended"; }
@@ -47,10 +49,33 @@ e2e_ok "lost before GO: recover resumes the source copy"
 
 # With the destination gone, recover cannot tell and changes nothing.
 expect_exit 0 S sim create --name web3 --memory 32M --dirty-rate 10M
-XMIG_FAULT=src-drop-before-go expect_exit 5 S migrate --port "$XD_PORT" \
+XMIG_FAULT=src-drop-before-go,src-skip-settle expect_exit 5 S migrate --port "$XD_PORT" \
     web3 127.0.0.1
 xd_stop
 expect_exit 5 S recover web3
 [ "$(sim_state "$SRC" web3--migratedaway)" = suspended ] ||
     e2e_fail "web3 changed without an answer"
 e2e_ok "no answer: nothing changes"
+
+# xmig migrate settles it by itself when the destination answers.
+xd_start
+sim_host "$XD_SIM"
+expect_exit 0 S sim create --name web4 --memory 32M --dirty-rate 10M
+XMIG_FAULT=src-drop-after-go expect_exit 0 S migrate --port "$XD_PORT" \
+    web4 127.0.0.1
+expect_grep "asking 127.0.0.1 what became of web4" "$E2E_TMP/err"
+expect_grep "migrate web4 to 127.0.0.1: done" "$E2E_TMP/out"
+sim_has "$SRC" web4--migratedaway && e2e_fail "web4's source copy is left"
+[ "$(sim_state "$XD_SIM" web4)" = running ] || e2e_fail "web4 not there"
+sim_intact "$XD_SIM" web4
+e2e_ok "lost after GO: migrate finds the domain running there (exit 0)"
+
+expect_exit 0 S sim create --name web5 --memory 32M --dirty-rate 10M
+XMIG_FAULT=src-drop-before-go expect_exit 4 S migrate --port "$XD_PORT" \
+    web5 127.0.0.1
+expect_grep "web5 was not there and was resumed here" "$E2E_TMP/err"
+[ "$(sim_state "$SRC" web5)" = running ] || e2e_fail "web5 not resumed"
+sim_has "$XD_SIM" web5 && e2e_fail "web5 runs at the destination too"
+sim_has "$XD_SIM" web5--incoming && e2e_fail "web5--incoming is left there"
+sim_intact "$SRC" web5
+e2e_ok "lost before GO: migrate resumes the source copy (exit 4)"
