@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -222,8 +223,13 @@ out:
 /* ------------------------------------------------------------ restore */
 
 struct sims_in {
-	int	fd;
+	int		 fd;
+	struct simmem	*m;
+	int		 pipe[2];	/* for splice; -1 when not used */
+	uint8_t		*bounce;	/* when splice cannot be used */
 };
+
+#define SIMS_SPLICE_CHUNK	(1U << 20)
 
 static ssize_t
 sims_read(void *opaque, void *buf, size_t len)
@@ -244,38 +250,210 @@ sims_read(void *opaque, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-/*
- * Write one PAGE_DATA record's pages into the domain, a run of adjacent
- * pages (adjacent in the record too) at a time.  pfn < npages: the
- * reader checked.
- */
+/* Wait until fd can be read, for at most the I/O timeout. */
 static int
-sims_pages(struct simmem *m, const struct libxc_page_batch *b)
+sims_wait_in(int fd)
 {
-	uint32_t i = 0, n;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int rc;
 
-	while (i < b->count) {
-		if (b->data[i] == NULL) {
-			i++;
-			continue;
-		}
-		for (n = 1; i + n < b->count && b->data[i + n] != NULL &&
-		    b->pfn[i + n] == b->pfn[i] + n && b->data[i + n] ==
-		    b->data[i] + (size_t)n * SIMMEM_PAGE_SIZE; n++)
-			;
-		if ((rc = simmem_write_pages(m, b->pfn[i], b->data[i], n)) != 0)
+	do {
+		rc = poll(&pfd, 1, SIMS_IO_TIMEOUT_MS);
+	} while (rc < 0 && errno == EINTR);
+	if (rc == 0)
+		return -ETIMEDOUT;
+	return rc < 0 ? -errno : 0;
+}
+
+/* Copy len bytes of input into memory file offset off, by read + pwrite. */
+static int
+sims_copy_bounce(struct sims_in *in, uint64_t pfn, uint64_t len)
+{
+	uint64_t done = 0, n;
+	ssize_t k;
+	int rc;
+
+	if (in->bounce == NULL && (in->bounce = malloc(
+	    (size_t)LIBXC_BATCH_MAX * SIMMEM_PAGE_SIZE)) == NULL)
+		return -ENOMEM;
+	while (done < len) {
+		n = len - done < SIMS_SPLICE_CHUNK ? len - done :
+		    SIMS_SPLICE_CHUNK;
+		if ((rc = sims_wait_in(in->fd)) != 0)
 			return rc;
-		i += n;
+		k = read(in->fd, in->bounce, (size_t)n);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return -EPIPE;
+		/* Whole pages only: keep the tail for the next read. */
+		while ((uint64_t)k % SIMMEM_PAGE_SIZE != 0) {
+			ssize_t more;
+
+			if ((rc = sims_wait_in(in->fd)) != 0)
+				return rc;
+			more = read(in->fd, in->bounce + k, (size_t)(
+			    SIMMEM_PAGE_SIZE - (uint64_t)k % SIMMEM_PAGE_SIZE));
+			if (more < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (more < 0)
+				return -errno;
+			if (more == 0)
+				return -EPIPE;
+			k += more;
+		}
+		if ((rc = simmem_write_pages(in->m, pfn + done /
+		    SIMMEM_PAGE_SIZE, in->bounce, (uint64_t)k /
+		    SIMMEM_PAGE_SIZE)) != 0)
+			return rc;
+		done += (uint64_t)k;
 	}
 	return 0;
+}
+
+/*
+ * Move len bytes of input into the memory file at page pfn: spliced
+ * socket -> pipe -> file, so the pages are never copied through this
+ * process; read + pwrite where the input cannot be spliced.
+ */
+static int
+sims_copy_in(struct sims_in *in, uint64_t pfn, uint64_t len)
+{
+	loff_t off = (loff_t)(pfn * SIMMEM_PAGE_SIZE);
+	uint64_t left = len;
+	ssize_t n, k;
+	int rc;
+
+	if (in->pipe[0] < 0)
+		return sims_copy_bounce(in, pfn, len);
+	while (left > 0) {
+		if ((rc = sims_wait_in(in->fd)) != 0)
+			return rc;
+		n = splice(in->fd, NULL, in->pipe[1], NULL, left <
+		    SIMS_SPLICE_CHUNK ? (size_t)left : SIMS_SPLICE_CHUNK,
+		    SPLICE_F_MOVE | SPLICE_F_MORE | SPLICE_F_NONBLOCK);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0 && left == len && errno == EINVAL) {
+			/* This input does not splice: copy instead. */
+			close(in->pipe[0]);
+			close(in->pipe[1]);
+			in->pipe[0] = in->pipe[1] = -1;
+			return sims_copy_bounce(in, pfn, len);
+		}
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		left -= (uint64_t)n;
+		while (n > 0) {
+			k = splice(in->pipe[0], NULL, in->m->memfd, &off,
+			    (size_t)n, SPLICE_F_MOVE);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				return k < 0 ? -errno : -EIO;
+			n -= k;
+		}
+	}
+	return 0;
+}
+
+/* Read exactly len bytes of input into buf (poll-bounded waits). */
+static int
+sims_read_all(int fd, uint8_t *buf, uint64_t len)
+{
+	uint64_t done = 0;
+	ssize_t k;
+	int rc;
+
+	while (done < len) {
+		if ((rc = sims_wait_in(fd)) != 0)
+			return rc;
+		k = read(fd, buf + done, (size_t)(len - done));
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return -EPIPE;
+		done += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* Length of the run of adjacent pages with data from entry i on. */
+static uint32_t
+sims_run(const struct libxc_page_batch *b, uint32_t i)
+{
+	uint32_t n;
+
+	for (n = 1; i + n < b->count &&
+	    libxc_page_type_has_data(b->type[i + n]) &&
+	    b->pfn[i + n] == b->pfn[i] + n; n++)
+		;
+	return n;
+}
+
+/*
+ * The reader's page sink.  Long runs of adjacent pages (a first round)
+ * are spliced, each in one move; scattered pages (later rounds) are read
+ * in one go into a buffer and written run by run, rather than paying
+ * three system calls a page.
+ */
+#define SIMS_SPLICE_MIN_RUN	64	/* pages, on average */
+
+static int
+sims_sink(void *opaque, const struct libxc_page_batch *b, uint64_t len)
+{
+	struct sims_in *in = opaque;
+	uint64_t used = 0, runs = 0;
+	uint32_t i, n;
+	int rc, bounce;
+
+	for (i = 0; i < b->count; i += n) {
+		n = 1;
+		if (libxc_page_type_has_data(b->type[i])) {
+			n = sims_run(b, i);
+			runs++;
+		}
+	}
+	if (runs == 0)
+		return len == 0 ? 0 : -EIO;
+	bounce = len / runs < SIMS_SPLICE_MIN_RUN * SIMMEM_PAGE_SIZE;
+	if (bounce) {
+		if (len > (uint64_t)LIBXC_BATCH_MAX * SIMMEM_PAGE_SIZE)
+			return -EIO;
+		if (in->bounce == NULL && (in->bounce = malloc(
+		    (size_t)LIBXC_BATCH_MAX * SIMMEM_PAGE_SIZE)) == NULL)
+			return -ENOMEM;
+		if ((rc = sims_read_all(in->fd, in->bounce, len)) != 0)
+			return rc;
+	}
+	for (i = 0; i < b->count; i += n) {
+		n = 1;
+		if (!libxc_page_type_has_data(b->type[i]))
+			continue;
+		n = sims_run(b, i);
+		if (used + (uint64_t)n * SIMMEM_PAGE_SIZE > len)
+			return -EIO;
+		rc = bounce ? simmem_write_pages(in->m, b->pfn[i],
+		    in->bounce + used, n) : sims_copy_in(in, b->pfn[i],
+		    (uint64_t)n * SIMMEM_PAGE_SIZE);
+		if (rc != 0)
+			return rc;
+		used += (uint64_t)n * SIMMEM_PAGE_SIZE;
+	}
+	return used == len ? 0 : -EIO;
 }
 
 /* Read the libxc stream into m; returns 0 at END or a negative errno. */
 static int
 sims_read_stream(struct simmem *m, int fd)
 {
-	struct sims_in in = { .fd = fd };
+	struct sims_in in = { .fd = fd, .m = m, .pipe = { -1, -1 } };
 	struct stream_reader *r;
 	struct stream_event ev;
 	struct srerr e;
@@ -286,6 +464,9 @@ sims_read_stream(struct simmem *m, int fd)
 	if ((r = stream_reader_new(STREAM_FMT_LIBXC, sims_read, &in)) == NULL)
 		return -ENOMEM;
 	stream_reader_set_max_pfn(r, m->npages - 1);
+	if (pipe2(in.pipe, O_CLOEXEC) == 0)
+		(void)fcntl(in.pipe[1], F_SETPIPE_SZ, SIMS_SPLICE_CHUNK);
+	stream_reader_set_page_sink(r, sims_sink, &in);
 	while ((rc = stream_reader_next(r, &ev, &e)) == 1) {
 		if (ev.kind == STREAM_EV_LIBXC_HEADER &&
 		    ev.dhdr->type != LIBXC_DOM_X86_HVM) {
@@ -295,18 +476,16 @@ sims_read_stream(struct simmem *m, int fd)
 			    libxc_dom_type_name(ev.dhdr->type));
 			break;
 		}
-		if (ev.kind == STREAM_EV_LIBXC_RECORD &&
-		    ev.libxc->type == LIBXC_REC_PAGE_DATA &&
-		    (rc = sims_pages(m, ev.libxc->pages)) != 0) {
-			log_warnx("restore: writing guest memory: %s",
-			    strerror(-rc));
-			stream_reader_free(r);
-			return rc;
-		}
+		/* PAGE_DATA went to sims_sink. */
 	}
 	if (rc < 0)
 		log_warnx("restore: %s", srerr_format(&e, buf, sizeof(buf)));
 	stream_reader_free(r);
+	if (in.pipe[0] >= 0) {
+		close(in.pipe[0]);
+		close(in.pipe[1]);
+	}
+	free(in.bounce);
 	return rc;
 }
 

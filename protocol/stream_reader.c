@@ -41,7 +41,17 @@ struct stream_reader {
 	struct libxc_state	 xstate;
 	struct libxc_rec	 xrec;
 	struct libxc_page_batch	 batch;
+	stream_page_sink_fn	 sink;
+	void			*sink_opaque;
 };
+
+void
+stream_reader_set_page_sink(struct stream_reader *r, stream_page_sink_fn sink,
+    void *opaque)
+{
+	r->sink = sink;
+	r->sink_opaque = opaque;
+}
 
 struct stream_reader *
 stream_reader_new(enum stream_format fmt, stream_read_fn read, void *opaque)
@@ -146,10 +156,10 @@ rd_exact(struct stream_reader *r, uint8_t *p, size_t n, const char *what,
  * The caller has checked n against its maximum.
  */
 static int
-rd_body(struct stream_reader *r, size_t n, const char *what,
+rd_body_from(struct stream_reader *r, size_t have, size_t n, const char *what,
     struct srerr *e)
 {
-	size_t have = 0, got, want, ncap;
+	size_t got, want, ncap;
 	uint8_t *nb;
 	int rc;
 
@@ -174,6 +184,56 @@ rd_body(struct stream_reader *r, size_t n, const char *what,
 			    "truncated: input ended after %zu of %zu bytes "
 			    "of body", have, n);
 	}
+	return 0;
+}
+
+static int
+rd_body(struct stream_reader *r, size_t n, const char *what,
+    struct srerr *e)
+{
+	return rd_body_from(r, 0, n, what, e);
+}
+
+/*
+ * A PAGE_DATA record for the page sink: its header and pfns into the
+ * buffer, checked as a whole record, then the pages to the sink.
+ */
+static int
+rd_page_data_sunk(struct stream_reader *r, struct libxc_rec *x,
+    const char *what, struct srerr *e)
+{
+	uint64_t prefix, len;
+	uint32_t i;
+	int rc;
+
+	/* The length is checked (at most the record maximum) already. */
+	prefix = 8;
+	if (x->length >= 8) {
+		if ((rc = rd_body(r, 8, what, e)) != 0)
+			return rc;
+		prefix = 8 + 8ULL * load_le32(r->buf);
+	}
+	if (prefix > x->length)	/* decode reports it; read what is there */
+		prefix = ((uint64_t)x->length + 7) & ~7ULL;
+	if ((rc = rd_body_from(r, x->length >= 8 ? 8 : 0, (size_t)prefix,
+	    what, e)) != 0)
+		return rc;
+	x->body = r->buf;
+	if ((rc = libxc_rec_decode(&r->xstate, x, &r->batch, e)) != 0)
+		return rc;
+	/* The data pointers would point past the buffer: the sink has them. */
+	for (i = 0; i < r->batch.count; i++)
+		r->batch.data[i] = NULL;
+	/* Valid: length = 8 + 8 count + 4096 nr_data, a multiple of 8. */
+	len = x->length - prefix;
+	if ((rc = r->sink(r->sink_opaque, &r->batch, len)) != 0) {
+		if (rc == -EPIPE)
+			return srerr_set(e, SRERR_TRUNCATED, r->off, what,
+			    "truncated: input ended in the page data");
+		return srerr_set_errno(e, SRERR_IO, rc, r->off, what,
+		    "page data: %s", strerror(-rc));
+	}
+	r->off += len;
 	return 0;
 }
 
@@ -297,11 +357,16 @@ rd_libxc_record(struct stream_reader *r, struct stream_event *ev,
 	snprintf(whatbuf, sizeof(whatbuf), "%s record",
 	    x->type < LIBXC_REC_NR ? libxc_rec_name(x->type) :
 	    "optional libxc");
-	if ((rc = rd_record_body(r, x->length, what, e)) != 0)
-		return rc;
-	x->body = r->buf;
-	if ((rc = libxc_rec_decode(&r->xstate, x, &r->batch, e)) != 0)
-		return rc;
+	if (x->type == LIBXC_REC_PAGE_DATA && r->sink != NULL) {
+		if ((rc = rd_page_data_sunk(r, x, what, e)) != 0)
+			return rc;
+	} else {
+		if ((rc = rd_record_body(r, x->length, what, e)) != 0)
+			return rc;
+		x->body = r->buf;
+		if ((rc = libxc_rec_decode(&r->xstate, x, &r->batch, e)) != 0)
+			return rc;
+	}
 	if (x->type == LIBXC_REC_END)
 		r->st = r->fmt == STREAM_FMT_LIBXC ? RD_DONE : RD_LIBXL_REC;
 	ev->kind = STREAM_EV_LIBXC_RECORD;

@@ -83,6 +83,24 @@ void	stream_reader_free(struct stream_reader *r);
 void	stream_reader_set_max_pfn(struct stream_reader *r, uint64_t max_pfn);
 
 /*
+ * Optional page sink: with one, the page data of each PAGE_DATA record is
+ * not read into the reader's buffer.  The reader reads and checks the
+ * record's header and pfns (the whole record is checked but for the page
+ * contents) and calls sink(opaque, batch, len): the sink must consume
+ * exactly len bytes, the pages of the entries whose type carries data
+ * (libxc_page_type_has_data()), in order, from the same input the read
+ * callback reads (e.g. splice them from the socket into guest memory);
+ * data[i] is NULL throughout.  It returns 0, -EPIPE if the input ended, or
+ * another negative errno.  The PAGE_DATA event that follows has every
+ * data[i] NULL (nr_data still counts the pages).
+ */
+struct libxc_page_batch;
+typedef int (*stream_page_sink_fn)(void *opaque,
+    const struct libxc_page_batch *b, uint64_t len);
+void	stream_reader_set_page_sink(struct stream_reader *r,
+	    stream_page_sink_fn sink, void *opaque);
+
+/*
  * Read, check and decode the next header or record.  Returns 1 with *ev
  * filled, 0 once the outermost END record has been returned (nothing
  * past it is read), or a negative errno with the first defect in e (and

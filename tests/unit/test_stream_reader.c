@@ -357,6 +357,80 @@ START_TEST(test_stream_writer_vectored)
 }
 END_TEST
 
+/* A page sink over a membuf: copies each page to its pfn in "mem". */
+struct sink_ctx {
+	struct stream_membuf	*in;
+	uint8_t			*mem;
+	uint64_t		 calls;
+};
+
+static int
+mem_sink(void *opaque, const struct libxc_page_batch *b, uint64_t len)
+{
+	struct sink_ctx *c = opaque;
+	uint32_t i;
+
+	c->calls++;
+	for (i = 0; i < b->count; i++) {
+		ck_assert_ptr_null(b->data[i]);
+		if (!libxc_page_type_has_data(b->type[i]))
+			continue;
+		if (c->in->len - c->in->pos < LIBXC_PAGE_SIZE)
+			return -EPIPE;
+		memcpy(c->mem + b->pfn[i] * LIBXC_PAGE_SIZE,
+		    c->in->data + c->in->pos, LIBXC_PAGE_SIZE);
+		c->in->pos += LIBXC_PAGE_SIZE;
+		len -= LIBXC_PAGE_SIZE;
+	}
+	ck_assert_uint_eq(len, 0);
+	return 0;
+}
+
+/* With a sink, the pages go there, checked as ever; a cut is reported. */
+START_TEST(test_stream_reader_page_sink)
+{
+	struct stream_membuf m;
+	struct stream_reader *r;
+	struct stream_event ev;
+	struct sink_ctx c;
+	struct srerr e;
+	struct out o;
+	uint8_t *mem = guest_memory(NPAGES), *got;
+	size_t cut;
+	int rc;
+
+	srerr_clear(&e);
+	make(&o, LIBXC_DOM_X86_HVM, STREAM_FMT_LIBXC);
+	got = calloc(NPAGES, LIBXC_PAGE_SIZE);
+	m = (struct stream_membuf){ o.p, o.len, 0 };
+	c = (struct sink_ctx){ &m, got, 0 };
+	r = stream_reader_new(STREAM_FMT_LIBXC, stream_membuf_read, &m);
+	stream_reader_set_page_sink(r, mem_sink, &c);
+	while ((rc = stream_reader_next(r, &ev, &e)) > 0)
+		;
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_gt(c.calls, 0);
+	ck_assert_mem_eq(got, mem, NPAGES * LIBXC_PAGE_SIZE);
+	ck_assert_uint_eq(stream_reader_offset(r), o.len);
+	ck_assert_uint_eq(stream_reader_libxc(r)->pages, NPAGES);
+	stream_reader_free(r);
+	/* Cut inside the first page of data: truncated, at that point. */
+	cut = rec_at(&o, XC_FIRST, LIBXC_REC_PAGE_DATA, 0) + 16 + 8 * NPAGES +
+	    100;
+	m = (struct stream_membuf){ o.p, cut, 0 };
+	r = stream_reader_new(STREAM_FMT_LIBXC, stream_membuf_read, &m);
+	stream_reader_set_page_sink(r, mem_sink, &c);
+	while ((rc = stream_reader_next(r, &ev, &e)) > 0)
+		;
+	ck_assert_int_eq(rc, -EBADMSG);
+	ck_assert_int_eq(e.code, SRERR_TRUNCATED);
+	stream_reader_free(r);
+	free(got);
+	free(mem);
+	free(o.p);
+}
+END_TEST
+
 /* Pages without data (XTAB, XALLOC, BROKEN) have no body. */
 START_TEST(test_stream_writer_typed_pages)
 {
@@ -732,6 +806,7 @@ stream_reader_suite(void)
 	tcase_add_test(tc, test_stream_writer_small_buffer);
 	tcase_add_test(tc, test_stream_writer_batches);
 	tcase_add_test(tc, test_stream_writer_vectored);
+	tcase_add_test(tc, test_stream_reader_page_sink);
 	tcase_add_test(tc, test_stream_writer_typed_pages);
 	tcase_add_test(tc, test_stream_reader_truncated_everywhere);
 	tcase_add_test(tc, test_stream_reader_trailing);
