@@ -230,25 +230,8 @@ struct sims_in {
 };
 
 #define SIMS_SPLICE_CHUNK	(1U << 20)
-
-static ssize_t
-sims_read(void *opaque, void *buf, size_t len)
-{
-	struct sims_in *in = opaque;
-	struct pollfd pfd = { .fd = in->fd, .events = POLLIN };
-	ssize_t n;
-	int rc;
-
-	do {
-		rc = poll(&pfd, 1, SIMS_IO_TIMEOUT_MS);
-	} while (rc < 0 && errno == EINTR);
-	if (rc == 0)
-		return -ETIMEDOUT;
-	if (rc < 0)
-		return -errno;
-	n = read(in->fd, buf, len);
-	return n < 0 ? -errno : n;
-}
+/* One PAGE_DATA record's worth of pages. */
+#define SIMS_BOUNCE_SIZE	((uint64_t)LIBXC_BATCH_MAX * SIMMEM_PAGE_SIZE)
 
 /* Wait until fd can be read, for at most the I/O timeout. */
 static int
@@ -265,50 +248,48 @@ sims_wait_in(int fd)
 	return rc < 0 ? -errno : 0;
 }
 
-/* Copy len bytes of input into memory file offset off, by read + pwrite. */
+static ssize_t
+sims_read(void *opaque, void *buf, size_t len)
+{
+	struct sims_in *in = opaque;
+	ssize_t n;
+	int rc;
+
+	if ((rc = sims_wait_in(in->fd)) != 0)
+		return rc;
+	n = read(in->fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+/* Exactly len bytes of input into the bounce buffer; -EPIPE at its end. */
+static int
+sims_read_bounce(struct sims_in *in, uint64_t len)
+{
+	int rc;
+
+	if (in->bounce == NULL &&
+	    (in->bounce = malloc(SIMS_BOUNCE_SIZE)) == NULL)
+		return -ENOMEM;
+	rc = relocio_read_full(in->fd, in->bounce, (size_t)len,
+	    SIMS_IO_TIMEOUT_MS);
+	return rc == -ECONNRESET ? -EPIPE : rc;
+}
+
+/* len bytes (whole pages) of input to the memory file from page pfn on,
+ * by read + pwrite, a bounce buffer at a time. */
 static int
 sims_copy_bounce(struct sims_in *in, uint64_t pfn, uint64_t len)
 {
-	uint64_t done = 0, n;
-	ssize_t k;
+	uint64_t done, n;
 	int rc;
 
-	if (in->bounce == NULL && (in->bounce = malloc(
-	    (size_t)LIBXC_BATCH_MAX * SIMMEM_PAGE_SIZE)) == NULL)
-		return -ENOMEM;
-	while (done < len) {
-		n = len - done < SIMS_SPLICE_CHUNK ? len - done :
-		    SIMS_SPLICE_CHUNK;
-		if ((rc = sims_wait_in(in->fd)) != 0)
+	for (done = 0; done < len; done += n) {
+		n = len - done < SIMS_BOUNCE_SIZE ? len - done :
+		    SIMS_BOUNCE_SIZE;
+		if ((rc = sims_read_bounce(in, n)) != 0 ||
+		    (rc = simmem_write_pages(in->m, pfn + done /
+		    SIMMEM_PAGE_SIZE, in->bounce, n / SIMMEM_PAGE_SIZE)) != 0)
 			return rc;
-		k = read(in->fd, in->bounce, (size_t)n);
-		if (k < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			return -EPIPE;
-		/* Whole pages only: keep the tail for the next read. */
-		while ((uint64_t)k % SIMMEM_PAGE_SIZE != 0) {
-			ssize_t more;
-
-			if ((rc = sims_wait_in(in->fd)) != 0)
-				return rc;
-			more = read(in->fd, in->bounce + k, (size_t)(
-			    SIMMEM_PAGE_SIZE - (uint64_t)k % SIMMEM_PAGE_SIZE));
-			if (more < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (more < 0)
-				return -errno;
-			if (more == 0)
-				return -EPIPE;
-			k += more;
-		}
-		if ((rc = simmem_write_pages(in->m, pfn + done /
-		    SIMMEM_PAGE_SIZE, in->bounce, (uint64_t)k /
-		    SIMMEM_PAGE_SIZE)) != 0)
-			return rc;
-		done += (uint64_t)k;
 	}
 	return 0;
 }
@@ -361,29 +342,6 @@ sims_copy_in(struct sims_in *in, uint64_t pfn, uint64_t len)
 	return 0;
 }
 
-/* Read exactly len bytes of input into buf (poll-bounded waits). */
-static int
-sims_read_all(int fd, uint8_t *buf, uint64_t len)
-{
-	uint64_t done = 0;
-	ssize_t k;
-	int rc;
-
-	while (done < len) {
-		if ((rc = sims_wait_in(fd)) != 0)
-			return rc;
-		k = read(fd, buf + done, (size_t)(len - done));
-		if (k < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			return -EPIPE;
-		done += (uint64_t)k;
-	}
-	return 0;
-}
-
 /* Length of the run of adjacent pages with data from entry i on. */
 static uint32_t
 sims_run(const struct libxc_page_batch *b, uint32_t i)
@@ -424,12 +382,9 @@ sims_sink(void *opaque, const struct libxc_page_batch *b, uint64_t len)
 		return len == 0 ? 0 : -EIO;
 	bounce = len / runs < SIMS_SPLICE_MIN_RUN * SIMMEM_PAGE_SIZE;
 	if (bounce) {
-		if (len > (uint64_t)LIBXC_BATCH_MAX * SIMMEM_PAGE_SIZE)
+		if (len > SIMS_BOUNCE_SIZE)
 			return -EIO;
-		if (in->bounce == NULL && (in->bounce = malloc(
-		    (size_t)LIBXC_BATCH_MAX * SIMMEM_PAGE_SIZE)) == NULL)
-			return -ENOMEM;
-		if ((rc = sims_read_all(in->fd, in->bounce, len)) != 0)
+		if ((rc = sims_read_bounce(in, len)) != 0)
 			return rc;
 	}
 	for (i = 0; i < b->count; i += n) {

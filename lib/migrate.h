@@ -48,6 +48,21 @@ struct mig_stats {
 	struct mig_round rounds[MIG_ROUNDS_MAX];
 };
 
+/* Append a round to s (the list keeps the first MIG_ROUNDS_MAX). */
+static inline void
+mig_stats_add_round(struct mig_stats *s, uint64_t pages, uint64_t ms,
+    uint64_t dirty_rate)
+{
+	struct mig_round *r;
+
+	if (s->nrounds >= MIG_ROUNDS_MAX)
+		return;
+	r = &s->rounds[s->nrounds++];
+	r->pages = pages;
+	r->ms = ms;
+	r->dirty_rate = dirty_rate;
+}
+
 /* Phases a destination worker reports to its supervisor. */
 enum mig_phase {
 	MIG_PHASE_RECEIVING = 0,	/* the stream is arriving */

@@ -186,7 +186,6 @@ static int
 src_cb_suspend(void *data)
 {
 	struct src_ctx *c = data;
-	struct mig_round *r;
 	char why[256];
 	int rc;
 
@@ -196,12 +195,8 @@ src_cb_suspend(void *data)
 	 */
 	if (c->round_sent > 0) {
 		c->pages_sent += c->round_sent;
-		if (c->stats->nrounds < MIG_ROUNDS_MAX) {
-			r = &c->stats->rounds[c->stats->nrounds++];
-			r->pages = c->round_sent;
-			r->ms = (util_now_ns() - c->pc.last_ns) / 1000000u;
-			r->dirty_rate = 0;
-		}
+		mig_stats_add_round(c->stats, c->round_sent,
+		    (util_now_ns() - c->pc.last_ns) / 1000000u, 0);
 		c->round_sent = 0;
 	}
 	src_report(c, "suspending");
@@ -288,7 +283,6 @@ src_write_stream(struct src_ctx *c, const char *config)
 		.live = c->p->live,
 		.bandwidth = c->p->bandwidth,
 	};
-	struct mig_round *r;
 	int rc;
 
 	precopy_init(&c->pc, c->p->max_downtime_ms, c->p->max_rounds,
@@ -304,11 +298,9 @@ src_write_stream(struct src_ctx *c, const char *config)
 	/* The final round: pages copied while the guest was suspended. */
 	c->pages_sent += c->round_sent;
 	c->stats->pages_sent = c->pages_sent;
-	if (c->suspended && c->stats->nrounds < MIG_ROUNDS_MAX) {
-		r = &c->stats->rounds[c->stats->nrounds++];
-		r->pages = c->round_sent;
-		r->ms = (util_now_ns() - c->suspend_ns) / 1000000u;
-	}
+	if (c->suspended)
+		mig_stats_add_round(c->stats, c->round_sent,
+		    (util_now_ns() - c->suspend_ns) / 1000000u, 0);
 	c->stats->bytes_sent = src_bytes(c);
 	if (rc != 0)
 		return src_fail(c, rc, "saving domain %s failed%s%s",

@@ -33,7 +33,6 @@ static void
 precopy_record(struct precopy *p, const struct precopy_stats *s,
     uint64_t now_ns)
 {
-	struct mig_round *r;
 	uint64_t ns = now_ns - p->last_ns, pages;
 
 	if (p->last_dirty <= 0)
@@ -42,13 +41,9 @@ precopy_record(struct precopy *p, const struct precopy_stats *s,
 	if (ns == 0)
 		ns = 1;
 	p->bandwidth = pages * PRECOPY_PAGE_SIZE * 1000000000u / ns;
-	if (p->stats->nrounds < MIG_ROUNDS_MAX) {
-		r = &p->stats->rounds[p->stats->nrounds++];
-		r->pages = pages;
-		r->ms = ns / 1000000u;
-		r->dirty_rate = s->dirty_count > 0 ?
-		    (uint64_t)s->dirty_count * 1000000000u / ns : 0;
-	}
+	mig_stats_add_round(p->stats, pages, ns / 1000000u,
+	    s->dirty_count > 0 ? (uint64_t)s->dirty_count * 1000000000u / ns :
+	    0);
 }
 
 int

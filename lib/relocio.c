@@ -57,30 +57,6 @@ relocio_read_full(int fd, void *buf, size_t len, int timeout_ms)
 }
 
 int
-relocio_write_full(int fd, const void *buf, size_t len, int timeout_ms)
-{
-	size_t done = 0;
-	ssize_t n;
-	int rc;
-
-	while (done < len) {
-		if ((rc = relocio_wait(fd, POLLOUT, timeout_ms)) != 0)
-			return rc;
-		n = send(fd, (const uint8_t *)buf + done, len - done,
-		    MSG_NOSIGNAL);
-		if (n < 0 && errno == ENOTSOCK)
-			n = write(fd, (const uint8_t *)buf + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-int
 relocio_writev_full(int fd, const struct iovec *iov, unsigned int n,
     int timeout_ms)
 {
@@ -91,7 +67,13 @@ relocio_writev_full(int fd, const struct iovec *iov, unsigned int n,
 	ssize_t w;
 	int rc;
 
-	while (i < n) {
+	for (;;) {
+		while (i < n && iov[i].iov_len == skip) {	/* all gone */
+			i++;
+			skip = 0;
+		}
+		if (i == n)
+			break;
 		for (k = 0; k < RELOCIO_IOV_MAX && i + k < n; k++)
 			v[k] = iov[i + k];
 		v[0].iov_base = (uint8_t *)v[0].iov_base + skip;
@@ -118,6 +100,14 @@ relocio_writev_full(int fd, const struct iovec *iov, unsigned int n,
 		skip += (size_t)w;
 	}
 	return 0;
+}
+
+int
+relocio_write_full(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	struct iovec v = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+
+	return relocio_writev_full(fd, &v, 1, timeout_ms);
 }
 
 int
