@@ -231,7 +231,8 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "  --tls              encrypt and authenticate (tls-* keys of "
 	    "xmigd.conf)\n\n"
 	    "Exit status: 0 moved; 1 failed, nothing changed; 3 refused; 4 "
-	    "failed and\nresumed here; 5 undefined (run \"xmig recover "
-	    "DOMAIN\").",
+	    "failed and\nresumed here; 5 undefined: the connection was lost "
+	    "after GO and the\ndestination could not say what became of the "
+	    "domain (run \"xmig recover DOMAIN\").",
 	.exec = cmd_migrate_exec,
 };
