@@ -3,18 +3,25 @@
  */
 #include "config.h"
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "relocio.h"
+
+/* Bytes per sendfile() call (Linux moves at most 2 GiB anyway). */
+#define RELOCIO_SENDFILE_MAX	(1U << 30)
 
 /* Wait until fd is ready for "events"; 0, -ETIMEDOUT or -errno. */
 static int
@@ -108,6 +115,50 @@ relocio_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 	struct iovec v = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
 
 	return relocio_writev_full(fd, &v, 1, timeout_ms);
+}
+
+/*
+ * sendfile() has no MSG_NOSIGNAL: a peer that went away raises SIGPIPE.
+ * Block it in this thread meanwhile and take back one we caused.
+ */
+int
+relocio_sendfile_full(int fd, int infd, uint64_t off, uint64_t len,
+    int timeout_ms)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t pipe_set, old, pending;
+	off_t o = (off_t)off;
+	int rc = 0, was_pending;
+	ssize_t w;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	while (len > 0) {
+		if ((rc = relocio_wait(fd, POLLOUT, timeout_ms)) != 0)
+			break;
+		w = sendfile(fd, infd, &o, len > RELOCIO_SENDFILE_MAX ?
+		    RELOCIO_SENDFILE_MAX : (size_t)len);
+		if (w == 0) {
+			rc = -ECONNRESET;
+			break;
+		}
+		if (w < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			rc = -errno;
+			break;
+		}
+		len -= (uint64_t)w;
+	}
+	if (rc == -EPIPE && !was_pending)
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 &&
+		    errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 int

@@ -7,6 +7,8 @@
 #ifndef XMIG_RELOCIO_H
 #define XMIG_RELOCIO_H
 
+#include <stdint.h>
+
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -46,6 +48,14 @@ int	relocio_write_full(int fd, const void *buf, size_t len,
 #define RELOCIO_IOV_MAX	1024
 struct iovec;
 int	relocio_writev_full(int fd, const struct iovec *iov, unsigned int n,
+	    int timeout_ms);
+/*
+ * Send len bytes of the file infd from offset off to fd, without copying
+ * them through user space (sendfile).  Over a socket the bytes are read
+ * from the file's pages when the kernel transmits them, not when this
+ * returns.  0, -ECONNRESET if the file ends first, or -errno.
+ */
+int	relocio_sendfile_full(int fd, int infd, uint64_t off, uint64_t len,
 	    int timeout_ms);
 
 #endif /* XMIG_RELOCIO_H */

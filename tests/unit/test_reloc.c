@@ -4,12 +4,19 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reloc.h"
+#include "relocio.h"
 #include "uuid.h"
 
 static const uint8_t uuid1[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc,
@@ -231,6 +238,69 @@ START_TEST(test_reloc_encode_refuses_oversized)
 }
 END_TEST
 
+/* A temporary file of len bytes, byte i = i * 7 + 3; its fd. */
+static int
+tmpfile_pattern(size_t len)
+{
+	char path[PATH_MAX];
+	uint8_t buf[4096];
+	size_t i, n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/relocio.XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	for (i = 0; i < len; i += n) {
+		n = len - i < sizeof(buf) ? len - i : sizeof(buf);
+		for (size_t k = 0; k < n; k++)
+			buf[k] = (uint8_t)((i + k) * 7 + 3);
+		ck_assert_int_eq(write(fd, buf, n), (ssize_t)n);
+	}
+	return fd;
+}
+
+START_TEST(test_relocio_sendfile)
+{
+	int sv[2], fd = tmpfile_pattern(3 * 4096 + 100);
+	uint8_t got[2 * 4096];
+	size_t i;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	/* A range from the middle, offset not page-aligned. */
+	ck_assert_int_eq(relocio_sendfile_full(sv[0], fd, 4096 + 50,
+	    sizeof(got), 1000), 0);
+	ck_assert_int_eq(relocio_read_full(sv[1], got, sizeof(got), 1000), 0);
+	for (i = 0; i < sizeof(got); i++)
+		ck_assert_uint_eq(got[i], (uint8_t)((4096 + 50 + i) * 7 + 3));
+	/* Past the end of the file: the file ended first. */
+	ck_assert_int_eq(relocio_sendfile_full(sv[0], fd, 3 * 4096, 200,
+	    1000), -ECONNRESET);
+	close(sv[0]);
+	close(sv[1]);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_relocio_sendfile_peer_gone)
+{
+	int sv[2], fd = tmpfile_pattern(4096);
+	sigset_t pending;
+
+	/* The default action of SIGPIPE would kill this process. */
+	ck_assert(signal(SIGPIPE, SIG_DFL) != SIG_ERR);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	close(sv[1]);
+	ck_assert_int_eq(relocio_sendfile_full(sv[0], fd, 0, 4096, 1000),
+	    -EPIPE);
+	/* Nothing left pending either, to strike later. */
+	ck_assert_int_eq(sigpending(&pending), 0);
+	ck_assert(!sigismember(&pending, SIGPIPE));
+	close(sv[0]);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_reloc_uuid_text)
 {
 	uint8_t u[16];
@@ -261,6 +331,8 @@ reloc_suite(void)
 	tcase_add_test(tc, test_reloc_decode_rejects_bad_payloads);
 	tcase_add_test(tc, test_reloc_encode_refuses_oversized);
 	tcase_add_test(tc, test_reloc_uuid_text);
+	tcase_add_test(tc, test_relocio_sendfile);
+	tcase_add_test(tc, test_relocio_sendfile_peer_gone);
 	suite_add_tcase(s, tc);
 	return s;
 }
