@@ -51,7 +51,7 @@ main(int argc, char **argv)
 	    (long)getpid());
 	snprintf(sh, sizeof(sh), "%s/simmem-bench.%ld.shared", dir,
 	    (long)getpid());
-	if (simmem_create(mem, sh, GiB / SIMMEM_PAGE_SIZE) != 0 ||
+	if (simmem_create(mem, sh, GiB / SIMMEM_PAGE_SIZE, NULL) != 0 ||
 	    simmem_open(mem, sh, &m) != 0)
 		return 1;
 	bm = calloc(m->nwords, 8);

@@ -427,9 +427,10 @@ sim_xenstored(struct cli_ctx *ctx, int argc, char **argv)
 
 /*
  * "sim stop": power the simulated host off.  Every guest process is
- * killed and the xenstore server stopped; the domains' records stay in
- * the directory but none runs any more, as on a host switched off.  For
- * the end of a test or a demonstration: the directory can then go.
+ * killed, the xenstore server stopped and the host's free memory (the
+ * memory files it kept for reuse) released; the domains' records stay
+ * in the directory but none runs any more, as on a host switched off.
+ * For the end of a test or a demonstration: the directory can then go.
  */
 static int
 sim_stop(struct cli_ctx *ctx, int argc, char **argv)
@@ -466,6 +467,7 @@ sim_stop(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	free(doms);
+	simhost_pool_drop(h);
 	simhost_close(h);
 	if ((rc = simxs_stop(dir)) != 0) {
 		fprintf(stderr, "xmig sim stop: the xenstore server of %s: "

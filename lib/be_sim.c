@@ -406,7 +406,8 @@ besim_create(struct besim *s, const struct be_sim_params *p, int paused,
 		    simhost_dir(s->h));
 		return rc;
 	}
-	if ((rc = simhost_dom_add(s->h, &d)) != 0)
+	if ((rc = simhost_dom_add(s->h, &d,
+	    paused ? SIMHOST_ADD_REUSE : 0)) != 0)
 		return rc;
 	if (!paused) {
 		if ((rc = simhost_dom_map(s->h, d.domid, &m)) != 0)

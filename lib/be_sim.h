@@ -64,8 +64,9 @@ int	be_sim_create(struct backend *be, const struct be_sim_params *p,
 	    uint32_t *domid);
 
 /*
- * Create a paused domain to restore into: memory zeroed, record paused
- * with no guest process yet, xenstore entries written and the domain
+ * Create a paused domain to restore into: its memory may be a destroyed
+ * domain's (SIMHOST_ADD_REUSE: the caller writes or zeroes every page
+ * before the first unpause), record paused with no guest process yet, xenstore entries written and the domain
  * introduced.  The first unpause (or resume) starts its guest process.
  * *domid is set.  On failure nothing is left behind.
  */

@@ -29,6 +29,8 @@
 
 struct sims_out {
 	int		 fd;
+	const struct simmem *m;		/* the guest's memory */
+	uint8_t		*copy;		/* short runs, read from its file */
 	uint64_t	 bandwidth;	/* bytes/s, 0 = no cap */
 	uint64_t	 start_ns;
 	uint64_t	 written;
@@ -65,24 +67,87 @@ sims_flush(void *opaque, const void *data, size_t len)
 	return relocio_write_full(o->fd, data, len, SIMS_IO_TIMEOUT_MS);
 }
 
-/* The same for a page batch, sent from the guest's memory where it is. */
+#define SIMS_SENDFILE_MIN	(16 * SIMMEM_PAGE_SIZE)
+#define SIMS_COPY_SIZE		(LIBXC_BATCH_MAX * SIMMEM_PAGE_SIZE)
+
+/* Read len bytes of the memory file at off into buf. */
+static int
+sims_pread(int fd, uint8_t *buf, size_t len, off_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, buf, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * The same for a page batch, sent from the guest's memory file, never
+ * through this process's mapping of it: faulting pages into the
+ * mapping (and unmapping them after the last round, while the guest is
+ * stopped) costs more than the copy.  Each long run of pages goes with
+ * sendfile(), no copy made on this side; short runs (the scattered
+ * pages of later rounds) are read into a buffer with pread() and go with
+ * the record's header in one sendmsg().  Over a socket the kernel reads
+ * a sendfile page when it transmits it, possibly after the guest wrote
+ * it again; such a page is dirty again too (the guest marks a page after
+ * writing it, and this round's log was cleaned before the send), so a
+ * later round sends it once more, and the last round is sent with the
+ * guest stopped.
+ */
 static int
 sims_flushv(void *opaque, const struct stream_iov *iov, unsigned int n)
 {
 	struct sims_out *o = opaque;
 	struct iovec v[1 + LIBXC_BATCH_MAX];
-	size_t len = 0;
-	unsigned int i;
+	const uint8_t *mem = o->m->mem, *b;
+	unsigned int i, k = 0;
+	size_t len = 0, used = 0;
+	int rc;
 
 	if (n > sizeof(v) / sizeof(v[0]))
 		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		v[i].iov_base = (void *)(uintptr_t)iov[i].base;
-		v[i].iov_len = iov[i].len;
+	for (i = 0; i < n; i++)
 		len += iov[i].len;
-	}
 	sims_pace(o, len);
-	return relocio_writev_full(o->fd, v, n, SIMS_IO_TIMEOUT_MS);
+	for (i = 0; i < n; i++) {
+		b = iov[i].base;
+		v[k].iov_base = (void *)(uintptr_t)b;
+		v[k].iov_len = iov[i].len;
+		if (b < mem || b + iov[i].len > mem + o->m->memlen) {
+			k++;	/* the record's header and pfns */
+			continue;
+		}
+		if (iov[i].len < SIMS_SENDFILE_MIN &&
+		    used + iov[i].len <= SIMS_COPY_SIZE) {
+			if (o->copy == NULL &&
+			    (o->copy = malloc(SIMS_COPY_SIZE)) == NULL)
+				return -ENOMEM;
+			if ((rc = sims_pread(o->m->memfd, o->copy + used,
+			    iov[i].len, (off_t)(b - mem))) != 0)
+				return rc;
+			v[k++].iov_base = o->copy + used;
+			used += iov[i].len;
+			continue;
+		}
+		if (k > 0 && (rc = relocio_writev_full(o->fd, v, k,
+		    SIMS_IO_TIMEOUT_MS)) != 0)
+			return rc;
+		k = 0;
+		used = 0;
+		if ((rc = relocio_sendfile_full(o->fd, o->m->memfd,
+		    (uint64_t)(b - mem), iov[i].len, SIMS_IO_TIMEOUT_MS)) != 0)
+			return rc;
+	}
+	return k > 0 ? relocio_writev_full(o->fd, v, k, SIMS_IO_TIMEOUT_MS) : 0;
 }
 
 /* Send the pages whose bits are set; count them in *sent. */
@@ -174,7 +239,7 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 		return rc;
 	sp.max_pfn = m->npages - 1;
 	sp.vcpus = d.vcpus;
-	simmem_populate(m);
+	out.m = m;
 	rc = -ENOMEM;
 	if ((bits = malloc(m->nwords * sizeof(*bits))) == NULL ||
 	    (w = stream_writer_new(sims_flush, &out, 0)) == NULL)
@@ -216,6 +281,7 @@ out:
 		simmem_logdirty_disable(m);
 	stream_writer_free(w);
 	free(bits);
+	free(out.copy);
 	simmem_close(m);
 	return rc;
 }
@@ -225,6 +291,7 @@ out:
 struct sims_in {
 	int		 fd;
 	struct simmem	*m;
+	uint64_t	*seen;		/* pages written, a bit each */
 	int		 pipe[2];	/* for splice; -1 when not used */
 	uint8_t		*bounce;	/* when splice cannot be used */
 };
@@ -355,6 +422,14 @@ sims_run(const struct libxc_page_batch *b, uint32_t i)
 	return n;
 }
 
+/* Set n bits from bit pfn on. */
+static void
+sims_mark(uint64_t *bits, uint64_t pfn, uint32_t n)
+{
+	for (; n > 0; n--, pfn++)
+		bits[pfn / 64] |= UINT64_C(1) << (pfn % 64);
+}
+
 /*
  * The reader's page sink.  Long runs of adjacent pages (a first round)
  * are spliced, each in one move; scattered pages (later rounds) are read
@@ -394,6 +469,7 @@ sims_sink(void *opaque, const struct libxc_page_batch *b, uint64_t len)
 		n = sims_run(b, i);
 		if (used + (uint64_t)n * SIMMEM_PAGE_SIZE > len)
 			return -EIO;
+		sims_mark(in->seen, b->pfn[i], n);
 		rc = bounce ? simmem_write_pages(in->m, b->pfn[i],
 		    in->bounce + used, n) : sims_copy_in(in, b->pfn[i],
 		    (uint64_t)n * SIMMEM_PAGE_SIZE);
@@ -416,8 +492,12 @@ sims_read_stream(struct simmem *m, int fd)
 	int rc;
 
 	srerr_clear(&e);
-	if ((r = stream_reader_new(STREAM_FMT_LIBXC, sims_read, &in)) == NULL)
+	if ((in.seen = calloc(m->nwords, sizeof(*in.seen))) == NULL)
 		return -ENOMEM;
+	if ((r = stream_reader_new(STREAM_FMT_LIBXC, sims_read, &in)) == NULL) {
+		free(in.seen);
+		return -ENOMEM;
+	}
 	stream_reader_set_max_pfn(r, m->npages - 1);
 	if (pipe2(in.pipe, O_CLOEXEC) == 0)
 		(void)fcntl(in.pipe[1], F_SETPIPE_SZ, SIMS_SPLICE_CHUNK);
@@ -435,7 +515,15 @@ sims_read_stream(struct simmem *m, int fd)
 	}
 	if (rc < 0)
 		log_warnx("restore: %s", srerr_format(&e, buf, sizeof(buf)));
+	/*
+	 * The memory may have been another domain's (SIMHOST_ADD_REUSE),
+	 * and pages absent from the stream are unpopulated, zeros, on Xen.
+	 */
+	else if ((rc = simmem_zero_unset(m, in.seen)) != 0)
+		log_warnx("restore: cannot clear the pages the stream did "
+		    "not fill: %s", strerror(-rc));
 	stream_reader_free(r);
+	free(in.seen);
 	if (in.pipe[0] >= 0) {
 		close(in.pipe[0]);
 		close(in.pipe[1]);

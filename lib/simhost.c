@@ -288,6 +288,9 @@ simhost_setup(struct simhost *h, uint64_t total)
 	if ((rc = simhost_path(h, path, sizeof(path),
 	    "reservations")) || (rc = simhost_mkdir(path)) != 0)
 		return rc;
+	if ((rc = simhost_path(h, path, sizeof(path), "free")) ||
+	    (rc = simhost_mkdir(path)) != 0)
+		return rc;
 	if ((rc = simhost_path(h, path, sizeof(path), "lock")) != 0)
 		return rc;
 	if ((h->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
@@ -883,12 +886,91 @@ simhost_dom_check(const struct simdom *d)
 	return 0;
 }
 
+/*
+ * The host's free memory: memory files of destroyed domains, in "free/"
+ * under their old domid, pages still allocated (see simmem_retire).
+ * Pick one for "bytes": the same size if there is one, else the
+ * largest.  Host lock held.  0 with its path in buf, or -ENOENT.
+ */
+static int
+simhost_pool_take(struct simhost *h, uint64_t bytes, char *buf, size_t len)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	uint64_t best = 0;
+	DIR *dp;
+	int rc = -ENOENT, exact = 0;
+
+	if (simhost_path(h, dir, sizeof(dir), "free") != 0 ||
+	    (dp = opendir(dir)) == NULL)
+		return -ENOENT;
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    de->d_name) >= sizeof(path) ||
+		    stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+			continue;
+		if (exact || ((uint64_t)st.st_size != bytes &&
+		    (uint64_t)st.st_size <= best))
+			continue;
+		exact = (uint64_t)st.st_size == bytes;
+		best = (uint64_t)st.st_size;
+		rc = util_strlcpy(buf, path, len);
+	}
+	closedir(dp);
+	return rc;
+}
+
+/* Retire a domain's memory file to the pool, if it has room. */
+static void
+simhost_pool_put(struct simhost *h, uint32_t domid)
+{
+	char dir[PATH_MAX], mem[PATH_MAX], to[PATH_MAX];
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *dp;
+
+	if (simhost_path(h, dir, sizeof(dir), "free") != 0 ||
+	    simhost_dom_path(h, domid, "mem", mem, sizeof(mem)) != 0 ||
+	    (size_t)snprintf(to, sizeof(to), "%s/%u", dir, domid) >=
+	    sizeof(to) || (dp = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dp);
+	if (n < SIMHOST_POOL_MAX && simmem_retire(mem, to) == 0)
+		log_debug("domain %u: memory kept for reuse", domid);
+}
+
+void
+simhost_pool_drop(struct simhost *h)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	DIR *dp;
+
+	if (simhost_path(h, dir, sizeof(dir), "free") != 0 ||
+	    simhost_lock(h) != 0)
+		return;
+	if ((dp = opendir(dir)) != NULL) {
+		while ((de = readdir(dp)) != NULL)
+			if (de->d_name[0] != '.' &&
+			    (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+			    de->d_name) < sizeof(path))
+				(void)unlink(path);
+		closedir(dp);
+	}
+	simhost_unlock(h);
+}
+
 /* Create the directory and files of a new domain; host lock held. */
 static int
-simhost_dom_files(struct simhost *h, const struct simdom *d)
+simhost_dom_files(struct simhost *h, const struct simdom *d, unsigned flags)
 {
-	char dir[PATH_MAX], mem[PATH_MAX], sh[PATH_MAX];
-	int rc;
+	char dir[PATH_MAX], mem[PATH_MAX], sh[PATH_MAX], reuse[PATH_MAX];
+	int rc, pooled = 0;
 
 	if ((rc = simhost_dom_path(h, d->domid, NULL, dir, sizeof(dir))) ||
 	    (rc = simhost_dom_path(h, d->domid, "mem", mem, sizeof(mem))) ||
@@ -899,7 +981,11 @@ simhost_dom_files(struct simhost *h, const struct simdom *d)
 		log_warn("mkdir %s", dir);
 		return rc;
 	}
-	if ((rc = simmem_create(mem, sh, d->memory / SIMMEM_PAGE_SIZE)) != 0)
+	if ((flags & SIMHOST_ADD_REUSE) &&
+	    simhost_pool_take(h, d->memory, reuse, sizeof(reuse)) == 0)
+		pooled = 1;
+	if ((rc = simmem_create(mem, sh, d->memory / SIMMEM_PAGE_SIZE,
+	    pooled ? reuse : NULL)) != 0)
 		goto fail_rmdir;
 	if ((rc = simhost_dom_write(h, d)) != 0)
 		goto fail_unlink;
@@ -914,7 +1000,7 @@ fail_rmdir:
 }
 
 int
-simhost_dom_add(struct simhost *h, struct simdom *d)
+simhost_dom_add(struct simhost *h, struct simdom *d, unsigned flags)
 {
 	struct simhost_rec rec;
 	int rc;
@@ -939,7 +1025,7 @@ simhost_dom_add(struct simhost *h, struct simdom *d)
 	/* Burn the id first: a crash later must not let it be reused. */
 	if ((rc = simhost_rec_write(h, &rec)) != 0)
 		goto out;
-	rc = simhost_dom_files(h, d);
+	rc = simhost_dom_files(h, d, flags);
 out:
 	simhost_unlock(h);
 	return rc;
@@ -991,8 +1077,10 @@ simhost_dom_remove(struct simhost *h, uint32_t domid)
 		return rc;
 	/* The info file goes first: from then on nobody sees the domain. */
 	if ((rc = simhost_dom_read(h, domid, &d)) == 0 ||
-	    access(dir, F_OK) == 0)
+	    access(dir, F_OK) == 0) {
+		simhost_pool_put(h, domid);
 		rc = simhost_rmtree(dir);
+	}
 	simhost_unlock(h);
 	return rc;
 }

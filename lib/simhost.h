@@ -82,11 +82,24 @@ int	simhost_memory(struct simhost *h, uint64_t *total, uint64_t *free);
  * taken, -ENOMEM if the memory does not fit (logged with both figures),
  * -EINVAL for a bad record, -ENOSPC when ids ran out.  On failure
  * nothing is left behind.
+ *
+ * With SIMHOST_ADD_REUSE in flags the memory may be a destroyed domain's,
+ * kept by the host (up to SIMHOST_POOL_MAX files, in "free/"), with its
+ * old contents: for a restore, which writes or zeroes every page before
+ * the guest runs.  Memory the host has already touched costs nothing to
+ * hand out again, as on a Xen host; fresh memory is allocated page by
+ * page when first written.
  */
-int	simhost_dom_add(struct simhost *h, struct simdom *d);
+#define SIMHOST_ADD_REUSE	0x1
+#define SIMHOST_POOL_MAX	4
+int	simhost_dom_add(struct simhost *h, struct simdom *d, unsigned flags);
+
+/* Give the host's free memory (kept memory files) back to the system. */
+void	simhost_pool_drop(struct simhost *h);
 
 /*
- * Remove domain "domid"'s directory and record, releasing its memory.
+ * Remove domain "domid"'s directory and record, releasing its memory
+ * (to the host's free memory when there is room and nobody maps it).
  * The caller has stopped its guest.  -ESRCH if absent, -EPERM for 0.
  */
 int	simhost_dom_remove(struct simhost *h, uint32_t domid);

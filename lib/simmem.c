@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,15 +48,31 @@ simmem_futex_wake(uint32_t *word)
 	(void)syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/*
+ * Create "path" with len bytes of zeros, or, with "reuse", take that
+ * file over (renamed to path) and resize it; its old contents stay.
+ */
 static int
-simmem_create_file(const char *path, size_t len, int *fdp)
+simmem_create_file(const char *path, size_t len, const char *reuse,
+    int *fdp)
 {
 	int fd, rc;
 
-	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1) {
+	if (reuse != NULL) {
+		if (link(reuse, path) == -1) {	/* fails if path exists */
+			rc = -errno;
+			log_warn("reuse %s as %s", reuse, path);
+			return rc;
+		}
+		(void)unlink(reuse);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+	} else
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1) {
 		rc = -errno;
 		log_warn("create %s", path);
+		if (reuse != NULL)
+			unlink(path);
 		return rc;
 	}
 	if (ftruncate(fd, (off_t)len) == -1) {
@@ -83,7 +101,7 @@ simmem_create_file(const char *path, size_t len, int *fdp)
 
 int
 simmem_create(const char *mem_path, const char *shared_path,
-    uint64_t npages)
+    uint64_t npages, const char *reuse)
 {
 	struct simmem_ctl ctl;
 	int mfd, sfd, rc;
@@ -94,11 +112,11 @@ simmem_create(const char *mem_path, const char *shared_path,
 		return -EINVAL;
 	}
 	if ((rc = simmem_create_file(mem_path, npages * SIMMEM_PAGE_SIZE,
-	    &mfd)) != 0)
+	    reuse, &mfd)) != 0)
 		return rc;
 	close(mfd);
 	if ((rc = simmem_create_file(shared_path, simmem_shared_len(npages),
-	    &sfd)) != 0)
+	    NULL, &sfd)) != 0)
 		goto fail_unlink_mem;
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.magic = SIMMEM_CTL_MAGIC;
@@ -122,7 +140,7 @@ fail_unlink_mem:
 static int
 simmem_map(const char *path, size_t want, void **addr, int *fdp)
 {
-	struct stat st;
+	struct stat st, pst;
 	int fd, rc = 0;
 
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
@@ -130,9 +148,24 @@ simmem_map(const char *path, size_t want, void **addr, int *fdp)
 		log_warn("open %s", path);
 		return rc;
 	}
+	/*
+	 * The memory file is held with a shared lock while mapped: a
+	 * destroyed domain's file is reused only if nobody holds it
+	 * (simmem_retire).  Opened just as it was retired: not ours.
+	 */
+	if (fdp != NULL && (flock(fd, LOCK_SH) == -1 ||
+	    stat(path, &pst) == -1)) {
+		rc = errno == ENOENT ? -ESRCH : -errno;
+		goto out;
+	}
 	if (fstat(fd, &st) == -1) {
 		rc = -errno;
 		log_warn("stat %s", path);
+		goto out;
+	}
+	if (fdp != NULL && (st.st_ino != pst.st_ino ||
+	    st.st_dev != pst.st_dev)) {
+		rc = -ESRCH;
 		goto out;
 	}
 	if (want == 0) {	/* just the control area, to learn npages */
@@ -238,15 +271,67 @@ simmem_write_pages(struct simmem *m, uint64_t pfn, const void *data,
 	return 0;
 }
 
-void
-simmem_populate(struct simmem *m)
+int
+simmem_retire(const char *mem_path, const char *pool_path)
 {
-	/* Best effort: an older kernel just faults the pages in later. */
-#ifdef MADV_POPULATE_READ
-	(void)madvise(m->mem, m->memlen, MADV_POPULATE_READ);
-#else
-	(void)m;
-#endif
+	int fd, rc = 0;
+
+	if (rename(mem_path, pool_path) == -1)
+		return -errno;
+	/* From now on nobody opens it by its old name; is it still open? */
+	if ((fd = open(pool_path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		rc = -EBUSY;
+		(void)unlink(pool_path);
+	}
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+int
+simmem_zero_pages(struct simmem *m, uint64_t pfn, uint64_t n)
+{
+	static const uint8_t zero[SIMMEM_PAGE_SIZE];
+	off_t off = (off_t)(pfn * SIMMEM_PAGE_SIZE);
+	off_t len = (off_t)(n * SIMMEM_PAGE_SIZE);
+	int rc;
+
+	if (fallocate(m->memfd, FALLOC_FL_ZERO_RANGE, off, len) == 0 ||
+	    fallocate(m->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	    off, len) == 0)
+		return 0;
+	for (; n > 0; n--, pfn++)
+		if ((rc = simmem_write_pages(m, pfn, zero, 1)) != 0)
+			return rc;
+	return 0;
+}
+
+int
+simmem_zero_unset(struct simmem *m, const uint64_t *bits)
+{
+	uint64_t pfn = 0, end;
+	int rc;
+
+#define SIMMEM_BIT(b, i)	(((b)[(i) / 64] >> ((i) % 64)) & 1)
+	while (pfn < m->npages) {
+		if (pfn % 64 == 0 && bits[pfn / 64] == UINT64_MAX) {
+			pfn += 64;
+			continue;
+		}
+		if (SIMMEM_BIT(bits, pfn)) {
+			pfn++;
+			continue;
+		}
+		for (end = pfn + 1; end < m->npages && !SIMMEM_BIT(bits, end);
+		    end++)
+			;
+		if ((rc = simmem_zero_pages(m, pfn, end - pfn)) != 0)
+			return rc;
+		pfn = end;
+	}
+#undef SIMMEM_BIT
+	return 0;
 }
 
 void

@@ -89,19 +89,34 @@ simmem_mark_dirty(struct simmem *m, uint64_t pfn)
 
 /*
  * Create "mem_path" (npages pages of zeros, sparse) and "shared_path" (an
- * initialised control area, empty bitmap), both mode 0600.  Fails with
- * -EEXIST if either exists, -EINVAL if npages is 0 or over
- * SIMMEM_MAX_PAGES.  On failure nothing is left behind.
+ * initialised control area, empty bitmap), both mode 0600.  With
+ * "reuse", the memory file is that file instead (a retired one, see
+ * simmem_retire), renamed and resized: its pages keep whatever they
+ * held, and the caller must write or zero every one before a guest runs.
+ * Fails with -EEXIST if either exists, -EINVAL if npages is 0 or over
+ * SIMMEM_MAX_PAGES.  On failure nothing is left behind (but "reuse" may
+ * be gone).
  */
 int	simmem_create(const char *mem_path, const char *shared_path,
-	    uint64_t npages);
+	    uint64_t npages, const char *reuse);
+
+/*
+ * Retire a destroyed domain's memory file for reuse: rename it to
+ * "pool_path", keeping its pages allocated, as a Xen host's freed pages
+ * go back to its heap.  Mappings hold a shared lock on the file; if any
+ * process still has it mapped, it is deleted instead and -EBUSY returned
+ * (a stale mapping must never alias another domain's memory).  Returns 0
+ * or a negative errno (the file left where it was).
+ */
+int	simmem_retire(const char *mem_path, const char *pool_path);
 
 /*
  * Map a domain's "mem" and "shared" files (read-write: guest and
  * toolstack both write the control words).  The sizes are checked
  * against the control area's npages.  *out is allocated; release with
- * simmem_close().  Returns 0, -EINVAL for a malformed file, or the
- * negative errno of open/mmap.
+ * simmem_close().  The memory file is held with a shared lock until
+ * then.  Returns 0, -EINVAL for a malformed file, -ESRCH if the memory
+ * file was retired meanwhile, or the negative errno of open/mmap.
  */
 int	simmem_open(const char *mem_path, const char *shared_path,
 	    struct simmem **out);
@@ -118,8 +133,10 @@ void	simmem_close(struct simmem *m);
 int	simmem_write_pages(struct simmem *m, uint64_t pfn, const void *data,
 	    uint64_t n);
 
-/* Map every page now (a save reads them all): no fault per page later. */
-void	simmem_populate(struct simmem *m);
+/* Make n pages from pfn on read as zeros.  0 or a negative errno. */
+int	simmem_zero_pages(struct simmem *m, uint64_t pfn, uint64_t n);
+/* The same for every page whose bit is clear in "bits" (nwords words). */
+int	simmem_zero_unset(struct simmem *m, const uint64_t *bits);
 
 /* Enable log-dirty mode: clear the bitmap, then set the flag. */
 void	simmem_logdirty_enable(struct simmem *m);

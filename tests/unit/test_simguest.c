@@ -60,7 +60,7 @@ make_guest(uint64_t mem, uint64_t rate, unsigned mode)
 	d.memory = mem;
 	d.vcpus = 1;
 	d.dirty_rate = rate;
-	ck_assert_int_eq(simhost_dom_add(host, &d), 0);
+	ck_assert_int_eq(simhost_dom_add(host, &d, 0), 0);
 	ck_assert_uint_eq(d.domid, 1);
 	ck_assert_int_eq(simhost_dom_map(host, 1, &m), 0);
 	ck_assert_int_eq(simguest_format(m, 0, mode), 0);

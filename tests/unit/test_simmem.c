@@ -47,7 +47,7 @@ make_mem(uint64_t npages)
 {
 	struct simmem *m = NULL;
 
-	ck_assert_int_eq(simmem_create(mem_path, sh_path, npages), 0);
+	ck_assert_int_eq(simmem_create(mem_path, sh_path, npages, NULL), 0);
 	ck_assert_int_eq(simmem_open(mem_path, sh_path, &m), 0);
 	ck_assert_uint_eq(m->npages, npages);
 	return m;
@@ -58,18 +58,43 @@ START_TEST(test_simmem_create_and_open)
 	struct simmem *m = make_mem(100);
 
 	ck_assert_uint_eq(m->nwords, 2);
-	ck_assert_int_eq(simmem_create(mem_path, sh_path, 100), -EEXIST);
+	ck_assert_int_eq(simmem_create(mem_path, sh_path, 100, NULL), -EEXIST);
 	simmem_close(m);
 	/* A memory file of the wrong size is refused. */
 	ck_assert_int_eq(truncate(mem_path, 4096), 0);
 	ck_assert_int_eq(simmem_open(mem_path, sh_path, &m), -EINVAL);
-	ck_assert_int_eq(simmem_create("/nonexistent/x", "/nonexistent/y", 0),
+	ck_assert_int_eq(simmem_create("/nonexistent/x", "/nonexistent/y", 0, NULL),
 	    -EINVAL);
 }
 END_TEST
 
 /* Pages written through the file are what the mapping (the guest) sees;
  * the memory is allocated at creation, every page reads zero until then. */
+START_TEST(test_simmem_zero_unset)
+{
+	/* 200 pages: full words, a partial last word, runs across words. */
+	struct simmem *m = make_mem(200);
+	uint64_t bits[4] = { 0 };
+	uint64_t pfn;
+	size_t i;
+
+	memset(m->mem, 0xee, m->memlen);
+	bits[0] = UINT64_MAX;			/* 0-63 written */
+	bits[1] = UINT64_C(1) << 5;		/* 69 written */
+	bits[2] = ~UINT64_C(0) << 60;		/* 188-191 written */
+	bits[3] = UINT64_C(1) << 7;		/* 199 written */
+	ck_assert_int_eq(simmem_zero_unset(m, bits), 0);
+	for (pfn = 0; pfn < 200; pfn++) {
+		int kept = (bits[pfn / 64] >> (pfn % 64)) & 1;
+
+		for (i = 0; i < SIMMEM_PAGE_SIZE; i += 997)
+			ck_assert_uint_eq(simmem_page(m, pfn)[i],
+			    kept ? 0xee : 0);
+	}
+	simmem_close(m);
+}
+END_TEST
+
 START_TEST(test_simmem_write_pages)
 {
 	struct simmem *m = make_mem(64), *m2;
@@ -92,7 +117,6 @@ START_TEST(test_simmem_write_pages)
 		ck_assert_uint_eq(simmem_page(m, 1)[i], 0);
 	/* Another mapping (another process's) sees them too. */
 	ck_assert_int_eq(simmem_open(mem_path, sh_path, &m2), 0);
-	simmem_populate(m2);
 	ck_assert_mem_eq(simmem_page(m2, 62), buf + SIMMEM_PAGE_SIZE,
 	    SIMMEM_PAGE_SIZE);
 	simmem_close(m2);
@@ -269,6 +293,7 @@ simmem_suite(void)
 	tcase_add_test(tc, test_simmem_create_and_open);
 	tcase_add_test(tc, test_simmem_mark_peek_clean);
 	tcase_add_test(tc, test_simmem_write_pages);
+	tcase_add_test(tc, test_simmem_zero_unset);
 	tcase_add_test(tc, test_simmem_clean_concurrent_writer);
 	tcase_add_test(tc, test_simmem_pause_handshake);
 	tcase_add_test(tc, test_simmem_pause_timeout);
