@@ -12,7 +12,11 @@ build="$top/build"
 
 xmig="$build/cli/xmig"
 xmigd="$build/daemon/xmigd"
-work=$(mktemp -d /tmp/xmig-quickstart.XXXXXX)
+# The simulated hosts keep their guests' memory in files: on a tmpfs it
+# stays in memory (see XMIG_SIM_DIR in xmig(1)).
+shm=/dev/shm
+[ -d "$shm" ] && [ -w "$shm" ] || shm=/tmp
+work=$(mktemp -d "$shm/xmig-quickstart.XXXXXX")
 src="$work/hostA"
 dst="$work/hostB"
 xmigd_pid=""
