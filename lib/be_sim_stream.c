@@ -296,7 +296,6 @@ struct sims_in {
 	uint8_t		*bounce;	/* when splice cannot be used */
 };
 
-#define SIMS_SPLICE_CHUNK	(1U << 20)
 /* One PAGE_DATA record's worth of pages. */
 #define SIMS_BOUNCE_SIZE	((uint64_t)LIBXC_BATCH_MAX * SIMMEM_PAGE_SIZE)
 
@@ -369,44 +368,21 @@ sims_copy_bounce(struct sims_in *in, uint64_t pfn, uint64_t len)
 static int
 sims_copy_in(struct sims_in *in, uint64_t pfn, uint64_t len)
 {
-	loff_t off = (loff_t)(pfn * SIMMEM_PAGE_SIZE);
-	uint64_t left = len;
-	ssize_t n, k;
+	int64_t off = (int64_t)(pfn * SIMMEM_PAGE_SIZE);
 	int rc;
 
 	if (in->pipe[0] < 0)
 		return sims_copy_bounce(in, pfn, len);
-	while (left > 0) {
-		if ((rc = sims_wait_in(in->fd)) != 0)
-			return rc;
-		n = splice(in->fd, NULL, in->pipe[1], NULL, left <
-		    SIMS_SPLICE_CHUNK ? (size_t)left : SIMS_SPLICE_CHUNK,
-		    SPLICE_F_MOVE | SPLICE_F_MORE | SPLICE_F_NONBLOCK);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0 && left == len && errno == EINVAL) {
-			/* This input does not splice: copy instead. */
-			close(in->pipe[0]);
-			close(in->pipe[1]);
-			in->pipe[0] = in->pipe[1] = -1;
-			return sims_copy_bounce(in, pfn, len);
-		}
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		left -= (uint64_t)n;
-		while (n > 0) {
-			k = splice(in->pipe[0], NULL, in->m->memfd, &off,
-			    (size_t)n, SPLICE_F_MOVE);
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				return k < 0 ? -errno : -EIO;
-			n -= k;
-		}
+	rc = relocio_splice_full(in->fd, in->m->memfd, &off, len, in->pipe,
+	    SIMS_IO_TIMEOUT_MS);
+	if (rc == -EOPNOTSUPP) {
+		/* This input does not splice: copy instead. */
+		close(in->pipe[0]);
+		close(in->pipe[1]);
+		in->pipe[0] = in->pipe[1] = -1;
+		return sims_copy_bounce(in, pfn, len);
 	}
-	return 0;
+	return rc == -ECONNRESET ? -EPIPE : rc;
 }
 
 /* Length of the run of adjacent pages with data from entry i on. */
@@ -500,7 +476,7 @@ sims_read_stream(struct simmem *m, int fd)
 	}
 	stream_reader_set_max_pfn(r, m->npages - 1);
 	if (pipe2(in.pipe, O_CLOEXEC) == 0)
-		(void)fcntl(in.pipe[1], F_SETPIPE_SZ, SIMS_SPLICE_CHUNK);
+		(void)fcntl(in.pipe[1], F_SETPIPE_SZ, RELOCIO_SPLICE_CHUNK);
 	stream_reader_set_page_sink(r, sims_sink, &in);
 	while ((rc = stream_reader_next(r, &ev, &e)) == 1) {
 		if (ev.kind == STREAM_EV_LIBXC_HEADER &&

@@ -12,14 +12,18 @@
  * LIBXC_CONTEXT, the libxc records through its END, libxl END) on a
  * socketpair.
  */
+#include "config.h"
+
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 /*
@@ -41,6 +45,7 @@
 #include "backend.h"
 #include "be_xen.h"
 #include "log.h"
+#include "relocio.h"
 #include "util.h"
 
 #define XEN_LIST_BATCH		256
@@ -682,6 +687,7 @@ xen_save(struct backend *be, uint32_t domid, int fd,
 struct xen_relay {
 	int			 in;
 	int			 out;
+	int			 pipe[2];	/* for splice; -1 when not used */
 	int			 rc;
 	/* The claim made for the new domain (see xen_relay_claim). */
 	struct backend		*be;
@@ -735,17 +741,30 @@ xen_relay_read(int in, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EPIPE;
 }
 
+/*
+ * Forward len bytes: spliced socket -> pipe -> libxl's socket, the pages
+ * never copied through this process (every copy counts on a busy dom0);
+ * read + send where the input cannot be spliced.
+ */
 static int
-xen_relay_copy(int in, int out, uint64_t len)
+xen_relay_copy(struct xen_relay *r, uint64_t len)
 {
 	uint8_t buf[65536];
 	size_t chunk;
 	int rc;
 
+	if (r->pipe[0] >= 0) {
+		rc = relocio_splice_full(r->in, r->out, NULL, len, r->pipe, -1);
+		if (rc != -EOPNOTSUPP)
+			return rc == -ECONNRESET ? -EPIPE : rc;
+		close(r->pipe[0]);
+		close(r->pipe[1]);
+		r->pipe[0] = r->pipe[1] = -1;
+	}
 	while (len > 0) {
 		chunk = len < sizeof(buf) ? len : sizeof(buf);
-		if ((rc = xen_relay_read(in, buf, chunk)) != 0 ||
-		    (rc = xen_relay_send(out, buf, chunk)) != 0)
+		if ((rc = xen_relay_read(r->in, buf, chunk)) != 0 ||
+		    (rc = xen_relay_send(r->out, buf, chunk)) != 0)
 			return rc;
 		len -= chunk;
 	}
@@ -893,7 +912,7 @@ xen_relay_run(struct xen_relay *r)
 				return rc;
 		}
 		if ((rc = xen_relay_send(out, rec, sizeof(rec))) != 0 ||
-		    (rc = xen_relay_copy(in, out, (len + 7ULL) & ~7ULL)) != 0)
+		    (rc = xen_relay_copy(r, (len + 7ULL) & ~7ULL)) != 0)
 			return rc;
 	} while (type != LIBXC_REC_END);
 	memset(rec, 0, sizeof(rec));		/* libxl END */
@@ -970,6 +989,10 @@ xen_restore(struct backend *be, int fd, const struct restore_params *params,
 	memset(&r, 0, sizeof(r));
 	r.in = fd;
 	r.out = sv[1];
+	if (pipe2(r.pipe, O_CLOEXEC) == 0)
+		(void)fcntl(r.pipe[1], F_SETPIPE_SZ, RELOCIO_SPLICE_CHUNK);
+	else
+		r.pipe[0] = r.pipe[1] = -1;
 	r.be = be;
 	r.name = dc.c_info.name;
 	r.uuid = libxl_uuid_bytearray(&dc.c_info.uuid);
@@ -1014,6 +1037,10 @@ xen_restore(struct backend *be, int fd, const struct restore_params *params,
 out_close:
 	close(sv[0]);
 	close(sv[1]);
+	if (r.pipe[0] >= 0) {
+		close(r.pipe[0]);
+		close(r.pipe[1]);
+	}
 out:
 	libxl_domain_restore_params_dispose(&rp);
 	libxl_domain_config_dispose(&dc);

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <poll.h>
@@ -159,6 +160,51 @@ relocio_sendfile_full(int fd, int infd, uint64_t off, uint64_t len,
 			;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
+}
+
+int
+relocio_splice_full(int in, int out, int64_t *out_off, uint64_t len,
+    const int pipefd[2], int timeout_ms)
+{
+	uint64_t left = len;
+	loff_t off = out_off != NULL ? (loff_t)*out_off : 0;
+	ssize_t n, k;
+	int rc;
+
+	while (left > 0) {
+		if ((rc = relocio_wait(in, POLLIN, timeout_ms)) != 0)
+			return rc;
+		n = splice(in, NULL, pipefd[1], NULL, left < RELOCIO_SPLICE_CHUNK ?
+		    (size_t)left : RELOCIO_SPLICE_CHUNK,
+		    SPLICE_F_MOVE | SPLICE_F_MORE | SPLICE_F_NONBLOCK);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return left == len && errno == EINVAL ? -EOPNOTSUPP :
+			    -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		left -= (uint64_t)n;
+		while (n > 0) {
+			k = splice(pipefd[0], NULL, out, out_off != NULL ?
+			    &off : NULL, (size_t)n, SPLICE_F_MOVE |
+			    (left > 0 ? SPLICE_F_MORE : 0));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0 && errno == EAGAIN) {
+				if ((rc = relocio_wait(out, POLLOUT,
+				    timeout_ms)) != 0)
+					return rc;
+				continue;
+			}
+			if (k <= 0)
+				return k < 0 ? -errno : -EIO;
+			n -= k;
+			if (out_off != NULL)
+				*out_off = (int64_t)off;
+		}
+	}
+	return 0;
 }
 
 int

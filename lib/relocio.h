@@ -57,5 +57,16 @@ int	relocio_writev_full(int fd, const struct iovec *iov, unsigned int n,
  */
 int	relocio_sendfile_full(int fd, int infd, uint64_t off, uint64_t len,
 	    int timeout_ms);
+/*
+ * Move len bytes from in to out through the pipe "pipefd" with splice(),
+ * never through user space: out at *out_off (advanced) if out_off is not
+ * NULL, else at its position.  Each wait for input is bounded by
+ * timeout_ms (-1: none).  0, -ECONNRESET if the input ends first,
+ * -EOPNOTSUPP if the input cannot be spliced (nothing moved: copy
+ * instead), or -errno.
+ */
+#define RELOCIO_SPLICE_CHUNK	(1U << 20)
+int	relocio_splice_full(int in, int out, int64_t *out_off, uint64_t len,
+	    const int pipefd[2], int timeout_ms);
 
 #endif /* XMIG_RELOCIO_H */

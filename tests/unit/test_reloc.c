@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <check.h>
@@ -301,6 +302,46 @@ START_TEST(test_relocio_sendfile_peer_gone)
 }
 END_TEST
 
+START_TEST(test_relocio_splice)
+{
+	int sv[2], pfd[2], fd = tmpfile_pattern(4 * 4096), ev;
+	uint8_t src[3 * 4096], got[3 * 4096];
+	int64_t off = 4096 + 8;
+	size_t i;
+
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 13 + 1);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(write(sv[0], src, sizeof(src)), (ssize_t)sizeof(src));
+	/* Into the file at an offset, which moves on. */
+	ck_assert_int_eq(relocio_splice_full(sv[1], fd, &off, sizeof(src),
+	    pfd, 1000), 0);
+	ck_assert_int_eq(off, 4096 + 8 + (int64_t)sizeof(src));
+	ck_assert_int_eq(pread(fd, got, sizeof(got), 4096 + 8),
+	    (ssize_t)sizeof(got));
+	ck_assert_mem_eq(got, src, sizeof(src));
+	/* The bytes before the offset are untouched. */
+	ck_assert_int_eq(pread(fd, got, 8, 4096), 8);
+	for (i = 0; i < 8; i++)
+		ck_assert_uint_eq(got[i], (uint8_t)((4096 + i) * 7 + 3));
+	/* The input ends first. */
+	ck_assert_int_eq(write(sv[0], src, 100), 100);
+	close(sv[0]);
+	ck_assert_int_eq(relocio_splice_full(sv[1], fd, &off, 200, pfd, 1000),
+	    -ECONNRESET);
+	close(sv[1]);
+	/* An input that cannot be spliced: nothing moved, copy instead. */
+	ck_assert_int_ge(ev = eventfd(1, 0), 0);
+	ck_assert_int_eq(relocio_splice_full(ev, fd, &off, 8, pfd, 1000),
+	    -EOPNOTSUPP);
+	close(ev);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_reloc_uuid_text)
 {
 	uint8_t u[16];
@@ -333,6 +374,7 @@ reloc_suite(void)
 	tcase_add_test(tc, test_reloc_uuid_text);
 	tcase_add_test(tc, test_relocio_sendfile);
 	tcase_add_test(tc, test_relocio_sendfile_peer_gone);
+	tcase_add_test(tc, test_relocio_splice);
 	suite_add_tcase(s, tc);
 	return s;
 }
