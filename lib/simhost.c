@@ -984,8 +984,12 @@ simhost_dom_files(struct simhost *h, const struct simdom *d, unsigned flags)
 	if ((flags & SIMHOST_ADD_REUSE) &&
 	    simhost_pool_take(h, d->memory, reuse, sizeof(reuse)) == 0)
 		pooled = 1;
-	if ((rc = simmem_create(mem, sh, d->memory / SIMMEM_PAGE_SIZE,
-	    pooled ? reuse : NULL)) != 0)
+	rc = simmem_create(mem, sh, d->memory / SIMMEM_PAGE_SIZE,
+	    pooled ? reuse : NULL);
+	if (rc != 0 && pooled)	/* a file system without links, say */
+		rc = simmem_create(mem, sh, d->memory / SIMMEM_PAGE_SIZE,
+		    NULL);
+	if (rc != 0)
 		goto fail_rmdir;
 	if ((rc = simhost_dom_write(h, d)) != 0)
 		goto fail_unlink;
