@@ -21,7 +21,8 @@
 # top_srcdir (set by make; default: derived from this script and the
 # current directory), XEN_WORK (cache and logs, default
 # $top_builddir/tests/xen/work), QEMU_TIMEOUT (s, 1500), SCENARIO_TIMEOUT
-# (s, 420), QEMU_MEM (MiB, 3072), DOM0_MEM (MiB, 1536), QEMU_SMP (2),
+# (s, 420), SOAK_ROUNDS (the soak scenarios' rounds, 8), QEMU_MEM (MiB,
+# 3072), DOM0_MEM (MiB, 1536), QEMU_SMP (2),
 # XEN_IMAGE (hypervisor, /boot/xen-4.17-amd64.gz).
 set -u
 
@@ -219,6 +220,7 @@ build_overlay() {
 	{
 		echo "SCENARIOS=\"$SCENARIOS\""
 		echo "SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT"
+		echo "export SOAK_ROUNDS=${SOAK_ROUNDS:-8}"
 	} >"$root/harness.conf"
 	pack_cpio "$root" "$run/dom0-overlay.gz" && rm -rf "$root"
 	# the kernel unpacks concatenated compressed archives in order
