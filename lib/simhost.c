@@ -922,8 +922,11 @@ simhost_pool_take(struct simhost *h, uint64_t bytes, char *buf, size_t len)
 	return rc;
 }
 
-/* Retire a domain's memory file to the pool, if it has room. */
-static void
+/*
+ * Retire a domain's memory file to the pool, if it has room: 1 if kept,
+ * 0 if not.
+ */
+static int
 simhost_pool_put(struct simhost *h, uint32_t domid)
 {
 	char dir[PATH_MAX], mem[PATH_MAX], to[PATH_MAX];
@@ -935,13 +938,15 @@ simhost_pool_put(struct simhost *h, uint32_t domid)
 	    simhost_dom_path(h, domid, "mem", mem, sizeof(mem)) != 0 ||
 	    (size_t)snprintf(to, sizeof(to), "%s/%u", dir, domid) >=
 	    sizeof(to) || (dp = opendir(dir)) == NULL)
-		return;
+		return 0;
 	while ((de = readdir(dp)) != NULL)
 		if (de->d_name[0] != '.')
 			n++;
 	closedir(dp);
-	if (n < SIMHOST_POOL_MAX && simmem_retire(mem, to) == 0)
-		log_debug("domain %u: memory kept for reuse", domid);
+	if (n >= SIMHOST_POOL_MAX || simmem_retire(mem, to) != 0)
+		return 0;
+	log_debug("domain %u: memory kept for reuse", domid);
+	return 1;
 }
 
 void
@@ -1067,9 +1072,9 @@ simhost_rmtree(const char *dir)
 int
 simhost_dom_remove(struct simhost *h, uint32_t domid)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], mem[PATH_MAX];
 	struct simdom d;
-	int rc;
+	int rc, later = -1;
 
 	if (domid == 0) {
 		log_warnx("domain 0 cannot be removed");
@@ -1082,8 +1087,12 @@ simhost_dom_remove(struct simhost *h, uint32_t domid)
 	/* The info file goes first: from then on nobody sees the domain. */
 	if ((rc = simhost_dom_read(h, domid, &d)) == 0 ||
 	    access(dir, F_OK) == 0) {
-		simhost_pool_put(h, domid);
+		if (!simhost_pool_put(h, domid) &&
+		    simhost_dom_path(h, domid, "mem", mem, sizeof(mem)) == 0)
+			later = simmem_defer_free(mem);
 		rc = simhost_rmtree(dir);
+		if (later != -1)
+			close(later);
 	}
 	simhost_unlock(h);
 	return rc;

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <linux/futex.h>
 
 #include <errno.h>
@@ -287,6 +288,46 @@ simmem_retire(const char *mem_path, const char *pool_path)
 	if (fd != -1)
 		close(fd);
 	return rc;
+}
+
+int
+simmem_defer_free(const char *mem_path)
+{
+	int fd, p[2];
+	pid_t child;
+	char c;
+
+	if ((fd = open(mem_path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		close(fd);
+		return -1;
+	}
+	if ((child = fork()) == -1) {
+		close(fd);
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (child == 0) {
+		/* A detached grandchild holds the file until told. */
+		if (fork() != 0)
+			_exit(0);
+		close(p[1]);
+		if (fd > 0)
+			close_range(0, (unsigned)fd - 1, 0);
+		close_range((unsigned)fd + 1, (unsigned)p[0] - 1, 0);
+		close_range((unsigned)p[0] + 1, ~0U, 0);
+		while (read(p[0], &c, 1) == -1 && errno == EINTR)
+			;
+		close(fd);	/* the last reference: its memory goes now */
+		_exit(0);
+	}
+	close(fd);
+	close(p[0]);
+	while (waitpid(child, NULL, 0) == -1 && errno == EINTR)
+		;
+	return p[1];
 }
 
 int

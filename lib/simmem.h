@@ -133,6 +133,16 @@ void	simmem_close(struct simmem *m);
 int	simmem_write_pages(struct simmem *m, uint64_t pfn, const void *data,
 	    uint64_t n);
 
+/*
+ * Free a memory file's pages in the background, as Xen relinquishes a
+ * destroyed domain's memory after the hypercall returns: a detached
+ * process holds the file open; unlink it, then close() the descriptor
+ * returned, and that process drops the last reference (freeing a GiB
+ * takes a tenth of a second or more).  Returns -1 if it could not be
+ * arranged (the unlink then frees the pages at once).
+ */
+int	simmem_defer_free(const char *mem_path);
+
 /* Make n pages from pfn on read as zeros.  0 or a negative errno. */
 int	simmem_zero_pages(struct simmem *m, uint64_t pfn, uint64_t n);
 /* The same for every page whose bit is clear in "bits" (nwords words). */

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <sys/wait.h>
 
@@ -92,6 +93,46 @@ START_TEST(test_simmem_zero_unset)
 			    kept ? 0xee : 0);
 	}
 	simmem_close(m);
+}
+END_TEST
+
+/* Free bytes of the file system at dir. */
+static uint64_t
+fs_free(const char *dir)
+{
+	struct statvfs sv;
+
+	ck_assert_int_eq(statvfs(dir, &sv), 0);
+	return (uint64_t)sv.f_bfree * sv.f_frsize;
+}
+
+START_TEST(test_simmem_defer_free)
+{
+	const char *dir = "/dev/shm";
+	char path[64];
+	uint8_t buf[1 << 16];
+	uint64_t before, held, i;
+	int fd, token, n;
+
+	if (access(dir, W_OK) != 0)
+		return;		/* no tmpfs to watch */
+	snprintf(path, sizeof(path), "%s/simmem-defer.XXXXXX", dir);
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	memset(buf, 0x5a, sizeof(buf));
+	for (i = 0; i < 64 * MiB; i += sizeof(buf))
+		ck_assert_int_eq(write(fd, buf, sizeof(buf)), sizeof(buf));
+	close(fd);
+	ck_assert_int_ge(token = simmem_defer_free(path), 0);
+	before = fs_free(dir);
+	ck_assert_int_eq(unlink(path), 0);
+	/* Unlinked, but held: its pages are not free yet. */
+	held = fs_free(dir);
+	ck_assert_uint_lt(held, before + 32 * MiB);
+	close(token);
+	/* Then they are, soon. */
+	for (n = 0; n < 500 && fs_free(dir) < held + 48 * MiB; n++)
+		usleep(10000);
+	ck_assert_uint_ge(fs_free(dir), held + 48 * MiB);
 }
 END_TEST
 
@@ -294,6 +335,7 @@ simmem_suite(void)
 	tcase_add_test(tc, test_simmem_mark_peek_clean);
 	tcase_add_test(tc, test_simmem_write_pages);
 	tcase_add_test(tc, test_simmem_zero_unset);
+	tcase_add_test(tc, test_simmem_defer_free);
 	tcase_add_test(tc, test_simmem_clean_concurrent_writer);
 	tcase_add_test(tc, test_simmem_pause_handshake);
 	tcase_add_test(tc, test_simmem_pause_timeout);
