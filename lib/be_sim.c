@@ -165,7 +165,7 @@ besim_xs_populate(struct besim *s, const struct simdom *d)
 		{ .id = d->domid, .perms = XS_PERM_NONE },
 	};
 	struct xs_handle *xs;
-	char dom[64], p[160], v[80], uuid[40];
+	char dom[64], p[160], v[80], uuid[UUID_STR_LEN];
 	int rc = 0;
 
 	if ((xs = besim_xs_open(s)) == NULL) {
@@ -212,7 +212,7 @@ static void
 besim_xs_remove(struct besim *s, const struct simdom *d)
 {
 	struct xs_handle *xs;
-	char p[80], uuid[40];
+	char p[80], uuid[UUID_STR_LEN];
 
 	if ((xs = besim_xs_open(s)) == NULL)
 		return;
@@ -230,7 +230,7 @@ static void
 besim_xs_rename(struct besim *s, const struct simdom *d)
 {
 	struct xs_handle *xs;
-	char p[80], uuid[40];
+	char p[80], uuid[UUID_STR_LEN];
 
 	if ((xs = besim_xs_open(s)) == NULL)
 		return;
@@ -646,7 +646,7 @@ besim_gen_kv_int(yajl_gen g, const char *k, uint64_t v)
 static void
 besim_gen_config(yajl_gen g, const struct simdom *d)
 {
-	char uuid[40];
+	char uuid[UUID_STR_LEN];
 
 	uuid_fmt(d->uuid, uuid);
 	yajl_gen_map_open(g);

@@ -399,7 +399,7 @@ simhost_name_ok(const char *name)
 static void
 simhost_dom_format(const struct simdom *d, char *buf, size_t len)
 {
-	char uuid[40];
+	char uuid[UUID_STR_LEN];
 
 	uuid_fmt(d->uuid, uuid);
 	snprintf(buf, len,
