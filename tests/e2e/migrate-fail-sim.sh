@@ -77,7 +77,8 @@ sim_host "$XD_SIM"
     127.0.0.1 > "$E2E_TMP/m4.out" 2>&1 &
 mpid=$!
 sim_wait_there "$XD_SIM" big--incoming
-kill -9 "$mpid"
+kill -9 "$mpid" 2>/dev/null ||
+    { cat "$E2E_TMP/m4.out" "$XD_LOG"; e2e_fail "xmig ended before the kill"; }
 wait "$mpid" 2>/dev/null || :
 sim_wait_gone "$XD_SIM" big--incoming 60
 [ "$(sim_state "$SRC" big)" = running ] || e2e_fail "big not running"
