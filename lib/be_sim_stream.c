@@ -6,7 +6,6 @@
 #include <sys/uio.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,25 +69,6 @@ sims_flush(void *opaque, const void *data, size_t len)
 #define SIMS_SENDFILE_MIN	(16 * SIMMEM_PAGE_SIZE)
 #define SIMS_COPY_SIZE		(LIBXC_BATCH_MAX * SIMMEM_PAGE_SIZE)
 
-/* Read len bytes of the memory file at off into buf. */
-static int
-sims_pread(int fd, uint8_t *buf, size_t len, off_t off)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = pread(fd, buf, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 /*
  * The same for a page batch, sent from the guest's memory file, never
  * through this process's mapping of it: faulting pages into the
@@ -131,8 +111,9 @@ sims_flushv(void *opaque, const struct stream_iov *iov, unsigned int n)
 			if (o->copy == NULL &&
 			    (o->copy = malloc(SIMS_COPY_SIZE)) == NULL)
 				return -ENOMEM;
-			if ((rc = sims_pread(o->m->memfd, o->copy + used,
-			    iov[i].len, (off_t)(b - mem))) != 0)
+			if ((rc = simmem_read_pages(o->m, (uint64_t)(b - mem) /
+			    SIMMEM_PAGE_SIZE, o->copy + used, iov[i].len /
+			    SIMMEM_PAGE_SIZE)) != 0)
 				return rc;
 			v[k++].iov_base = o->copy + used;
 			used += iov[i].len;
@@ -299,21 +280,6 @@ struct sims_in {
 /* One PAGE_DATA record's worth of pages. */
 #define SIMS_BOUNCE_SIZE	((uint64_t)LIBXC_BATCH_MAX * SIMMEM_PAGE_SIZE)
 
-/* Wait until fd can be read, for at most the I/O timeout. */
-static int
-sims_wait_in(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int rc;
-
-	do {
-		rc = poll(&pfd, 1, SIMS_IO_TIMEOUT_MS);
-	} while (rc < 0 && errno == EINTR);
-	if (rc == 0)
-		return -ETIMEDOUT;
-	return rc < 0 ? -errno : 0;
-}
-
 static ssize_t
 sims_read(void *opaque, void *buf, size_t len)
 {
@@ -321,7 +287,7 @@ sims_read(void *opaque, void *buf, size_t len)
 	ssize_t n;
 	int rc;
 
-	if ((rc = sims_wait_in(in->fd)) != 0)
+	if ((rc = relocio_wait(in->fd, POLLIN, SIMS_IO_TIMEOUT_MS)) != 0)
 		return rc;
 	n = read(in->fd, buf, len);
 	return n < 0 ? -errno : n;
@@ -377,9 +343,7 @@ sims_copy_in(struct sims_in *in, uint64_t pfn, uint64_t len)
 	    SIMS_IO_TIMEOUT_MS);
 	if (rc == -EOPNOTSUPP) {
 		/* This input does not splice: copy instead. */
-		close(in->pipe[0]);
-		close(in->pipe[1]);
-		in->pipe[0] = in->pipe[1] = -1;
+		relocio_pipe_close(in->pipe);
 		return sims_copy_bounce(in, pfn, len);
 	}
 	return rc == -ECONNRESET ? -EPIPE : rc;
@@ -475,8 +439,7 @@ sims_read_stream(struct simmem *m, int fd)
 		return -ENOMEM;
 	}
 	stream_reader_set_max_pfn(r, m->npages - 1);
-	if (pipe2(in.pipe, O_CLOEXEC) == 0)
-		(void)fcntl(in.pipe[1], F_SETPIPE_SZ, RELOCIO_SPLICE_CHUNK);
+	relocio_pipe_open(in.pipe);
 	stream_reader_set_page_sink(r, sims_sink, &in);
 	while ((rc = stream_reader_next(r, &ev, &e)) == 1) {
 		if (ev.kind == STREAM_EV_LIBXC_HEADER &&
@@ -500,10 +463,7 @@ sims_read_stream(struct simmem *m, int fd)
 		    "not fill: %s", strerror(-rc));
 	stream_reader_free(r);
 	free(in.seen);
-	if (in.pipe[0] >= 0) {
-		close(in.pipe[0]);
-		close(in.pipe[1]);
-	}
+	relocio_pipe_close(in.pipe);
 	free(in.bounce);
 	return rc;
 }

@@ -17,7 +17,6 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -757,9 +756,7 @@ xen_relay_copy(struct xen_relay *r, uint64_t len)
 		rc = relocio_splice_full(r->in, r->out, NULL, len, r->pipe, -1);
 		if (rc != -EOPNOTSUPP)
 			return rc == -ECONNRESET ? -EPIPE : rc;
-		close(r->pipe[0]);
-		close(r->pipe[1]);
-		r->pipe[0] = r->pipe[1] = -1;
+		relocio_pipe_close(r->pipe);
 	}
 	while (len > 0) {
 		chunk = len < sizeof(buf) ? len : sizeof(buf);
@@ -989,10 +986,7 @@ xen_restore(struct backend *be, int fd, const struct restore_params *params,
 	memset(&r, 0, sizeof(r));
 	r.in = fd;
 	r.out = sv[1];
-	if (pipe2(r.pipe, O_CLOEXEC) == 0)
-		(void)fcntl(r.pipe[1], F_SETPIPE_SZ, RELOCIO_SPLICE_CHUNK);
-	else
-		r.pipe[0] = r.pipe[1] = -1;
+	relocio_pipe_open(r.pipe);
 	r.be = be;
 	r.name = dc.c_info.name;
 	r.uuid = libxl_uuid_bytearray(&dc.c_info.uuid);
@@ -1037,10 +1031,7 @@ xen_restore(struct backend *be, int fd, const struct restore_params *params,
 out_close:
 	close(sv[0]);
 	close(sv[1]);
-	if (r.pipe[0] >= 0) {
-		close(r.pipe[0]);
-		close(r.pipe[1]);
-	}
+	relocio_pipe_close(r.pipe);
 out:
 	libxl_domain_restore_params_dispose(&rp);
 	libxl_domain_config_dispose(&dc);

@@ -24,8 +24,7 @@
 /* Bytes per sendfile() call (Linux moves at most 2 GiB anyway). */
 #define RELOCIO_SENDFILE_MAX	(1U << 30)
 
-/* Wait until fd is ready for "events"; 0, -ETIMEDOUT or -errno. */
-static int
+int
 relocio_wait(int fd, short events, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
@@ -160,6 +159,25 @@ relocio_sendfile_full(int fd, int infd, uint64_t off, uint64_t len,
 			;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
+}
+
+void
+relocio_pipe_open(int pipefd[2])
+{
+	if (pipe2(pipefd, O_CLOEXEC) == 0)
+		(void)fcntl(pipefd[1], F_SETPIPE_SZ, RELOCIO_SPLICE_CHUNK);
+	else
+		pipefd[0] = pipefd[1] = -1;
+}
+
+void
+relocio_pipe_close(int pipefd[2])
+{
+	if (pipefd[0] >= 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+	}
+	pipefd[0] = pipefd[1] = -1;
 }
 
 int

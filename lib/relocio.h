@@ -68,5 +68,14 @@ int	relocio_sendfile_full(int fd, int infd, uint64_t off, uint64_t len,
 #define RELOCIO_SPLICE_CHUNK	(1U << 20)
 int	relocio_splice_full(int in, int out, int64_t *out_off, uint64_t len,
 	    const int pipefd[2], int timeout_ms);
+/*
+ * The pipe for relocio_splice_full, RELOCIO_SPLICE_CHUNK deep where the
+ * system allows; both ends -1 if none could be made (copy instead).
+ * relocio_pipe_close() closes it (if open) and sets both ends to -1.
+ */
+void	relocio_pipe_open(int pipefd[2]);
+void	relocio_pipe_close(int pipefd[2]);
+/* Wait until fd is ready for "events" (poll); 0, -ETIMEDOUT or -errno. */
+int	relocio_wait(int fd, short events, int timeout_ms);
 
 #endif /* XMIG_RELOCIO_H */

@@ -889,37 +889,68 @@ simhost_dom_check(const struct simdom *d)
 /*
  * The host's free memory: memory files of destroyed domains, in "free/"
  * under their old domid, pages still allocated (see simmem_retire).
- * Pick one for "bytes": the same size if there is one, else the
- * largest.  Host lock held.  0 with its path in buf, or -ENOENT.
+ * simhost_pool_scan() calls fn (if not NULL) for each regular file there
+ * and returns how many there are (0 if the directory cannot be read).
  */
-static int
-simhost_pool_take(struct simhost *h, uint64_t bytes, char *buf, size_t len)
+static unsigned
+simhost_pool_scan(struct simhost *h, void (*fn)(const char *,
+    const struct stat *, void *), void *arg)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
-	uint64_t best = 0;
+	unsigned n = 0;
 	DIR *dp;
-	int rc = -ENOENT, exact = 0;
 
 	if (simhost_path(h, dir, sizeof(dir), "free") != 0 ||
 	    (dp = opendir(dir)) == NULL)
-		return -ENOENT;
+		return 0;
 	while ((de = readdir(dp)) != NULL) {
 		if (de->d_name[0] == '.' ||
 		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 		    de->d_name) >= sizeof(path) ||
 		    stat(path, &st) == -1 || !S_ISREG(st.st_mode))
 			continue;
-		if (exact || ((uint64_t)st.st_size != bytes &&
-		    (uint64_t)st.st_size <= best))
-			continue;
-		exact = (uint64_t)st.st_size == bytes;
-		best = (uint64_t)st.st_size;
-		rc = util_strlcpy(buf, path, len);
+		n++;
+		if (fn != NULL)
+			fn(path, &st, arg);
 	}
 	closedir(dp);
-	return rc;
+	return n;
+}
+
+struct simhost_pick {
+	uint64_t	 bytes;		/* wanted */
+	uint64_t	 best;		/* size of the pick so far */
+	int		 exact;
+	char		 path[PATH_MAX];
+};
+
+/* The same size as wanted if there is one, else the largest. */
+static void
+simhost_pool_pick(const char *path, const struct stat *st, void *arg)
+{
+	struct simhost_pick *p = arg;
+	uint64_t size = (uint64_t)st->st_size;
+
+	if (p->exact || (size != p->bytes && size <= p->best))
+		return;
+	if (util_strlcpy(p->path, path, sizeof(p->path)) != 0)
+		return;
+	p->exact = size == p->bytes;
+	p->best = size;
+}
+
+/* Pick a kept memory file for "bytes"; host lock held.  0 or -ENOENT. */
+static int
+simhost_pool_take(struct simhost *h, uint64_t bytes, char *buf, size_t len)
+{
+	struct simhost_pick p = { .bytes = bytes };
+
+	(void)simhost_pool_scan(h, simhost_pool_pick, &p);
+	if (p.path[0] == '\0')
+		return -ENOENT;
+	return util_strlcpy(buf, p.path, len);
 }
 
 /*
@@ -930,43 +961,32 @@ static int
 simhost_pool_put(struct simhost *h, uint32_t domid)
 {
 	char dir[PATH_MAX], mem[PATH_MAX], to[PATH_MAX];
-	struct dirent *de;
-	unsigned n = 0;
-	DIR *dp;
 
 	if (simhost_path(h, dir, sizeof(dir), "free") != 0 ||
 	    simhost_dom_path(h, domid, "mem", mem, sizeof(mem)) != 0 ||
 	    (size_t)snprintf(to, sizeof(to), "%s/%u", dir, domid) >=
-	    sizeof(to) || (dp = opendir(dir)) == NULL)
-		return 0;
-	while ((de = readdir(dp)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dp);
-	if (n >= SIMHOST_POOL_MAX || simmem_retire(mem, to) != 0)
+	    sizeof(to) ||
+	    simhost_pool_scan(h, NULL, NULL) >= SIMHOST_POOL_MAX ||
+	    simmem_retire(mem, to) != 0)
 		return 0;
 	log_debug("domain %u: memory kept for reuse", domid);
 	return 1;
 }
 
+static void
+simhost_pool_unlink(const char *path, const struct stat *st, void *arg)
+{
+	(void)st;
+	(void)arg;
+	(void)unlink(path);
+}
+
 void
 simhost_pool_drop(struct simhost *h)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	struct dirent *de;
-	DIR *dp;
-
-	if (simhost_path(h, dir, sizeof(dir), "free") != 0 ||
-	    simhost_lock(h) != 0)
+	if (simhost_lock(h) != 0)
 		return;
-	if ((dp = opendir(dir)) != NULL) {
-		while ((de = readdir(dp)) != NULL)
-			if (de->d_name[0] != '.' &&
-			    (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-			    de->d_name) < sizeof(path))
-				(void)unlink(path);
-		closedir(dp);
-	}
+	(void)simhost_pool_scan(h, simhost_pool_unlink, NULL);
 	simhost_unlock(h);
 }
 

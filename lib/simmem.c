@@ -250,26 +250,39 @@ simmem_close(struct simmem *m)
 	free(m);
 }
 
+/* Whole pages through the memory file: pwrite if "out", else pread. */
+static int
+simmem_file_io(int fd, uint8_t *p, size_t len, off_t off, int out)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = out ? pwrite(fd, p, len, off) : pread(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int
 simmem_write_pages(struct simmem *m, uint64_t pfn, const void *data,
     uint64_t n)
 {
-	const uint8_t *p = data;
-	size_t len = (size_t)n * SIMMEM_PAGE_SIZE;
-	off_t off = (off_t)(pfn * SIMMEM_PAGE_SIZE);
-	ssize_t w;
+	return simmem_file_io(m->memfd, (uint8_t *)(uintptr_t)data,
+	    (size_t)n * SIMMEM_PAGE_SIZE, (off_t)(pfn * SIMMEM_PAGE_SIZE), 1);
+}
 
-	while (len > 0) {
-		w = pwrite(m->memfd, p, len, off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		off += w;
-		len -= (size_t)w;
-	}
-	return 0;
+int
+simmem_read_pages(const struct simmem *m, uint64_t pfn, void *buf,
+    uint64_t n)
+{
+	return simmem_file_io(m->memfd, buf, (size_t)n * SIMMEM_PAGE_SIZE,
+	    (off_t)(pfn * SIMMEM_PAGE_SIZE), 0);
 }
 
 int
@@ -293,7 +306,7 @@ simmem_retire(const char *mem_path, const char *pool_path)
 int
 simmem_defer_free(const char *mem_path)
 {
-	int fd, p[2];
+	int fd, p[2], lo, hi;
 	pid_t child;
 	char c;
 
@@ -314,10 +327,14 @@ simmem_defer_free(const char *mem_path)
 		if (fork() != 0)
 			_exit(0);
 		close(p[1]);
-		if (fd > 0)
-			close_range(0, (unsigned)fd - 1, 0);
-		close_range((unsigned)fd + 1, (unsigned)p[0] - 1, 0);
-		close_range((unsigned)p[0] + 1, ~0U, 0);
+		/* Nothing else of the parent's: keep fd and p[0] only. */
+		lo = fd < p[0] ? fd : p[0];
+		hi = fd < p[0] ? p[0] : fd;
+		if (lo > 0)
+			close_range(0, (unsigned)lo - 1, 0);
+		if (hi > lo + 1)
+			close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+		close_range((unsigned)hi + 1, ~0U, 0);
 		while (read(p[0], &c, 1) == -1 && errno == EINTR)
 			;
 		close(fd);	/* the last reference: its memory goes now */

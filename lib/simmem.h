@@ -132,6 +132,9 @@ void	simmem_close(struct simmem *m);
  */
 int	simmem_write_pages(struct simmem *m, uint64_t pfn, const void *data,
 	    uint64_t n);
+/* Read n pages from page pfn on into buf, through the file as well. */
+int	simmem_read_pages(const struct simmem *m, uint64_t pfn, void *buf,
+	    uint64_t n);
 
 /*
  * Free a memory file's pages in the background, as Xen relinquishes a
