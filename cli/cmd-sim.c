@@ -518,17 +518,20 @@ const struct cmd_entry cmd_sim_entry = {
 	.help =
 	    "The simulated host lives in --sim-dir (env XMIG_SIM_DIR); it is\n"
 	    "created on first use with XMIG_SIM_MEMORY (default 8G) of memory.\n"
+	    "Guests' memory is files there: a tmpfs (/dev/shm) keeps it in memory.\n"
 	    "\n"
 	    "  sim create --name NAME --memory SIZE [--vcpus N]\n"
 	    "      [--dirty-rate RATE/s] [--working-set SIZE] [--ignore-suspend]\n"
 	    "      create and start a domain whose guest writes pages at RATE\n"
 	    "      over its working set; prints the domain id\n"
-	    "  sim destroy DOMAIN        destroy a domain\n"
+	    "  sim destroy DOMAIN        destroy a domain (the host keeps the\n"
+	    "      memory of up to four for domains it restores into)\n"
 	    "  sim check [--json] DOMAIN  verify every page of the guest\n"
 	    "  sim info                  host memory and domains\n"
 	    "  sim pause|unpause|resume DOMAIN\n"
 	    "  sim rename DOMAIN NEWNAME\n"
 	    "  sim stop                  power the host off: kill every guest\n"
-	    "      process and the xenstore server (the domains are lost)",
+	    "      process and the xenstore server, release the kept memory\n"
+	    "      (the domains are lost)",
 	.exec = cmd_sim_exec,
 };
