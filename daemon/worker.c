@@ -530,6 +530,9 @@ worker_reap(struct xmigd *d)
  * At start-up no worker runs, so a paused NAME--incoming domain was left
  * by a daemon or worker that died before GO: it never ran and its source
  * resumed its own copy (or will, through "xmig recover"), so it goes.  A
+ * dying one was being destroyed when its destroyer died (a daemon killed
+ * while it removed a failed job's copy): it can never run again, and the
+ * destroy is finished, or its name would refuse the next migration.  A
  * running one did get GO: it is left alone, with a warning.
  */
 void
@@ -548,16 +551,17 @@ worker_sweep_stale(struct xmigd *d)
 		if (len <= sizeof(suffix) - 1 || strcmp(doms[i].name + len -
 		    (sizeof(suffix) - 1), suffix) != 0)
 			continue;
-		if (doms[i].state != DOM_PAUSED) {
+		if (doms[i].state != DOM_PAUSED &&
+		    doms[i].state != DOM_DYING) {
 			log_warnx("%s (domain %u) is %s: left as it is; its "
 			    "source may need \"xmig recover\"", doms[i].name,
 			    doms[i].domid, dom_state_name(&doms[i]));
 			continue;
 		}
 		rc = be->ops->destroy(be, doms[i].domid);
-		log_warnx("%s (domain %u), left paused by an earlier run, %s",
-		    doms[i].name, doms[i].domid, rc == 0 ? "destroyed" :
-		    "could NOT be destroyed");
+		log_warnx("%s (domain %u), left %s by an earlier run, %s",
+		    doms[i].name, doms[i].domid, dom_state_name(&doms[i]),
+		    rc == 0 ? "destroyed" : "could NOT be destroyed");
 	}
 	free(doms);
 }

@@ -18,6 +18,7 @@
 #include "be_sim.h"
 #include "be_sim_stream.h"
 #include "conf.h"
+#include "fault.h"
 #include "log.h"
 #include "simguest.h"
 #include "simhost.h"
@@ -529,9 +530,15 @@ besim_destroy(struct backend *be, uint32_t domid)
 		log_warnx("Domain-0 cannot be destroyed");
 		return -EPERM;
 	}
+	/*
+	 * As on Xen, a destroy cut short leaves the domain dying; it never
+	 * runs again, and another destroy finishes it.
+	 */
 	if ((rc = simhost_dom_update(s->h, domid, besim_set_dying,
 	    NULL)) != 0)
 		return rc;
+	if (fault_armed("sim-destroy-cut-short"))
+		abort();
 	if ((rc = simguest_kill(s->h, domid)) != 0)
 		return rc;
 	besim_xs_remove(s, &d);
