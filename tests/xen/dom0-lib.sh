@@ -35,6 +35,7 @@ memory   = $GUEST_MEM
 vcpus    = 1
 on_crash = "preserve"
 CFG
+	[ -z "${GUEST_HAP:-}" ] || echo "hap = $GUEST_HAP" >>/etc/xen/$1.cfg
 }
 
 console_log() { echo /var/log/xen/console/guest-$1.log; }

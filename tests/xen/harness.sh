@@ -21,7 +21,9 @@
 # top_srcdir (set by make; default: derived from this script and the
 # current directory), XEN_WORK (cache and logs, default
 # $top_builddir/tests/xen/work), QEMU_TIMEOUT (s, 1500), SCENARIO_TIMEOUT
-# (s, 420), SOAK_ROUNDS (the soak scenarios' rounds, 8), QEMU_MEM (MiB,
+# (s, 420), SOAK_ROUNDS (the soak scenarios' rounds, 8), GUEST_HAP (0:
+# guests' paging by shadow page tables, which needs a hypervisor built
+# with shadow paging, see XEN_IMAGE; default: Xen's choice), QEMU_MEM (MiB,
 # 3072), DOM0_MEM (MiB, 1536), QEMU_SMP (2),
 # XEN_IMAGE (hypervisor, /boot/xen-4.17-amd64.gz).
 set -u
@@ -221,6 +223,7 @@ build_overlay() {
 		echo "SCENARIOS=\"$SCENARIOS\""
 		echo "SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT"
 		echo "export SOAK_ROUNDS=${SOAK_ROUNDS:-8}"
+		echo "export GUEST_HAP=${GUEST_HAP:-}"
 	} >"$root/harness.conf"
 	pack_cpio "$root" "$run/dom0-overlay.gz" && rm -rf "$root"
 	# the kernel unpacks concatenated compressed archives in order
