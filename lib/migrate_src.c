@@ -182,6 +182,17 @@ src_report(struct src_ctx *c, const char *phase)
 }
 
 /* save_callbacks.suspend: suspend, then device steps 2 and 3. */
+/* The domain's state as a word for messages ("shutdown(crash)"). */
+static const char *
+src_state_now(struct src_ctx *c)
+{
+	struct dom_info d;
+
+	if (c->be->ops->info(c->be, c->dom.domid, &d) != 0)
+		return "unknown";
+	return dom_state_name(&d);
+}
+
 static int
 src_cb_suspend(void *data)
 {
@@ -208,6 +219,14 @@ src_cb_suspend(void *data)
 		src_fail(c, rc, "domain %s: %s", c->dom.name, rc ==
 		    -ETIMEDOUT ? "the guest did not acknowledge the suspend "
 		    "request; it keeps running here" : "cancelled");
+		return 0;
+	}
+	if (rc == -EIO || rc == -ESRCH) {
+		/* Never resumed: resuming a crashed domain undoes the crash. */
+		src_fail(c, rc, "domain %s stopped during the migration "
+		    "instead of suspending (%s): it was not moved and is left "
+		    "as it is here", c->dom.name, rc == -ESRCH ? "it is gone" :
+		    src_state_now(c));
 		return 0;
 	}
 	/* Acknowledged: from here on it may be stopped, resume on failure. */

@@ -58,24 +58,37 @@ suspend_acked(struct xs_handle *xs, const char *node)
 	return acked;
 }
 
-/* 1 if the domain is in shutdown(suspend), 0 if not yet, -errno. */
+/*
+ * 1 if the domain is in shutdown(suspend), 0 if not yet; -EIO if it shut
+ * down for another reason (a crash, say), -ESRCH if it is dying or gone,
+ * with its state in "state"; other -errno.
+ */
 static int
-suspend_done(struct backend *be, uint32_t domid)
+suspend_done(struct backend *be, uint32_t domid, char *state, size_t len)
 {
 	struct dom_info d;
 	int rc;
 
-	if ((rc = be->ops->info(be, domid, &d)) != 0)
+	if ((rc = be->ops->info(be, domid, &d)) != 0) {
+		(void)util_strlcpy(state, rc == -ESRCH ? "gone" : "unknown",
+		    len);
 		return rc;
+	}
+	(void)util_strlcpy(state, dom_state_name(&d), len);
 	if (d.state == DOM_SHUTDOWN)
 		return d.shutdown_reason == DOM_SHUTDOWN_SUSPEND ? 1 : -EIO;
 	return d.state == DOM_DYING ? -ESRCH : 0;
 }
 
-/* Wait for the acknowledgement; 0, -ETIMEDOUT or -ECANCELED. */
+/*
+ * Wait for the acknowledgement; 0, -ETIMEDOUT, -ECANCELED, or -EIO or
+ * -ESRCH from suspend_done if the domain stopped meanwhile (a guest that
+ * crashed never answers: there is no point waiting out the timeout).
+ */
 static int
-suspend_wait_ack(struct xs_handle *xs, const char *node, uint64_t deadline,
-    volatile sig_atomic_t *cancel)
+suspend_wait_ack(struct backend *be, struct xs_handle *xs, uint32_t domid,
+    const char *node, uint64_t deadline, volatile sig_atomic_t *cancel,
+    char *state, size_t len)
 {
 	int64_t left;
 	int rc;
@@ -83,6 +96,8 @@ suspend_wait_ack(struct xs_handle *xs, const char *node, uint64_t deadline,
 	while (!suspend_acked(xs, node)) {
 		if (cancel != NULL && *cancel)
 			return -ECANCELED;
+		if ((rc = suspend_done(be, domid, state, len)) < 0)
+			return rc;
 		left = (int64_t)(deadline - util_now_ms());
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -97,12 +112,12 @@ suspend_wait_ack(struct xs_handle *xs, const char *node, uint64_t deadline,
 /* Wait for shutdown(suspend) on @releaseDomain; 0, -ETIME or -errno. */
 static int
 suspend_wait_shutdown(struct backend *be, struct xs_handle *xs,
-    uint32_t domid, uint64_t deadline)
+    uint32_t domid, uint64_t deadline, char *state, size_t len)
 {
 	int64_t left;
 	int rc;
 
-	while ((rc = suspend_done(be, domid)) == 0) {
+	while ((rc = suspend_done(be, domid, state, len)) == 0) {
 		left = (int64_t)(deadline - util_now_ms());
 		if (left <= 0)
 			return -ETIME;
@@ -118,7 +133,7 @@ int
 suspend_domain(struct backend *be, struct xs_handle *xs, uint32_t domid,
     unsigned timeout_s, volatile sig_atomic_t *cancel)
 {
-	char node[128];
+	char node[128], state[32] = "unknown";
 	uint64_t deadline;
 	int rc, w;
 
@@ -137,7 +152,14 @@ suspend_domain(struct backend *be, struct xs_handle *xs, uint32_t domid,
 		goto out;
 	}
 	deadline = util_now_ms() + (uint64_t)timeout_s * 1000;
-	rc = suspend_wait_ack(xs, node, deadline, cancel);
+	rc = suspend_wait_ack(be, xs, domid, node, deadline, cancel, state,
+	    sizeof(state));
+	if (rc == -EIO || rc == -ESRCH) {
+		(void)suspend_withdraw(xs, node);
+		log_warnx("domain %u stopped before it acknowledged the suspend "
+		    "request: it is %s; left as it is", domid, state);
+		goto out;
+	}
 	if (rc == -ETIMEDOUT || rc == -ECANCELED) {
 		w = suspend_withdraw(xs, node);
 		if (w == 1) {
@@ -159,13 +181,16 @@ suspend_domain(struct backend *be, struct xs_handle *xs, uint32_t domid,
 		goto out;
 	}
 	deadline = util_now_ms() + (uint64_t)timeout_s * 1000;
-	rc = suspend_wait_shutdown(be, xs, domid, deadline);
+	rc = suspend_wait_shutdown(be, xs, domid, deadline, state,
+	    sizeof(state));
 	if (rc == -ETIME)
 		log_warnx("domain %u: acknowledged the suspend request but "
 		    "did not suspend within %u s", domid, timeout_s);
+	else if (rc == -EIO || rc == -ESRCH)
+		log_warnx("domain %u stopped instead of suspending: it is %s; "
+		    "left as it is", domid, state);
 	else if (rc != 0)
 		log_warnx("domain %u: did not suspend: %s", domid,
-		    rc == -EIO ? "it shut down for another reason" :
 		    strerror(-rc));
 	else
 		log_debug("domain %u: suspended", domid);

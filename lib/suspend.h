@@ -25,6 +25,9 @@
  *               guest runs on (nothing to undo);
  *   -ETIME:     acknowledged but never suspended (the caller resumes);
  *   -ECANCELED: cancelled before the acknowledgement (request withdrawn);
+ *   -EIO:       the domain shut down for another reason (it crashed,
+ *               say), before or after acknowledging: it is left as it
+ *               is, and must not be resumed (that would undo a crash);
  *   -ESRCH:     the domain went away; other negative errnos on error.
  * Logged once with the reason.
  */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # migrate-fail-sim.sh - failures never lose a domain nor run it twice:
 # a refused device step 0 changes nothing; a guest that ignores suspend
-# times out and keeps running at the source; the destination killed
+# times out and keeps running at the source, one that crashes instead is
+# left crashed; the destination killed
 # mid-stream leaves the source running and intact; the source killed
 # mid-stream leaves no --incoming domain on the destination.
 set -eu
@@ -51,6 +52,44 @@ expect_grep "did not acknowledge the suspend request" "$E2E_TMP/err"
 sim_wait_gone "$XD_SIM" deaf--incoming
 sim_intact "$SRC" deaf
 e2e_ok "suspend timeout: the guest keeps running at the source"
+
+# 2b. A guest that crashes while xmig waits for it to acknowledge the
+#     suspend: xmig stops waiting, does not resume it (that would undo
+#     the crash), and leaves nothing at the destination.
+expect_exit 0 S sim create --name crashy --memory 32M --ignore-suspend
+cid=$(S list | awk '$1 == "crashy" { print $2 }')
+printf 'device-migrate-dir = %s\nsuspend-timeout = 60\n' "$DEV" \
+    > "$E2E_TMP/long.conf"
+XMIG_CONF="$E2E_TMP/long.conf" "$XMIG" --sim-dir "$SRC" migrate \
+    --port "$XD_PORT" crashy 127.0.0.1 > "$E2E_TMP/m2b.out" 2>&1 &
+mpid=$!
+i=0
+until [ "$(XENSTORED_PATH="$SRC/xenstored.sock" xenstore-read \
+    "/local/domain/$cid/control/shutdown" 2>/dev/null)" = suspend ]; do
+	i=$((i + 1))
+	[ $i -gt 300 ] && { cat "$E2E_TMP/m2b.out"; e2e_fail "no suspend request"; }
+	sleep 0.1
+done
+t0=$(date +%s)
+kill -9 "$(cat "$SRC/domains/$cid/guest.pid")"
+set +e
+wait "$mpid"
+rc=$?
+set -e
+t1=$(date +%s)
+[ "$rc" = 1 ] || { cat "$E2E_TMP/m2b.out"; e2e_fail "exit $rc, wanted 1"; }
+[ $((t1 - t0)) -lt 20 ] || e2e_fail "xmig waited $((t1 - t0)) s for a crashed guest"
+expect_grep "crashy stopped during the migration instead of suspending (shutdown(crash))" "$E2E_TMP/m2b.out"
+grep -q "resumed" "$E2E_TMP/m2b.out" &&
+    { cat "$E2E_TMP/m2b.out"; e2e_fail "a crashed guest was resumed"; }
+[ "$(sim_state "$SRC" crashy)" = "shutdown(crash)" ] ||
+    { sim_list "$SRC"; e2e_fail "crashy is not crashed"; }
+[ -z "$(XENSTORED_PATH="$SRC/xenstored.sock" xenstore-read \
+    "/local/domain/$cid/control/shutdown" 2>/dev/null)" ] ||
+    e2e_fail "the suspend request was not withdrawn"
+sim_wait_gone "$XD_SIM" crashy--incoming
+xd_wait_status 's["reserved_bytes"] == 0'
+e2e_ok "a guest that crashes before suspending is left crashed, not resumed"
 
 # 3. The destination dies mid-stream: the source runs on, intact.
 expect_exit 0 S sim create --name big --memory 256M --dirty-rate 10M
