@@ -96,8 +96,9 @@ suspend_wait_ack(struct backend *be, struct xs_handle *xs, uint32_t domid,
 	while (!suspend_acked(xs, node)) {
 		if (cancel != NULL && *cancel)
 			return -ECANCELED;
-		if ((rc = suspend_done(be, domid, state, len)) < 0)
-			return rc;
+		rc = suspend_done(be, domid, state, len);
+		if (rc == -EIO || rc == -ESRCH)
+			return rc;	/* other errors: the timeout decides */
 		left = (int64_t)(deadline - util_now_ms());
 		if (left <= 0)
 			return -ETIMEDOUT;
