@@ -92,6 +92,8 @@ create_guest() {
 dump() {
 	say "---- xl list"; xl list
 	say "---- xl dmesg (last 25 lines)"; xl dmesg | tail -n 25
+	# dom0's own kernel: a helper's segfault shows here
+	say "---- dmesg (last 15 lines)"; dmesg | tail -n 15
 	for f in /var/log/xen/console/*.log; do
 		[ -f "$f" ] || continue
 		say "---- $f (last 15 lines)"; tail -n 15 "$f"
