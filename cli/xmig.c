@@ -141,9 +141,13 @@ main(int argc, char **argv)
 		case 'V':
 			version();
 			return XMIG_EXIT_OK;
-		case 'h':
-			usage(stdout);
-			return XMIG_EXIT_OK;
+		case 'h': {
+			/* "xmig --help" is "xmig help": the commands too. */
+			char help[] = "help", *hargv[] = { help, NULL };
+
+			optind = 0;
+			return cmd_help_entry.exec(&ctx, 1, hargv);
+		}
 		default:
 			usage(stderr);
 			return XMIG_EXIT_USAGE;

@@ -11,6 +11,11 @@ expect_grep "^xmigd [0-9]" "$E2E_TMP/out"
 
 expect_exit 0 "$XMIG" help
 expect_grep "^  help " "$E2E_TMP/out"
+for h in --help -h; do
+	expect_exit 0 "$XMIG" $h
+	expect_grep "^  migrate " "$E2E_TMP/out"
+	expect_grep "^  --backend xen|sim|auto" "$E2E_TMP/out"
+done
 expect_exit 0 "$XMIG" help help
 expect_grep "^usage: xmig help" "$E2E_TMP/out"
 expect_exit 0 "$XMIG" migrate --help
