@@ -131,7 +131,6 @@ cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
-		{ "host", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *sock = NULL;
@@ -144,10 +143,6 @@ cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case 's':
 			sock = optarg;
 			break;
-		case 'H':
-			fprintf(stderr, "xmig status: --host is not supported "
-			    "yet; run it on that host\n");
-			return XMIG_EXIT_USAGE;
 		default:
 			return cmd_usage_error(&cmd_status_entry,
 			    "unknown option");
@@ -170,7 +165,7 @@ cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
-	.usage = "[--socket PATH] [--host HOST]",
+	.usage = "[--socket PATH]",
 	.summary = "show the local xmigd's migrations and reservations",
 	.help =
 	    "Ask the local xmigd (over its control socket, root only) for\n"
@@ -179,7 +174,8 @@ const struct cmd_entry cmd_status_entry = {
 	    "\n"
 	    "  --socket PATH  control socket (default: control-socket in\n"
 	    "                 xmigd.conf, /run/xmig/xmigd.sock)\n"
-	    "  --host HOST    not supported yet: only the local daemon is\n"
-	    "                 asked",
+	    "\n"
+	    "Another host's daemon is asked on that host: its control\n"
+	    "socket is local, and the relocation port serves migrations only.",
 	.exec = cmd_status_exec,
 };
