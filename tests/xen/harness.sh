@@ -25,7 +25,8 @@
 # guests' paging by shadow page tables, which needs a hypervisor built
 # with shadow paging, see XEN_IMAGE; default: Xen's choice), QEMU_MEM (MiB,
 # 3072), DOM0_MEM (MiB, 1536), QEMU_SMP (2),
-# XEN_IMAGE (hypervisor, /boot/xen-4.17-amd64.gz).
+# XEN_IMAGE (hypervisor, /boot/xen-4.17-amd64.gz), EMU_RERUNS (reruns of
+# scenarios failed on an emulation fault, 1; see "What runs by default").
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,7 +60,10 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # follow hardware-assisted paging under QEMU's emulated SVM, not the
 # stream, which is the same either way.  soak-migrate and soak-xl
 # (SOAK_ROUNDS migrations with xmig and with xl on the same emulated
-# host) compare; the soak scenarios run only when asked.
+# host) compare; the soak scenarios run only when asked.  A scenario that
+# fails with one of those signs (dom0-init.sh, emu_fault) runs once more
+# in the same boot, once per boot in all (EMU_RERUNS=0: never): both runs
+# are in the report, the failed one's log first, and the second decides.
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
 	reserve-too-big xmig-migrate"
 # Bump when the layout of the cached base image changes.
@@ -228,6 +232,7 @@ build_overlay() {
 		echo "SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT"
 		echo "export SOAK_ROUNDS=${SOAK_ROUNDS:-8}"
 		echo "export GUEST_HAP=${GUEST_HAP:-}"
+		echo "EMU_RERUNS=${EMU_RERUNS:-1}"
 	} >"$root/harness.conf"
 	pack_cpio "$root" "$run/dom0-overlay.gz" && rm -rf "$root"
 	# the kernel unpacks concatenated compressed archives in order
@@ -376,7 +381,7 @@ report() {
 	echo "$table"
 	printf '%s' "$VERIFY_LINES"
 	failed=$((failed + VERIFY_FAILED))
-	grep -aE 'XMIG-DOM0-(READY|DONE)|XMIG-EXPORT' "$SERIAL" |
+	grep -aE 'XMIG-DOM0-(READY|DONE)|XMIG-EXPORT|XMIG-RERUN' "$SERIAL" |
 	    sed 's/^/  /'
 	return $failed
 }
