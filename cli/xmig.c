@@ -102,6 +102,7 @@ main(int argc, char **argv)
 	};
 	struct cli_ctx ctx = { .progname = "xmig" };
 	const struct cmd_entry *cmd;
+	char name[64];
 	const char *env;
 	enum log_level level;
 	int ch;
@@ -178,5 +179,8 @@ main(int argc, char **argv)
 		return XMIG_EXIT_OK;
 	}
 	optind = 0;	/* GNU getopt: reinitialise for the command */
+	/* getopt's own messages then name "xmig COMMAND", not "COMMAND". */
+	snprintf(name, sizeof(name), "xmig %s", cmd->name);
+	argv[0] = name;
 	return cmd->exec(&ctx, argc, argv);
 }
