@@ -207,6 +207,7 @@ reserve_host_facts(struct backend *be, const struct reserve_req *r,
 	int rc, same_uuid;
 
 	memset(h, 0, sizeof(*h));
+	h->dying_incoming = -1;
 	if ((rc = be->ops->free_memory(be, &h->free_bytes)) != 0) {
 		snprintf(why, whylen, "cannot read the host's free memory: "
 		    "%s", strerror(-rc));
@@ -231,7 +232,15 @@ reserve_host_facts(struct backend *be, const struct reserve_req *r,
 			h->self = 1;
 			continue;
 		}
-		if (strcmp(doms[i].name, r->name) == 0 ||
+		/*
+		 * A dying NAME--incoming never runs again: a destroy cut
+		 * short left it (see reserve_finish_dying), not a copy
+		 * on its way.
+		 */
+		if (strcmp(doms[i].name, incoming) == 0 &&
+		    doms[i].state == DOM_DYING)
+			h->dying_incoming = doms[i].domid;
+		else if (strcmp(doms[i].name, r->name) == 0 ||
 		    strcmp(doms[i].name, incoming) == 0)
 			h->name_taken = 1;
 		if (same_uuid)
@@ -241,3 +250,23 @@ reserve_host_facts(struct backend *be, const struct reserve_req *r,
 	return 0;
 }
 
+
+int
+reserve_finish_dying(struct backend *be, const struct reservation *res,
+    const struct reserve_host *h, char *why, size_t whylen)
+{
+	int rc;
+
+	if (h->dying_incoming <= 0)	/* none (Domain-0 is never one) */
+		return 0;
+	rc = be->ops->destroy(be, (uint32_t)h->dying_incoming);
+	if (rc == 0 || rc == -ESRCH) {
+		log_warnx("%s (domain %lld), left dying by a destroy cut short, "
+		    "destroyed", res->incoming, (long long)h->dying_incoming);
+		return 0;
+	}
+	snprintf(why, whylen, "a domain named %s is being destroyed on this "
+	    "host and the destroy cannot be finished: %s", res->incoming,
+	    strerror(-rc));
+	return rc;
+}

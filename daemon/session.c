@@ -449,6 +449,13 @@ session_reserve(struct session *s, struct reloc_msg *m)
 		session_deny(s, why);
 		return;
 	}
+	if (reserve_finish_dying(be, res, &h, why, sizeof(why)) != 0) {
+		reserve_release(&s->d->reserves, res);
+		log_warnx("%s: reservation for %s refused: %s", s->peer,
+		    m->name, why);
+		session_deny(s, why);
+		return;
+	}
 	if (h.self)
 		log_info("%s: %s is on this host already: a migration to the "
 		    "same host", s->peer, m->name);

@@ -87,6 +87,7 @@ struct reserve_host {
 	int		name_taken;	/* NAME or NAME--incoming exists */
 	int		uuid_taken;	/* a domain with that uuid exists */
 	int		self;		/* the source itself is on this host */
+	int64_t		dying_incoming;	/* a dying NAME--incoming, or -1 */
 };
 
 /* One request to reserve, decoded from a RESERVE frame. */
@@ -276,6 +277,13 @@ uint64_t reserve_held(const struct reserve_table *t);
  */
 int	reserve_host_facts(struct backend *be, const struct reserve_req *r,
 	    struct reserve_host *h, char *why, size_t whylen);
+/*
+ * After reserve_admit: finish the destroy of a dying NAME--incoming that
+ * reserve_host_facts found (admitted, so no migration of NAME is under
+ * way here).  0 when there was none or it is gone; else -errno with why.
+ */
+int	reserve_finish_dying(struct backend *be, const struct reservation *res,
+	    const struct reserve_host *h, char *why, size_t whylen);
 /* Drop every reservation (tests, shutdown). */
 void	reserve_clear(struct reserve_table *t);
 
