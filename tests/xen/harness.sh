@@ -65,9 +65,9 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # in the same boot, once per boot in all (EMU_RERUNS=0: never): both runs
 # are in the report, the failed one's log first, and the second decides.
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
-	reserve-too-big xmig-migrate"
+	suspend-crash reserve-too-big xmig-migrate"
 # Bump when the layout of the cached base image changes.
-BASE_FORMAT=3
+BASE_FORMAT=4
 
 log() { echo "xen-harness: $*" >&2; }
 skip() { log "SKIP: $*"; exit 77; }
@@ -188,7 +188,8 @@ build_base() {
 	copy_with_libs "$root" $XENBIN/xl $XENBIN/xenstored \
 	    $XENBIN/xenconsoled $XENBIN/xenconsole $XENBIN/xen-init-dom0 \
 	    $XENBIN/libxl-save-helper $XENBIN/xenstore-control \
-	    $XENBIN/xenctx $XENBIN/xen-hvmctx /usr/bin/xenstore || return 1
+	    $XENBIN/xenctx $XENBIN/xen-hvmctx $XENBIN/xen-hvmcrash \
+	    /usr/bin/xenstore || return 1
 	# dlopen()ed by glibc for pthread_cancel: ldd does not list it
 	copy_with_libs "$root" /lib/x86_64-linux-gnu/libgcc_s.so.1 || return 1
 	for m in read write ls list exists rm chmod watch; do
