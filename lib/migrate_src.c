@@ -223,9 +223,9 @@ src_cb_suspend(void *data)
 	}
 	if (rc == -EIO || rc == -ESRCH) {
 		/* Never resumed: resuming a crashed domain undoes the crash. */
-		src_fail(c, rc, "domain %s stopped during the migration "
-		    "instead of suspending (%s): it was not moved and is left "
-		    "as it is here", c->dom.name, rc == -ESRCH ? "it is gone" :
+		src_fail(c, rc, "domain %s stopped instead of suspending "
+		    "(%s): it was not moved and is left as it is here",
+		    c->dom.name, rc == -ESRCH ? "it is gone" :
 		    src_state_now(c));
 		return 0;
 	}

@@ -29,7 +29,7 @@ t1=$(cut -d. -f1 /proc/uptime)
 cat /tmp/sc.out
 [ $rc = 1 ] || fail "xmig save exit $rc, expected 1"
 [ $((t1 - t0)) -lt 30 ] || fail "gave up after $((t1 - t0)) s"
-grep -q "stopped during the migration instead of suspending (shutdown(crash))" \
+grep -q "stopped instead of suspending (shutdown(crash))" \
     /tmp/sc.out || fail "no word of the crash"
 grep -q "resumed" /tmp/sc.out && fail "the crashed guest was resumed"
 xl list scpvh
