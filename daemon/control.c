@@ -147,7 +147,7 @@ static void
 control_status_reservations(yajl_gen g, struct xmigd *d)
 {
 	struct reservation *r;
-	char uuid[37];
+	char uuid[UUID_STR_LEN];
 	uint64_t now = util_now_ms();
 
 	GS(g, "reservations");

@@ -98,7 +98,7 @@ src_bytes(const struct src_ctx *c)
 int
 src_prepare(struct src_ctx *c, const char *what)
 {
-	char busy[512], uuid[37];
+	char busy[512], uuid[UUID_STR_LEN];
 	int rc;
 
 	rc = backend_lookup(c->be, c->p->domain, &c->dom);
@@ -357,7 +357,7 @@ src_resume(struct src_ctx *c)
 static void
 src_record_path(struct src_ctx *c, char *path, size_t len)
 {
-	char uuid[37];
+	char uuid[UUID_STR_LEN];
 
 	uuid_fmt(c->dom.uuid, uuid);
 	snprintf(path, len, "%s/recover-%s", mig_state_dir(c->be), uuid);
@@ -398,7 +398,7 @@ static int
 src_negotiate(struct src_ctx *c, const char *config, int tmo)
 {
 	struct reloc_msg m;
-	char uuid[37];
+	char uuid[UUID_STR_LEN];
 	int rc;
 
 	reloc_msg_init(&m, RELOC_HELLO);

@@ -38,7 +38,7 @@ static void
 recover_path(struct backend *be, const struct dom_info *d, char *path,
     size_t len)
 {
-	char uuid[37];
+	char uuid[UUID_STR_LEN];
 
 	uuid_fmt(d->uuid, uuid);
 	snprintf(path, len, "%s/recover-%s", mig_state_dir(be), uuid);

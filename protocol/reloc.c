@@ -200,7 +200,7 @@ static int
 gen_field(yajl_gen g, const struct reloc_msg *m, const struct field *f)
 {
 	const char *p = (const char *)m + f->off;
-	char uuid[37], num[32];
+	char uuid[UUID_STR_LEN], num[32];
 	const char *text;
 
 	switch (f->type) {
