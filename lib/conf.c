@@ -13,7 +13,6 @@
 #include "log.h"
 #include "util.h"
 
-#define CONF_LINE_MAX	4096
 
 void
 conf_defaults(struct conf *c)
@@ -264,9 +263,11 @@ conf_load(struct conf *c, const char *path, int missing_ok)
 			log_warnx("%s:%u: line too long", path, lineno);
 			rc = -EINVAL;
 			/* Skip the rest of the long line. */
-			while (fgets(line, sizeof(line), f) != NULL &&
-			    line[strlen(line) - 1] != '\n')
-				;
+			while (fgets(line, sizeof(line), f) != NULL) {
+				n = strlen(line);
+				if (n == 0 || line[n - 1] == '\n')
+					break;
+			}
 			continue;
 		}
 		if (conf_line(c, path, lineno, line) != 0)

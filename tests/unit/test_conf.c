@@ -170,6 +170,38 @@ START_TEST(test_conf_dist_example_parses)
 }
 END_TEST
 
+/*
+ * A line too long for the buffer is skipped up to its newline; a NUL
+ * byte at the start of a piece of it must not make the skip read before
+ * the buffer (it did: line[strlen(line) - 1]).
+ */
+START_TEST(test_conf_long_line_with_nul)
+{
+	static const char tail[] = "\0zz\nrelocation-port = 8003\n";
+	struct conf c;
+	char *text;
+	size_t len = CONF_LINE_MAX + sizeof(tail) - 1;
+	int fd;
+
+	text = malloc(len);
+	ck_assert_ptr_nonnull(text);
+	text[0] = '#';
+	memset(text + 1, 'b', CONF_LINE_MAX - 2);
+	memcpy(text + CONF_LINE_MAX - 1, tail, sizeof(tail) - 1);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(util_write_full(fd, text, len - 1), (ssize_t)len - 1);
+	close(fd);
+	free(text);
+	log_init("xmigd", 1, LOG_LVL_ERR);
+	conf_defaults(&c);
+	ck_assert_int_eq(conf_load(&c, path, 0), -EINVAL);
+	unlink(path);
+	/* The line after the long one is still read. */
+	ck_assert_uint_eq(c.relocation_port, 8003);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -181,6 +213,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_conf_errors_name_every_line);
 	tcase_add_test(tc, test_conf_missing_file);
 	tcase_add_test(tc, test_conf_dist_example_parses);
+	tcase_add_test(tc, test_conf_long_line_with_nul);
 	suite_add_tcase(s, tc);
 	return s;
 }
