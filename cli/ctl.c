@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "json.h"
 #include "relocio.h"
 #include "util.h"
 #include "xmig.h"
@@ -104,7 +105,7 @@ ctl_request(const char *path, const char *request, yajl_val *reply,
 		return XMIG_EXIT_FAILED;
 	}
 	close(fd);
-	*reply = yajl_tree_parse(line, err, sizeof(err));
+	*reply = json_parse(line, err, sizeof(err));
 	if (raw != NULL && *reply != NULL)
 		*raw = line;
 	else

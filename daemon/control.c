@@ -26,6 +26,7 @@
 #include <yajl_gen.h>
 #include <yajl_tree.h>
 
+#include "json.h"
 #include "log.h"
 #include "util.h"
 #include "xmigd.h"
@@ -69,7 +70,7 @@ control_parse(const char *line, size_t len, struct control_req *req,
 		snprintf(why, whylen, "NUL byte in request");
 		return -EINVAL;
 	}
-	if ((v = yajl_tree_parse(buf, err, sizeof(err))) == NULL ||
+	if ((v = json_parse(buf, err, sizeof(err))) == NULL ||
 	    !YAJL_IS_OBJECT(v)) {
 		snprintf(why, whylen, "not a JSON object");
 		goto out;

@@ -476,24 +476,41 @@ session_reserve(struct session *s, struct reloc_msg *m)
 	session_wait_stream(s);
 }
 
+/* Whether a frame of this type is valid in the session's state. */
+static int
+session_expects(const struct session *s, enum reloc_type type)
+{
+	if (s->state == SESS_HELLO)
+		return type == RELOC_HELLO;
+	if (s->state == SESS_REQUEST)
+		return type == RELOC_RESERVE || type == RELOC_QUERY;
+	return 0;
+}
+
+/* A frame the state does not allow: refuse it and end the session. */
+static void
+session_unexpected(struct session *s, enum reloc_type type)
+{
+	char why[RELOC_TEXT_MAX];
+
+	snprintf(why, sizeof(why), "unexpected %s frame",
+	    reloc_type_name(type));
+	log_warnx("%s: %s", s->peer, why);
+	session_deny(s, why);
+}
+
 /* One decoded frame, in the current state. */
 static void
 session_frame(struct session *s, struct reloc_msg *m)
 {
-	char why[RELOC_TEXT_MAX];
-
-	if (s->state == SESS_HELLO && m->type == RELOC_HELLO)
+	if (!session_expects(s, m->type))
+		session_unexpected(s, m->type);
+	else if (m->type == RELOC_HELLO)
 		session_hello(s, m);
-	else if (s->state == SESS_REQUEST && m->type == RELOC_RESERVE)
+	else if (m->type == RELOC_RESERVE)
 		session_reserve(s, m);
-	else if (s->state == SESS_REQUEST && m->type == RELOC_QUERY)
+	else
 		session_query(s, m);
-	else {
-		snprintf(why, sizeof(why), "unexpected %s frame",
-		    reloc_type_name(m->type));
-		log_warnx("%s: %s", s->peer, why);
-		session_deny(s, why);
-	}
 }
 
 /* Decode the frame whose header is in s->hdr; 0 or -1 (session gone). */
@@ -545,6 +562,15 @@ session_read(struct bufferevent *bev, void *arg)
 				snprintf(reason, sizeof(reason),
 				    "bad frame header: %s", why);
 				session_deny(s, reason);
+				break;
+			}
+			/*
+			 * Refused before its payload is buffered: a peer
+			 * that has not said hello cannot make the daemon
+			 * hold a reservation-sized frame.
+			 */
+			if (!session_expects(s, s->hdr.type)) {
+				session_unexpected(s, s->hdr.type);
 				break;
 			}
 			s->have_hdr = 1;

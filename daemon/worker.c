@@ -35,6 +35,7 @@
 #include <yajl_tree.h>
 
 #include "fault.h"
+#include "json.h"
 #include "log.h"
 #include "relocio.h"
 #include "transport.h"
@@ -295,7 +296,7 @@ worker_line(struct job *j, const char *line)
 	static const char *detail_path[] = { "detail", NULL };
 	yajl_val v, f;
 
-	if ((v = yajl_tree_parse(line, NULL, 0)) == NULL ||
+	if ((v = json_parse(line, NULL, 0)) == NULL ||
 	    (f = yajl_tree_get(v, phase_path, yajl_t_number)) == NULL ||
 	    !YAJL_IS_INTEGER(f) || YAJL_GET_INTEGER(f) < 0 ||
 	    YAJL_GET_INTEGER(f) > MIG_PHASE_FAILED) {

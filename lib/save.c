@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "json.h"
 #include "log.h"
 #include "migrate_int.h"
 #include "relocio.h"
@@ -79,7 +80,7 @@ save_config_name(const char *config, char *buf, size_t len)
 	const char *name = NULL;
 
 	if (config == NULL ||
-	    (root = yajl_tree_parse(config, NULL, 0)) == NULL)
+	    (root = json_parse(config, NULL, 0)) == NULL)
 		return NULL;
 	v = yajl_tree_get(root, path, yajl_t_string);
 	if (v != NULL && YAJL_GET_STRING(v) != NULL &&
@@ -100,7 +101,7 @@ save_config_sizes(const char *config, struct restore_params *rp)
 	yajl_val root, v;
 
 	if (config == NULL ||
-	    (root = yajl_tree_parse(config, NULL, 0)) == NULL)
+	    (root = json_parse(config, NULL, 0)) == NULL)
 		return;
 	if ((v = yajl_tree_get(root, mem, yajl_t_number)) != NULL &&
 	    YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) > 0)

@@ -15,6 +15,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "json.h"
 #include "reloc.h"
 #include "uuid.h"
 
@@ -393,10 +394,9 @@ reloc_decode(const struct reloc_hdr *h, const uint8_t *payload,
 		return whyf(why, whylen, "out of memory");
 	memcpy(text, payload, h->len);
 	text[h->len] = '\0';
-	root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
+	root = json_parse(text, errbuf, sizeof(errbuf));
 	free(text);
 	if (root == NULL) {
-		errbuf[strcspn(errbuf, "\n")] = '\0';
 		return whyf(why, whylen, "%s frame is not JSON: %s",
 		    types[h->type].name, errbuf);
 	}

@@ -7,6 +7,7 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "json.h"
 #include "stream_verify.h"
 
 /* Copy a JSON string at path into dst; 1 if found. */
@@ -42,29 +43,17 @@ verify_config(const struct xlhdr *h, struct stream_summary *sum,
 	static const char *target_path[] = { "b_info", "target_memkb", NULL };
 	char errbuf[128];
 	yajl_val root;
-	char *nl, *sp;
 
 	sum->config_len = h->config_len;
 	sum->config_json = (h->mandatory_flags & XLHDR_MFLAG_JSON) != 0;
 	if (h->config == NULL || !sum->config_json)
 		return 0;
 	/* The decoder checked the NUL: the config is a C string. */
-	errbuf[0] = '\0';
-	root = yajl_tree_parse((const char *)h->config, errbuf,
-	    sizeof(errbuf));
-	if (root == NULL) {
-		/* yajl's message spans lines and pads with spaces. */
-		for (nl = errbuf, sp = errbuf; *nl != '\0'; nl++) {
-			if (*nl == '\n')
-				*nl = ' ';
-			if (*nl != ' ' || sp == errbuf || sp[-1] != ' ')
-				*sp++ = *nl;
-		}
-		*sp = '\0';
+	root = json_parse((const char *)h->config, errbuf, sizeof(errbuf));
+	if (root == NULL)
 		return srerr_set(e, SRERR_CONFIG, XLHDR_FIXED_SIZE + 4,
 		    "xl header", "domain configuration is not valid JSON: %s",
 		    errbuf);
-	}
 	if (!YAJL_IS_OBJECT(root)) {
 		yajl_tree_free(root);
 		return srerr_set(e, SRERR_CONFIG, XLHDR_FIXED_SIZE + 4,

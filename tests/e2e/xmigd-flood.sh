@@ -28,6 +28,38 @@ print(s.recv(4096)[8:].decode())
 PY
 expect_grep 'bad frame header' "$E2E_TMP/b"
 
+# Before hello, a RESERVE header is refused at once: the daemon does not
+# wait for (and buffer) its megabyte.  After hello, a RESERVE nested
+# 300000 deep is refused without harm (freeing such a tree in yajl
+# exhausted the stack).
+$PYTHON - "$XD_PORT" > "$E2E_TMP/b2" <<'PY'
+import json, socket, struct, sys
+def answer(s):
+    hdr = b""
+    while len(hdr) < 8:
+        hdr += s.recv(8 - len(hdr))
+    t, n = struct.unpack(">II", hdr)
+    body = b""
+    while len(body) < n:
+        body += s.recv(n - len(body))
+    return body.decode()
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)
+s.sendall(struct.pack(">II", 2, 1000000))
+print("early:", answer(s))
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(30)
+hello = json.dumps({"version": 1, "software": "flood"}).encode()
+s.sendall(struct.pack(">II", 1, len(hello)) + hello)
+answer(s)
+deep = b'{"x":' + b"[" * 300000 + b"]" * 300000 + b"}"
+s.sendall(struct.pack(">II", 2, len(deep)) + deep)
+print("deep:", answer(s))
+PY
+expect_grep '^early: .*unexpected RESERVE frame' "$E2E_TMP/b2"
+expect_grep '^deep: .*nested deeper than 64' "$E2E_TMP/b2"
+kill -0 "$XD_PID" || e2e_fail "xmigd died of a deeply nested frame"
+
 $RELOC --port "$XD_PORT" flood --count 300 --batch 60 > "$E2E_TMP/c"
 expect_grep '^FLOOD done' "$E2E_TMP/c"
 

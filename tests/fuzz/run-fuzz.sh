@@ -18,7 +18,7 @@ CLANG=${FUZZ_CC:-clang}
 out=${FUZZ_OUT:-$builddir/tests/fuzz/out}
 targets=${FUZZ_TARGETS:-"fuzz_xlhdr fuzz_stream fuzz_libxc fuzz_reloc fuzz_xs_msg"}
 proto="srerr xlhdr libxc_stream libxl_stream stream_reader stream_writer
-    savefile stream_verify"
+    savefile stream_verify json"
 
 command -v "$CLANG" >/dev/null 2>&1 || { echo "SKIP: no clang"; exit 77; }
 mkdir -p "$out"
@@ -36,7 +36,8 @@ for t in $targets; do
 	bin="$out/$t"
 	# What each target is built from, besides itself.
 	case $t in
-	fuzz_reloc)	srcs="$srcdir/protocol/reloc.c $srcdir/protocol/uuid.c" ;;
+	fuzz_reloc)	srcs="$srcdir/protocol/reloc.c $srcdir/protocol/uuid.c
+			    $srcdir/protocol/json.c" ;;
 	fuzz_xs_msg)	srcs="$srcdir/protocol/xs_msg.c $srcdir/lib/simxs.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c" ;;
 	*)		srcs=$stream_srcs ;;

@@ -197,6 +197,13 @@ START_TEST(test_reloc_decode_rejects_bad_payloads)
 		    "\"pv\",\"memkb\":1.5,\"vcpus\":1}",
 		    "\"memkb\" is not an integer" },
 		{ RELOC_STATE, "{\"found\":1}", "\"found\" is not a boolean" },
+		{ RELOC_RESERVE, "{\"job\":\"j\",\"name\":\"web1\\u0000"
+		    "--incoming\",\"type\":\"pv\",\"memkb\":1,\"vcpus\":1}",
+		    "holds \\u0000" },
+		{ RELOC_HELLO, "{\"version\":1,\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+		    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]"
+		    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+		    "nested deeper than 64" },
 		{ RELOC_DENY, "{\"reason\":5}", "\"reason\" is not a string" },
 		{ RELOC_RECEIVED, "{}", "lacks \"domid\"" },
 		{ RELOC_RECEIVED, "{\"domid\":99999}", "\"domid\" out of range" },
