@@ -72,6 +72,45 @@ streamio_read(struct streamio_in *in, void *buf, size_t len,
 	return 0;
 }
 
+/*
+ * Read len bytes into a buffer grown as they arrive (a megabyte at a
+ * time), so that a peer that announces a large record and sends nothing
+ * does not make us reserve it.  *out is NULL on error.
+ */
+static int
+streamio_read_alloc(struct streamio_in *in, size_t len, const char *what,
+    uint8_t **out, struct srerr *e)
+{
+	const size_t step = (size_t)1 << 20;
+	uint8_t *buf = NULL, *nb;
+	size_t have = 0, cap = 0, n;
+	uint64_t off = in->offset;
+	int rc;
+
+	*out = NULL;
+	while (have < len) {
+		n = len - have < step ? len - have : step;
+		if (have + n > cap) {
+			cap = cap == 0 ? n : cap * 2;
+			if (cap > len)
+				cap = len;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				free(buf);
+				return srerr_set(e, SRERR_NOMEM, off, what,
+				    "out of memory");
+			}
+			buf = nb;
+		}
+		if ((rc = streamio_read(in, buf + have, n, what, e)) != 0) {
+			free(buf);
+			return rc;
+		}
+		have += n;
+	}
+	*out = buf;
+	return 0;
+}
+
 /* Read one libxl record: header checked before the body is allocated. */
 static int
 streamio_read_record(struct streamio_in *in, struct libxl_rec *r,
@@ -93,11 +132,8 @@ streamio_read_record(struct streamio_in *in, struct libxl_rec *r,
 		return rc;
 	padded = ((size_t)r->length + 7) & ~(size_t)7;
 	if (padded > 0) {
-		if ((*body = malloc(padded)) == NULL)
-			return srerr_set(e, SRERR_NOMEM, off, "libxl record",
-			    "out of memory");
-		rc = streamio_read(in, *body, padded,
-		    libxl_rec_name(r->type), e);
+		rc = streamio_read_alloc(in, padded, libxl_rec_name(r->type),
+		    body, e);
 		if (rc != 0)
 			return rc;
 		if (!bytes_zero(*body + r->length, padded - r->length))
@@ -122,11 +158,8 @@ streamio_read_xlhdr(struct streamio_in *in, struct srerr *e)
 	if (in->xl.optional_data_len == 0)
 		return 0;
 	/* Bounded by XLHDR_OPTDATA_MAX in xlhdr_decode_fixed(). */
-	if ((opt = malloc(in->xl.optional_data_len)) == NULL)
-		return srerr_set(e, SRERR_NOMEM, in->offset, "xl header",
-		    "out of memory");
-	rc = streamio_read(in, opt, in->xl.optional_data_len,
-	    "xl optional data", e);
+	rc = streamio_read_alloc(in, in->xl.optional_data_len,
+	    "xl optional data", &opt, e);
 	if (rc == 0)
 		rc = xlhdr_decode_optdata(&in->xl, opt,
 		    in->xl.optional_data_len, XLHDR_FIXED_SIZE, e);
