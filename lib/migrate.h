@@ -48,15 +48,24 @@ struct mig_stats {
 	struct mig_round rounds[MIG_ROUNDS_MAX];
 };
 
-/* Append a round to s (the list keeps the first MIG_ROUNDS_MAX). */
+/*
+ * Append a round to s.  Past MIG_ROUNDS_MAX rounds the last entry sums
+ * the rest (pages and time; the newest dirty rate), so that the rounds
+ * still add up to the pages sent.
+ */
 static inline void
 mig_stats_add_round(struct mig_stats *s, uint64_t pages, uint64_t ms,
     uint64_t dirty_rate)
 {
 	struct mig_round *r;
 
-	if (s->nrounds >= MIG_ROUNDS_MAX)
+	if (s->nrounds >= MIG_ROUNDS_MAX) {
+		r = &s->rounds[MIG_ROUNDS_MAX - 1];
+		r->pages += pages;
+		r->ms += ms;
+		r->dirty_rate = dirty_rate;
 		return;
+	}
 	r = &s->rounds[s->nrounds++];
 	r->pages = pages;
 	r->ms = ms;

@@ -136,6 +136,7 @@ START_TEST(test_precopy_rounds_capped)
 	struct mig_stats ms;
 	struct precopy p;
 	struct precopy_stats s;
+	uint64_t sum;
 	unsigned i;
 
 	precopy_init(&p, 1, 1000, 0, NULL, &ms, 0);
@@ -144,6 +145,12 @@ START_TEST(test_precopy_rounds_capped)
 		precopy_decide(&p, &s, (uint64_t)i * MS * 100);
 	}
 	ck_assert_uint_eq(ms.nrounds, MIG_ROUNDS_MAX);
+	/* Every round after the first sent the 1000 pages dirtied before
+	 * it; past the list's end they are summed into its last entry. */
+	for (i = 0, sum = 0; i < ms.nrounds; i++)
+		sum += ms.rounds[i].pages;
+	ck_assert_uint_eq(sum, (MIG_ROUNDS_MAX + 9) * UINT64_C(1000));
+	ck_assert_uint_eq(ms.rounds[MIG_ROUNDS_MAX - 1].pages, 10 * 1000);
 }
 END_TEST
 
