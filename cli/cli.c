@@ -244,16 +244,39 @@ cli_report(const struct cli_ctx *ctx, const char *op, enum mig_result r,
 	    cli_mbps(s));
 }
 
+void
+cli_print_json_strings(const char *const *kv)
+{
+	const unsigned char *buf;
+	size_t len;
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (g == NULL)
+		return;
+	yajl_gen_map_open(g);
+	for (; kv[0] != NULL; kv += 2)
+		if (kv[1] != NULL)
+			gen_key_str(g, kv[0], kv[1]);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+		printf("%.*s\n", (int)len, (const char *)buf);
+	yajl_gen_free(g);
+}
+
 enum mig_result
 cli_settle(struct backend *be, const char *domain, const char *host,
     unsigned port, const struct transport_tls *tls, unsigned tries,
     char *why, size_t whylen)
 {
 	struct transport_conn conn;
-	enum mig_result res = MIG_UNDEFINED;
+	struct joblock lock;
+	enum mig_result res;
 	unsigned i;
 	int rc;
 
+	if ((res = mig_recover_lock(be, domain, &lock, why, whylen)) != MIG_OK)
+		return res;
+	res = MIG_UNDEFINED;
 	for (i = 0; i < tries && res == MIG_UNDEFINED; i++) {
 		if (i > 0)
 			sleep(1);
@@ -267,5 +290,6 @@ cli_settle(struct backend *be, const char *domain, const char *host,
 		res = mig_recover_run(be, domain, conn.fd, why, whylen);
 		transport_close(&conn);
 	}
+	joblock_release(&lock);
 	return res;
 }

@@ -56,6 +56,12 @@ void	cli_report(const struct cli_ctx *ctx, const char *op,
 	    enum mig_result r, const char *domain, const char *host,
 	    const struct mig_stats *s, const char *why);
 
+/*
+ * Print one JSON object of string members: kv holds key, value pairs
+ * and ends with a NULL key; a pair whose value is NULL is left out.
+ */
+void	cli_print_json_strings(const char *const *kv);
+
 struct transport_tls;
 /*
  * Settle a migration of "domain" left undefined (the source copy is
@@ -64,7 +70,9 @@ struct transport_tls;
  * answer stays undefined (a daemon needs a moment to clean up after a
  * crashed worker).  MIG_OK: it runs there, the copy here was destroyed;
  * MIG_RESUMED: it was not there, the copy here runs again; MIG_FAILED:
- * nothing to recover; MIG_UNDEFINED: still unknown.  why says why.
+ * nothing to recover; MIG_REFUSED: another job holds the domain's lock
+ * (the settlement runs under it); MIG_UNDEFINED: still unknown.  why
+ * says why.
  */
 enum mig_result cli_settle(struct backend *be, const char *domain,
 	    const char *host, unsigned port, const struct transport_tls *tls,

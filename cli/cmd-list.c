@@ -11,6 +11,7 @@
 
 #include "backend.h"
 #include "cli.h"
+#include "uuid.h"
 #include "xmig.h"
 
 static void
@@ -32,6 +33,7 @@ list_json(const struct dom_info *v, size_t n)
 {
 	const unsigned char *buf;
 	yajl_gen g;
+	char uuid[UUID_STR_LEN];
 	size_t len, i;
 
 	if ((g = yajl_gen_alloc(NULL)) == NULL)
@@ -41,6 +43,8 @@ list_json(const struct dom_info *v, size_t n)
 		yajl_gen_map_open(g);
 		list_json_kv(g, "name", v[i].name);
 		list_json_int(g, "domid", v[i].domid);
+		uuid_fmt(v[i].uuid, uuid);
+		list_json_kv(g, "uuid", uuid);
 		list_json_int(g, "mem_mib", v[i].cur_memkb / 1024);
 		list_json_int(g, "max_mem_mib", v[i].max_memkb / 1024);
 		list_json_int(g, "vcpus", v[i].vcpus);
@@ -97,6 +101,6 @@ const struct cmd_entry cmd_list_entry = {
 	.help = "Print the domains of this host (the backend the global\n"
 	    "options choose) as a table: Name, ID, Mem(MiB), VCPUs, State,\n"
 	    "Type.  With --json, print a JSON array of objects with name,\n"
-	    "domid, mem_mib, max_mem_mib, vcpus, state and type.",
+	    "domid, uuid, mem_mib, max_mem_mib, vcpus, state and type.",
 	.exec = cmd_list_exec,
 };

@@ -44,11 +44,19 @@ cmd_recover_exec(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	res = cli_settle(&be, argv[1], host, port, &tls, 1, why, sizeof(why));
 	backend_close(&be);
-	if (ctx->json)
-		printf("{\"result\":\"%s\",\"domain\":\"%s\",\"host\":\"%s\"}"
-		    "\n", res == MIG_OK ? "migrated" : res == MIG_RESUMED ?
-		    "resumed" : cli_result_name(res), argv[1], host);
-	else if (res == MIG_OK && !ctx->quiet)
+	if (ctx->json) {
+		const char *kv[] = {
+			"result", res == MIG_OK ? "migrated" : res ==
+			    MIG_RESUMED ? "resumed" : cli_result_name(res),
+			"domain", argv[1],
+			"host", host,
+			"error", res == MIG_OK || res == MIG_RESUMED ? NULL :
+			    why,
+			NULL
+		};
+
+		cli_print_json_strings(kv);
+	} else if (res == MIG_OK && !ctx->quiet)
 		printf("%s runs on %s; the suspended copy here was "
 		    "destroyed\n", argv[1], host);
 	else if (res == MIG_RESUMED && !ctx->quiet)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "joblock.h"
 #include "reloc.h"
 
 #define MIG_ROUNDS_MAX	64	/* statistics kept for at most this many */
@@ -169,12 +170,22 @@ int	mig_restore_run(struct backend *be, int in_fd, const char *name,
  * sent; if the domain runs there, destroy the source copy; if it does
  * not exist there, rename the source copy back and resume it.  "fd" is a
  * connection to that destination's xmigd made by the caller from the
- * record (mig_recover_record()).  Returns the outcome: MIG_OK (the
+ * record (mig_recover_record()).  The caller holds the domain's job
+ * lock (mig_recover_lock()).  Returns the outcome: MIG_OK (the
  * destination copy runs), MIG_RESUMED (the source copy runs again), or
  * MIG_UNDEFINED when it still cannot be told.
  */
 enum mig_result mig_recover_run(struct backend *be, const char *domain,
 	    int fd, char *why, size_t whylen);
+
+/*
+ * Take the job lock of "domain" (its name or NAME--migratedaway) for a
+ * settlement, so that two never rename and resume one domain at once.
+ * MIG_OK with *lock held (joblock_release() it); MIG_FAILED when there is
+ * no such domain; MIG_REFUSED when another job holds it (named in why).
+ */
+enum mig_result mig_recover_lock(struct backend *be, const char *domain,
+	    struct joblock *lock, char *why, size_t whylen);
 
 /*
  * Read the recovery record of "domain" (its name, or NAME--migratedaway):

@@ -100,21 +100,17 @@ recover_query(int fd, const struct dom_info *d, const char *name,
 	return relocio_expect(fd, RELOC_STATE, m, 10000);
 }
 
-enum mig_result
-mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
+/* Settle the domain found (the caller holds its job lock). */
+static enum mig_result
+recover_locked(struct backend *be, const struct dom_info *found, int fd, char *why,
     size_t whylen)
 {
 	char path[4200], name[DOMNAME_MAX];
 	struct reloc_msg m;
-	struct dom_info d;
+	struct dom_info d = *found;
 	size_t n;
 	int rc;
 
-	if (recover_find(be, domain, &d) != 0) {
-		snprintf(why, whylen, "no domain %s or %s%s here", domain,
-		    domain, MIG_SUFFIX_AWAY);
-		return MIG_FAILED;
-	}
 	util_strlcpy(name, d.name, sizeof(name));
 	n = strlen(name);
 	if (n > strlen(MIG_SUFFIX_AWAY) &&
@@ -159,4 +155,48 @@ mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
 	unlink(path);
 	log_info("%s is not at the destination; resumed here", name);
 	return MIG_RESUMED;
+}
+
+enum mig_result
+mig_recover_lock(struct backend *be, const char *domain,
+    struct joblock *lock, char *why, size_t whylen)
+{
+	char busy[512], key[UUID_STR_LEN], what[DOMNAME_MAX + 16];
+	struct dom_info d;
+	int rc;
+
+	lock->fd = -1;
+	if (recover_find(be, domain, &d) != 0) {
+		snprintf(why, whylen, "no domain %s or %s%s here", domain,
+		    domain, MIG_SUFFIX_AWAY);
+		return MIG_FAILED;
+	}
+	uuid_fmt(d.uuid, key);
+	snprintf(what, sizeof(what), "recover %s", d.name);
+	rc = joblock_take(lock, mig_state_dir(be), key, what, busy,
+	    sizeof(busy));
+	if (rc == -EBUSY) {
+		snprintf(why, whylen, "domain %s is busy: %s", d.name, busy);
+		return MIG_REFUSED;
+	}
+	if (rc != 0) {
+		snprintf(why, whylen, "cannot lock domain %s: %s", d.name,
+		    strerror(-rc));
+		return MIG_FAILED;
+	}
+	return MIG_OK;
+}
+
+enum mig_result
+mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
+    size_t whylen)
+{
+	struct dom_info d;
+
+	if (recover_find(be, domain, &d) != 0) {
+		snprintf(why, whylen, "no domain %s or %s%s here", domain,
+		    domain, MIG_SUFFIX_AWAY);
+		return MIG_FAILED;
+	}
+	return recover_locked(be, &d, fd, why, whylen);
 }

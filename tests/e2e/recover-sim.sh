@@ -60,6 +60,35 @@ e2e_ok "no answer: nothing changes"
 # xmig migrate settles it by itself when the destination answers.
 xd_start
 sim_host "$XD_SIM"
+# With the destination back, while another job holds web3's lock,
+# recover is refused and names it (two settlements must not rename and resume at once).
+uuid=$(S --json list | $PYTHON -c 'import json, sys
+print([d["uuid"] for d in json.load(sys.stdin)
+    if d["name"] == "web3--migratedaway"][0])')
+lock="$SRC/locks/$uuid.lock"
+[ -f "$lock" ] || e2e_fail "no lock file $lock"
+$PYTHON - "$lock" "$E2E_TMP/held" <<'PY' &
+import fcntl, os, sys, time
+f = open(sys.argv[1], "r+")
+fcntl.flock(f, fcntl.LOCK_EX)
+f.seek(0); f.truncate(); f.write("migrate web3 to elsewhere (pid %d)\n" % os.getpid()); f.flush()
+open(sys.argv[2], "w").close()
+time.sleep(30)
+PY
+holder=$!
+i=0
+while [ ! -f "$E2E_TMP/held" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && e2e_fail "lock holder did not start"
+	sleep 0.1
+done
+expect_exit 3 S --json recover web3
+expect_grep '"result":"refused"' "$E2E_TMP/out"
+expect_grep 'busy: migrate web3 to elsewhere' "$E2E_TMP/out"
+kill "$holder"; wait "$holder" 2>/dev/null || true
+[ "$(sim_state "$SRC" web3--migratedaway)" = suspended ] ||
+    e2e_fail "web3 changed while another job held it"
+e2e_ok "recover refused while another job holds the domain"
+
 expect_exit 0 S sim create --name web4 --memory 32M --dirty-rate 10M
 XMIG_FAULT=src-drop-after-go expect_exit 0 S migrate --port "$XD_PORT" \
     web4 127.0.0.1
