@@ -144,10 +144,10 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 			p.max_time_ms = v * 1000;
 			break;
 		case 'b':
-			if (util_parse_rate(optarg, &v) != 0 || v == 0)
+			if (util_parse_bandwidth(optarg, &v) != 0 || v == 0)
 				return cmd_usage_error(&cmd_migrate_entry,
-				    "--bandwidth %s: expected a rate such as "
-				    "100M", optarg);
+				    "--bandwidth %s: expected MiB/s such as "
+				    "100, or a rate such as 512K", optarg);
 			p.bandwidth = v;
 			break;
 		case 'T':
@@ -210,7 +210,7 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_migrate_entry = {
 	.name = "migrate",
 	.usage = "[--no-live] [--port N] [--max-downtime MS] "
-	    "[--max-rounds N] [--max-time S] [--bandwidth RATE] [--tls] "
+	    "[--max-rounds N] [--max-time S] [--bandwidth MB/s] [--tls] "
 	    "DOMAIN HOST[:PORT]",
 	.summary = "move a running domain to the xmigd on another host",
 	.help = "Live-migrate DOMAIN (a name or id) to HOST, where xmigd "
@@ -227,7 +227,7 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "  --max-downtime MS  downtime target in milliseconds\n"
 	    "  --max-rounds N     at most N live rounds (default 30)\n"
 	    "  --max-time S       stop live rounds after S seconds\n"
-	    "  --bandwidth RATE   cap the transfer, e.g. 100M (bytes/s)\n"
+	    "  --bandwidth MB/s   cap the transfer: MiB/s, or a unit: 512K, 1G\n"
 	    "  --tls              encrypt and authenticate (tls-* keys of "
 	    "xmigd.conf)\n\n"
 	    "Exit status: 0 moved; 1 failed, nothing changed; 3 refused; 4 "

@@ -43,12 +43,14 @@
 
 #include "backend.h"
 #include "be_xen.h"
+#include "pace.h"
 #include "log.h"
 #include "relocio.h"
 #include "util.h"
 
 #define XEN_LIST_BATCH		256
 #define XEN_PROGRESS_NS		(200 * 1000 * 1000)
+#define XEN_PACE_TIMEOUT_MS	120000	/* a capped write to the stream */
 
 struct xen_priv {
 	xentoollog_logger	 logger;	/* first: libxc casts back */
@@ -618,9 +620,10 @@ xen_save(struct backend *be, uint32_t domid, int fd,
 	struct xen_priv *x = be->priv;
 	struct xg_save_callbacks xcb;
 	struct xen_save s = { .x = x, .cb = cb };
+	struct pace_relay *relay = NULL;
 	struct dom_info di;
 	uint32_t flags = 0;
-	int rc;
+	int rc, rrc, out = fd;
 
 	if ((rc = xen_check_guest(be, domid, &di)) != 0)
 		return rc;
@@ -636,8 +639,6 @@ xen_save(struct backend *be, uint32_t domid, int fd,
 			return rc;
 		flags |= XCFLAGS_LIVE;
 	}
-	if (params->bandwidth != 0)
-		log_warnx("xen: bandwidth limit not enforced yet");
 
 	memset(&xcb, 0, sizeof(xcb));
 	xcb.suspend = xen_save_suspend;
@@ -649,11 +650,31 @@ xen_save(struct backend *be, uint32_t domid, int fd,
 	x->save_last_ns = 0;
 	x->save_pages = di.cur_memkb / 4;
 	x->save_p2m = 0;
-	rc = xc_domain_save(x->xch, fd, domid, flags, &xcb, XC_STREAM_PLAIN,
+	/*
+	 * libxenguest writes as fast as it can: with a cap it writes into a
+	 * pipe that a thread empties into fd at the capped rate.
+	 */
+	if (params->bandwidth != 0 &&
+	    (rc = pace_relay_start(fd, params->bandwidth, XEN_PACE_TIMEOUT_MS,
+	    &relay, &out)) != 0) {
+		log_warnx("xen: cannot start the bandwidth cap: %s",
+		    strerror(-rc));
+		x->save_cb = NULL;
+		return rc;
+	}
+	rc = xc_domain_save(x->xch, out, domid, flags, &xcb, XC_STREAM_PLAIN,
 	    -1);
-	x->save_cb = NULL;
-	if (rc != 0) {
+	if (rc != 0)
 		rc = errno > 0 ? -errno : -EIO;
+	x->save_cb = NULL;
+	/* Drained before anything else is written to fd (postcopy). */
+	if (relay != NULL && (rrc = pace_relay_finish(relay)) != 0) {
+		log_warnx("xen: writing the capped stream failed: %s",
+		    strerror(-rrc));
+		if (rc == 0 || rc == -EPIPE)
+			rc = rrc;
+	}
+	if (rc != 0) {
 		log_warnx("xen: saving domain %u failed", domid);
 		return rc;
 	}

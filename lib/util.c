@@ -101,6 +101,12 @@ util_parse_rate(const char *s, uint64_t *bytes_per_sec)
 }
 
 int
+util_parse_bandwidth(const char *s, uint64_t *bytes_per_sec)
+{
+	return parse_scaled(s, MiB, "/s", bytes_per_sec);
+}
+
+int
 util_parse_bool(const char *s, int *out)
 {
 	static const char *const yes[] = { "on", "yes", "true", "1" };

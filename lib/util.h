@@ -39,6 +39,12 @@ int	util_parse_size(const char *s, uint64_t default_unit, uint64_t *out);
 int	util_parse_rate(const char *s, uint64_t *bytes_per_sec);
 
 /*
+ * Parse a migration bandwidth: as util_parse_rate(), but a bare number is
+ * in MiB/s ("100" is 100 MiB/s; "512K" and "1G/s" carry their unit).
+ */
+int	util_parse_bandwidth(const char *s, uint64_t *bytes_per_sec);
+
+/*
  * Parse a boolean: on/off, yes/no, true/false, 1/0.  Returns 0 and sets
  * *out to 0 or 1, or -EINVAL.
  */

@@ -63,6 +63,22 @@ START_TEST(test_util_parse_rate_suffix)
 }
 END_TEST
 
+START_TEST(test_util_parse_bandwidth_in_mib)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(util_parse_bandwidth("100", &v), 0);
+	ck_assert_uint_eq(v, 100 * MiB);
+	ck_assert_int_eq(util_parse_bandwidth("512K", &v), 0);
+	ck_assert_uint_eq(v, 512 * KiB);
+	ck_assert_int_eq(util_parse_bandwidth("1G/s", &v), 0);
+	ck_assert_uint_eq(v, GiB);
+	ck_assert_int_eq(util_parse_bandwidth("4096b", &v), 0);
+	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(util_parse_bandwidth("fast", &v), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_util_parse_bool_words)
 {
 	int b = -1;
@@ -132,6 +148,7 @@ util_suite(void)
 	tcase_add_test(tc, test_util_parse_uint_bounds);
 	tcase_add_test(tc, test_util_parse_size_units);
 	tcase_add_test(tc, test_util_parse_rate_suffix);
+	tcase_add_test(tc, test_util_parse_bandwidth_in_mib);
 	tcase_add_test(tc, test_util_parse_bool_words);
 	tcase_add_test(tc, test_util_fmt_size_readable);
 	tcase_add_test(tc, test_util_full_io_pipe);
