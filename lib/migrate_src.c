@@ -332,6 +332,7 @@ src_write_stream(struct src_ctx *c, const char *config)
 int
 src_resume(struct src_ctx *c)
 {
+	struct dom_info now;
 	int rc;
 
 	devmig_recover(&c->dm);
@@ -339,6 +340,18 @@ src_resume(struct src_ctx *c)
 	    c->name) == 0) {
 		c->renamed = 0;
 		util_strlcpy(c->dom.name, c->name, sizeof(c->dom.name));
+	}
+	/*
+	 * A guest that acknowledged the request and then gave up its
+	 * suspend (or never acted on a request we could not withdraw) runs
+	 * on: there is nothing to resume.
+	 */
+	if (backend_lookup(c->be, c->name, &now) == 0 &&
+	    now.domid == c->dom.domid && now.state == DOM_RUNNING) {
+		c->suspended = 0;
+		log_info("domain %s did not stop: it runs on at the source",
+		    c->dom.name);
+		return 0;
 	}
 	if ((rc = c->be->ops->resume(c->be, c->dom.domid)) != 0) {
 		log_warnx("domain %s (id %u) could not be resumed and is left "

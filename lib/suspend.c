@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "log.h"
 #include "suspend.h"
 #include "util.h"
@@ -29,6 +30,8 @@ suspend_withdraw(struct xs_handle *xs, const char *node)
 	char *v;
 	int withdrawn;
 
+	if (fault_armed("suspend-withdraw-fails"))
+		return -EIO;
 	for (;;) {
 		if ((t = xs_transaction_start(xs)) == XBT_NULL)
 			return -errno;
@@ -170,12 +173,18 @@ suspend_domain(struct backend *be, struct xs_handle *xs, uint32_t domid,
 			    "request in time" : "cancelled");
 			goto out;
 		}
-		if (w < 0) {
+		/*
+		 * Acknowledged at the last moment: carry on.  A request that
+		 * cannot be withdrawn may still be acted on: waited for as if
+		 * acknowledged, so that the caller resumes the guest if it
+		 * does not suspend (a guest suspending later, with nobody
+		 * left to resume it, would be lost).
+		 */
+		if (w < 0)
 			log_warnx("domain %u: cannot withdraw the suspend "
-			    "request: %s", domid, strerror(-w));
-			goto out;
-		}
-		/* Acknowledged at the last moment: carry on. */
+			    "request (%s): the guest may still act on it; "
+			    "waiting for it as if acknowledged", domid,
+			    strerror(-w));
 	} else if (rc != 0) {
 		log_warnx("domain %u: waiting for suspend: %s", domid,
 		    strerror(-rc));

@@ -24,6 +24,8 @@
  *   -ETIMEDOUT: no acknowledgement; the request was withdrawn and the
  *               guest runs on (nothing to undo);
  *   -ETIME:     acknowledged but never suspended (the caller resumes);
+ *               also when an unacknowledged request could not be
+ *               withdrawn: it is then waited for as if acknowledged;
  *   -ECANCELED: cancelled before the acknowledgement (request withdrawn);
  *   -EIO:       the domain shut down for another reason (it crashed,
  *               say), before or after acknowledging: it is left as it

@@ -53,6 +53,19 @@ sim_wait_gone "$XD_SIM" deaf--incoming
 sim_intact "$SRC" deaf
 e2e_ok "suspend timeout: the guest keeps running at the source"
 
+# 2a. The same, but the request cannot be withdrawn: the guest may still
+#     act on it, so xmig waits for it as if acknowledged and resumes it
+#     (exit 4) rather than leave a guest that may suspend with nobody to
+#     resume it.
+XMIG_FAULT=suspend-withdraw-fails expect_exit 4 S migrate \
+    --port "$XD_PORT" deaf 127.0.0.1
+expect_grep "cannot withdraw the suspend request" "$E2E_TMP/err"
+expect_grep "deaf was resumed and runs here" "$E2E_TMP/err"
+[ "$(sim_state "$SRC" deaf)" = running ] || e2e_fail "deaf not running"
+sim_wait_gone "$XD_SIM" deaf--incoming
+sim_intact "$SRC" deaf
+e2e_ok "suspend request not withdrawn: waited for, then resumed here"
+
 # 2b. A guest that crashes while xmig waits for it to acknowledge the
 #     suspend: xmig stops waiting, does not resume it (that would undo
 #     the crash), and leaves nothing at the destination.
