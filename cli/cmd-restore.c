@@ -23,12 +23,13 @@ cmd_restore_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct mig_stats stats;
+	struct dom_info d;
 	struct backend be;
 	struct stat st;
-	const char *name = NULL;
+	const char *name = NULL, *domain;
 	uint64_t start = util_now_ms();
 	uint32_t domid;
-	char why[1024];
+	char why[1024] = "";
 	int ch, rc, fd, paused = 0;
 
 	while ((ch = getopt_long(argc, argv, "+pn:", opts, NULL)) != -1) {
@@ -61,8 +62,16 @@ cmd_restore_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if (fstat(fd, &st) == 0)
 		stats.bytes_sent = (uint64_t)st.st_size;
 	close(fd);
-	cli_report(ctx, "restore", rc == 0 ? MIG_OK : MIG_FAILED,
-	    name != NULL ? name : argv[optind], NULL, &stats, why);
+	/*
+	 * "domain" is the domain's name, never the file: the name in the
+	 * file is only known once the domain exists; on a failure without
+	 * --name it is left empty (the reason says what went wrong).
+	 */
+	domain = name != NULL ? name : "";
+	if (rc == 0 && be.ops->info(&be, domid, &d) == 0)
+		domain = d.name;
+	cli_report(ctx, "restore", rc == 0 ? MIG_OK : MIG_FAILED, domain,
+	    NULL, &stats, why);
 	backend_close(&be);
 	if (rc == -EBADMSG)
 		return XMIG_EXIT_INVALID;
