@@ -43,13 +43,13 @@ list_json(const struct dom_info *v, size_t n)
 		yajl_gen_map_open(g);
 		list_json_kv(g, "name", v[i].name);
 		list_json_int(g, "domid", v[i].domid);
-		uuid_fmt(v[i].uuid, uuid);
-		list_json_kv(g, "uuid", uuid);
 		list_json_int(g, "mem_mib", v[i].cur_memkb / 1024);
 		list_json_int(g, "max_mem_mib", v[i].max_memkb / 1024);
 		list_json_int(g, "vcpus", v[i].vcpus);
 		list_json_kv(g, "state", dom_state_name(&v[i]));
 		list_json_kv(g, "type", dom_type_name(v[i].type));
+		uuid_fmt(v[i].uuid, uuid);
+		list_json_kv(g, "uuid", uuid);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -101,6 +101,6 @@ const struct cmd_entry cmd_list_entry = {
 	.help = "Print the domains of this host (the backend the global\n"
 	    "options choose) as a table: Name, ID, Mem(MiB), VCPUs, State,\n"
 	    "Type.  With --json, print a JSON array of objects with name,\n"
-	    "domid, uuid, mem_mib, max_mem_mib, vcpus, state and type.",
+	    "domid, mem_mib, max_mem_mib, vcpus, state, type and uuid.",
 	.exec = cmd_list_exec,
 };

@@ -128,7 +128,10 @@ sim_one(struct cli_ctx *ctx, int argc, char **argv, const char *what,
 		    what);
 	if ((rc = sim_open(ctx, be)) != 0)
 		return rc;
-	if (backend_lookup(be, argv[1], d) != 0) {
+	if ((rc = backend_lookup(be, argv[1], d)) != 0) {
+		if (rc == -ESRCH)
+			fprintf(stderr, "xmig sim %s: no domain %s\n", what,
+			    argv[1]);
 		backend_close(be);
 		return XMIG_EXIT_FAILED;
 	}

@@ -107,10 +107,8 @@ backend_lookup(struct backend *be, const char *what, struct dom_info *out)
 
 	if (backend_all_digits(what)) {
 		if (util_parse_uint(what, 0, UINT32_MAX, &id) != 0 ||
-		    (rc = be->ops->info(be, (uint32_t)id, out)) == -ESRCH) {
-			log_warnx("no domain %s", what);
+		    (rc = be->ops->info(be, (uint32_t)id, out)) == -ESRCH)
 			return -ESRCH;
-		}
 		return rc;
 	}
 	if ((rc = be->ops->list(be, &v, &n)) != 0)
@@ -122,10 +120,8 @@ backend_lookup(struct backend *be, const char *what, struct dom_info *out)
 			*out = v[i];
 	}
 	free(v);
-	if (found == 0) {
-		log_warnx("no domain %s", what);
+	if (found == 0)
 		return -ESRCH;
-	}
 	if (found > 1) {
 		log_warnx("%zu domains are named %s: use the id", found, what);
 		return -EEXIST;

@@ -220,7 +220,8 @@ void	backend_close(struct backend *be);
 
 /*
  * Find a domain by name, or by id when "what" is all digits.  Returns 0,
- * -ESRCH if none, -EEXIST if several share the name (logged).
+ * -ESRCH if none (not logged: the caller may expect none), -EEXIST if
+ * several share the name (logged).
  */
 int	backend_lookup(struct backend *be, const char *what,
 	    struct dom_info *out);
