@@ -749,6 +749,14 @@ be_sim_params_from_restore(const struct restore_params *rp,
 		    (unsigned long long)rp->max_memkb);
 		return -EINVAL;
 	}
+	/* As sim create: a smaller domain cannot hold the guest. */
+	if (rp->max_memkb < SIMGUEST_MIN_PAGES * 4) {
+		log_warnx("restore: %llu KiB: smaller than a sim guest's "
+		    "minimum of %d pages (%d KiB)",
+		    (unsigned long long)rp->max_memkb, SIMGUEST_MIN_PAGES,
+		    SIMGUEST_MIN_PAGES * 4);
+		return -EINVAL;
+	}
 	if (rp->config_json == NULL)
 		return 0;
 	if (strlen(rp->config_json) > BESIM_CONFIG_MAX ||

@@ -374,7 +374,9 @@ sims_mark(uint64_t *bits, uint64_t pfn, uint32_t n)
  * The reader's page sink.  Long runs of adjacent pages (a first round)
  * are spliced, each in one move; scattered pages (later rounds) are read
  * in one go into a buffer and written run by run, rather than paying
- * three system calls a page.
+ * three system calls a page.  The reader has checked every pfn against
+ * the domain's size; the sink checks again before a byte is moved, as a
+ * pfn past the end would be written outside the memory and the seen map.
  */
 #define SIMS_SPLICE_MIN_RUN	64	/* pages, on average */
 
@@ -388,9 +390,18 @@ sims_sink(void *opaque, const struct libxc_page_batch *b, uint64_t len)
 
 	for (i = 0; i < b->count; i += n) {
 		n = 1;
-		if (libxc_page_type_has_data(b->type[i])) {
-			n = sims_run(b, i);
-			runs++;
+		if (!libxc_page_type_has_data(b->type[i]))
+			continue;
+		n = sims_run(b, i);
+		runs++;
+		/* pfn < 2^52 and n <= LIBXC_BATCH_MAX: no overflow. */
+		if (b->pfn[i] + n > in->m->npages) {
+			log_warnx("restore: pfns 0x%llx-0x%llx past the "
+			    "domain's last pfn 0x%llx",
+			    (unsigned long long)b->pfn[i],
+			    (unsigned long long)(b->pfn[i] + n - 1),
+			    (unsigned long long)(in->m->npages - 1));
+			return -ERANGE;
 		}
 	}
 	if (runs == 0)
@@ -432,12 +443,15 @@ sims_read_stream(struct simmem *m, int fd)
 	int rc;
 
 	srerr_clear(&e);
+	if (m->npages == 0)	/* npages - 1 would lift the bound */
+		return -EINVAL;
 	if ((in.seen = calloc(m->nwords, sizeof(*in.seen))) == NULL)
 		return -ENOMEM;
 	if ((r = stream_reader_new(STREAM_FMT_LIBXC, sims_read, &in)) == NULL) {
 		free(in.seen);
 		return -ENOMEM;
 	}
+	/* The highest pfn: 0 for one page is a bound like any other. */
 	stream_reader_set_max_pfn(r, m->npages - 1);
 	relocio_pipe_open(in.pipe);
 	stream_reader_set_page_sink(r, sims_sink, &in);

@@ -115,10 +115,11 @@ libxc_dom_type_name(uint32_t type)
 }
 
 void
-libxc_state_init(struct libxc_state *s, uint64_t max_pfn)
+libxc_state_init(struct libxc_state *s, uint64_t npages)
 {
 	memset(s, 0, sizeof(*s));
-	s->max_pfn = max_pfn;
+	s->max_pfn = npages == LIBXC_NPAGES_ANY ? LIBXC_MAX_PFN_NONE :
+	    npages - 1;
 }
 
 int
@@ -251,8 +252,10 @@ batch_reserve(struct libxc_page_batch *b, uint32_t count)
 
 	if (count <= b->cap)
 		return 0;
-	cap = count < LIBXC_BATCH_MAX ? LIBXC_BATCH_MAX : count;
-	/* count <= LIBXC_REC_MAX / 8, so these products cannot overflow. */
+	if (count > LIBXC_BATCH_MAX)
+		return -E2BIG;
+	/* One allocation for the reader's life, whatever the batches. */
+	cap = LIBXC_BATCH_MAX;
 	if ((pfn = realloc(b->pfn, (size_t)cap * sizeof(*pfn))) == NULL)
 		return -ENOMEM;
 	b->pfn = pfn;
@@ -315,7 +318,7 @@ decode_page_data(struct libxc_state *s, struct libxc_rec *r,
     struct libxc_page_batch *b, struct srerr *e)
 {
 	const char *what = rec_what(r->type);
-	uint64_t boff = r->offset + LIBXC_RHDR_SIZE, word, pfn, want;
+	uint64_t boff = r->offset + LIBXC_RHDR_SIZE, word, pfn, want, limit;
 	const uint8_t *p, *data;
 	uint32_t count, res, i, nr_data = 0;
 	unsigned int type;
@@ -338,9 +341,18 @@ decode_page_data(struct libxc_state *s, struct libxc_rec *r,
 		return srerr_set(e, SRERR_LENGTH, boff, what,
 		    "count %u needs %llu bytes of pfns, the record has %u",
 		    count, (unsigned long long)count * 8, r->length - 8);
+	/* The length alone would let 16M pfns through. */
+	if (count > LIBXC_BATCH_MAX)
+		return srerr_set(e, SRERR_TOO_BIG, boff, what,
+		    "count %u over the maximum %u pages per record", count,
+		    LIBXC_BATCH_MAX);
 	if (batch_reserve(b, count) != 0)
 		return srerr_set(e, SRERR_NOMEM, boff, what,
 		    "no memory for %u pfns", count);
+	/* The caller's bound (0 is one page) and, for PV, the p2m's. */
+	limit = s->max_pfn;
+	if (s->have_p2m && s->p2m_end_pfn < limit)
+		limit = s->p2m_end_pfn;
 	p = r->body + 8;
 	for (i = 0; i < count; i++, p += 8) {
 		word = load_le64(p);
@@ -355,14 +367,11 @@ decode_page_data(struct libxc_state *s, struct libxc_rec *r,
 			return srerr_set(e, SRERR_VALUE, boff + 8 + 8ULL * i,
 			    what, "pfn 0x%llx has invalid page type 0x%x "
 			    "(entry %u)", (unsigned long long)pfn, type, i);
-		if ((s->max_pfn != 0 && pfn > s->max_pfn) ||
-		    (s->have_p2m && pfn > s->p2m_end_pfn))
+		if (pfn > limit)
 			return srerr_set(e, SRERR_VALUE, boff + 8 + 8ULL * i,
 			    what, "pfn 0x%llx (entry %u) outside the domain "
 			    "(max pfn 0x%llx)", (unsigned long long)pfn, i,
-			    (unsigned long long)(s->have_p2m &&
-			    (s->max_pfn == 0 || s->p2m_end_pfn < s->max_pfn) ?
-			    s->p2m_end_pfn : s->max_pfn));
+			    (unsigned long long)limit);
 		b->pfn[i] = pfn;
 		b->type[i] = (uint8_t)type;
 		if (libxc_page_type_has_data(type))
@@ -449,7 +458,7 @@ decode_p2m_frames(struct libxc_state *s, struct libxc_rec *r,
 	if (start > end)
 		return srerr_set(e, SRERR_VALUE, boff, what,
 		    "start pfn 0x%x after end pfn 0x%x", start, end);
-	if (s->max_pfn != 0 && end > s->max_pfn)
+	if (end > s->max_pfn)
 		return srerr_set(e, SRERR_VALUE, boff + 4, what,
 		    "end pfn 0x%x outside the domain (max pfn 0x%llx)", end,
 		    (unsigned long long)s->max_pfn);

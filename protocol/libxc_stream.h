@@ -35,7 +35,12 @@
 
 #define LIBXC_PAGE_SHIFT	12
 #define LIBXC_PAGE_SIZE		4096U
-#define LIBXC_BATCH_MAX		1024	/* pages per PAGE_DATA, as Xen */
+/*
+ * Pages per PAGE_DATA record: Xen's writer (xg_sr_save.c, MAX_BATCH_SIZE)
+ * never sends more, and the reader refuses more, so a record's pfn arrays
+ * stay small whatever its length says.
+ */
+#define LIBXC_BATCH_MAX		1024
 #define LIBXC_VCPU_MAX		4096	/* vcpu ids accepted */
 
 enum libxc_dom_type {
@@ -167,6 +172,11 @@ struct libxc_rec {
 	struct libxc_page_batch *pages;	/* PAGE_DATA only */
 };
 
+/* libxc_state's max_pfn when the caller set no limit on pfns. */
+#define LIBXC_MAX_PFN_NONE	UINT64_MAX
+/* libxc_state_init()'s npages for no limit (no domain has no pages). */
+#define LIBXC_NPAGES_ANY	0
+
 /*
  * What the checks need to remember between records: version and domain
  * type from the headers, which records came, and the PV guest's width and
@@ -177,7 +187,11 @@ struct libxc_state {
 	uint32_t	dom_type;
 	uint32_t	xen_major;
 	uint32_t	xen_minor;
-	uint64_t	max_pfn;	/* caller's limit; 0: none */
+	/*
+	 * The highest pfn the caller's domain has, 0 included (a one-page
+	 * domain); LIBXC_MAX_PFN_NONE: no limit but a PV guest's p2m.
+	 */
+	uint64_t	max_pfn;
 	uint32_t	seen[LIBXC_REC_NR];	/* records per type */
 	uint32_t	optional_skipped;	/* unknown optional records */
 	int		static_data_end;	/* seen or inferred (v2) */
@@ -195,8 +209,12 @@ struct libxc_state {
 	uint8_t		vcpu_seen[4][LIBXC_VCPU_MAX / 8];
 };
 
-/* Reset s; max_pfn bounds every pfn (0 for no limit beyond the p2m's). */
-void	libxc_state_init(struct libxc_state *s, uint64_t max_pfn);
+/*
+ * Reset s for a domain of npages pages: pfns from npages on are refused.
+ * LIBXC_NPAGES_ANY (0) sets no limit (max_pfn LIBXC_MAX_PFN_NONE) beyond
+ * a PV guest's p2m; a caller may bound it later by setting s->max_pfn.
+ */
+void	libxc_state_init(struct libxc_state *s, uint64_t npages);
 
 /* "PAGE_DATA", "X86_PV_INFO", ... or "unknown" for a record type. */
 const char *libxc_rec_name(uint32_t type);
@@ -226,7 +244,9 @@ int	libxc_rhdr_check(const struct libxc_state *s, uint32_t type,
 
 /*
  * Check a record body and decode it into r->u (or "batch" for PAGE_DATA,
- * whose arrays are grown as needed; r->pages then points to it).  The
+ * whose arrays are grown as needed, to LIBXC_BATCH_MAX entries at most;
+ * r->pages then points to it).  Every pfn is checked against s->max_pfn
+ * and, for PV, the p2m's end; a count over LIBXC_BATCH_MAX is refused.  The
  * caller fills r->type, length, body and offset.  Enforces the ordering
  * rules (STATIC_DATA_END before PAGE_DATA in v3, X86_PV_INFO first, no
  * duplicates, the domain type's own records), and at END that every

@@ -66,7 +66,7 @@ stream_reader_new(enum stream_format fmt, stream_read_fn read, void *opaque)
 	r->st = fmt == STREAM_FMT_XL ? RD_XL_HDR : fmt == STREAM_FMT_LIBXL ?
 	    RD_LIBXL_HDR : RD_LIBXC_HDR;
 	libxl_state_init(&r->lstate);
-	libxc_state_init(&r->xstate, 0);
+	libxc_state_init(&r->xstate, LIBXC_NPAGES_ANY);
 	return r;
 }
 
@@ -203,7 +203,7 @@ rd_page_data_sunk(struct stream_reader *r, struct libxc_rec *x,
     const char *what, struct srerr *e)
 {
 	uint64_t prefix, len;
-	uint32_t i;
+	uint32_t i, count;
 	int rc;
 
 	/* The length is checked (at most the record maximum) already. */
@@ -211,7 +211,10 @@ rd_page_data_sunk(struct stream_reader *r, struct libxc_rec *x,
 	if (x->length >= 8) {
 		if ((rc = rd_body(r, 8, what, e)) != 0)
 			return rc;
-		prefix = 8 + 8ULL * load_le32(r->buf);
+		/* A count over the maximum is refused by the decoder: do
+		 * not read its pfns first. */
+		count = load_le32(r->buf);
+		prefix = 8 + 8ULL * (count <= LIBXC_BATCH_MAX ? count : 0);
 	}
 	if (prefix > x->length)	/* decode reports it; read what is there */
 		prefix = ((uint64_t)x->length + 7) & ~7ULL;

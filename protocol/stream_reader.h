@@ -76,9 +76,10 @@ struct stream_reader *stream_reader_new(enum stream_format fmt,
 void	stream_reader_free(struct stream_reader *r);
 
 /*
- * Refuse pages above max_pfn (the domain's size as the restorer knows it;
- * 0, the default, for no limit beyond a PV guest's p2m).  Call before the
- * first stream_reader_next().
+ * Refuse pages above max_pfn, the domain's highest pfn as the restorer
+ * knows it (0 for a one-page domain; the default, LIBXC_MAX_PFN_NONE, sets
+ * no limit beyond a PV guest's p2m).  Call before the first
+ * stream_reader_next().
  */
 void	stream_reader_set_max_pfn(struct stream_reader *r, uint64_t max_pfn);
 

@@ -75,3 +75,32 @@ for cut in 20 100 5000 $((size / 2)) $((size - 8)); do
 	sim_has "$H" cut && e2e_fail "cut at $cut left a domain"
 done
 e2e_ok "truncated files refused, nothing left behind"
+
+# A page outside the domain (its first pfn moved far past the end) is
+# refused before a byte is written; a one-page domain (no sim guest fits)
+# is refused before anything is created.  Nothing is left behind.
+/usr/bin/python3 - "$E2E_TMP/web1b.sav" "$E2E_TMP/farpfn.sav" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = 0
+while True:
+    i = b.find(b"\x01\x00\x00\x00", i)
+    if i < 0:
+        sys.exit("no PAGE_DATA record found")
+    ln, cnt = struct.unpack_from("<II", b, i + 4)
+    if 1 <= cnt <= 1024 and 8 + 8 * cnt <= ln <= 8 + 4104 * cnt and \
+            (ln - 8 - 8 * cnt) % 4096 == 0:
+        break
+    i += 1
+pfn, = struct.unpack_from("<Q", b, i + 16)
+struct.pack_into("<Q", b, i + 16, (pfn & ~((1 << 52) - 1)) | 0x400000000)
+open(sys.argv[2], "wb").write(b)
+PY
+expect_exit 6 X restore --name farpfn "$E2E_TMP/farpfn.sav"
+expect_grep "pfn 0x400000000 (entry 0) outside the domain" "$E2E_TMP/err"
+sim_has "$H" farpfn && e2e_fail "a page outside the domain left a domain"
+"$top_builddir/tests/tools/mkstream" -t hvm -p 1 -n tiny "$E2E_TMP/tiny.xl"
+expect_exit 1 X restore "$E2E_TMP/tiny.xl"
+expect_grep "smaller than a sim guest's minimum" "$E2E_TMP/err"
+sim_has "$H" tiny && e2e_fail "a one-page domain was created"
+e2e_ok "pages outside the domain and a one-page domain refused"

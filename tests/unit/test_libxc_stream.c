@@ -9,14 +9,15 @@
 #include "cursor.h"
 #include "libxc_stream.h"
 
-static uint8_t body[8192];
+/* Room for a PAGE_DATA record of LIBXC_BATCH_MAX + 1 pfns without data. */
+static uint8_t body[16384];
 static struct libxc_page_batch batch;
 
 /* A v3 state past STATIC_DATA_END for domain type dom. */
 static void
 state(struct libxc_state *s, uint32_t dom, int sde)
 {
-	libxc_state_init(s, 0);
+	libxc_state_init(s, LIBXC_NPAGES_ANY);
 	s->version = 3;
 	s->dom_type = dom;
 	s->static_data_end = sde;
@@ -62,7 +63,7 @@ START_TEST(test_libxc_headers_roundtrip)
 	/* Big-endian image header as xc_domain_save writes it. */
 	ck_assert(memcmp(b, "\xff\xff\xff\xff\xff\xff\xff\xff" "XENF"
 	    "\0\0\0\x03", 16) == 0);
-	libxc_state_init(&s, 0);
+	libxc_state_init(&s, LIBXC_NPAGES_ANY);
 	srerr_clear(&e);
 	ck_assert_int_eq(libxc_ihdr_decode(&s, b, 24, 0, &ih, &e), 0);
 	ck_assert_int_eq(libxc_dhdr_decode(&s, b + 24, 16, 24, &dh, &e), 0);
@@ -105,7 +106,7 @@ START_TEST(test_libxc_page_data)
 	s.max_pfn = 8;
 	bad(&s, LIBXC_REC_PAGE_DATA, 32 + 8192, SRERR_VALUE, 1000 + 8 + 24,
 	    "pfn 0x9 (entry 2) outside the domain (max pfn 0x8)");
-	s.max_pfn = 0;
+	s.max_pfn = LIBXC_MAX_PFN_NONE;
 	/* Pinned without a level (0x8) is no type. */
 	store_le64(body + 16, libxc_pfn_word(8, LIBXC_PAGE_LPINTAB));
 	bad(&s, LIBXC_REC_PAGE_DATA, 32 + 8192, SRERR_VALUE, 1000 + 8 + 16,
@@ -119,6 +120,90 @@ START_TEST(test_libxc_page_data)
 	store_le64(body + 16, libxc_pfn_word(8, LIBXC_PAGE_XTAB));
 	ck_assert_int_eq(dec(&s, LIBXC_REC_PAGE_DATA, 32 + 8192, &e, &r), 0);
 	ck_assert(s.static_data_end);
+}
+END_TEST
+
+/* A one-page domain: max pfn 0 is a bound, not "no limit". */
+START_TEST(test_libxc_page_data_one_page)
+{
+	struct libxc_state s;
+	struct libxc_rec r;
+	struct srerr e;
+
+	libxc_state_init(&s, 1);
+	ck_assert_uint_eq(s.max_pfn, 0);
+	s.version = 3;
+	s.dom_type = LIBXC_DOM_X86_HVM;
+	s.static_data_end = 1;
+	libxc_page_data_hdr_encode(body, 1);
+	store_le64(body + 8, libxc_pfn_word(1, LIBXC_PAGE_NOTAB));
+	bad(&s, LIBXC_REC_PAGE_DATA, 16 + 4096, SRERR_VALUE, 1000 + 8 + 8,
+	    "pfn 0x1 (entry 0) outside the domain (max pfn 0x0)");
+	store_le64(body + 8, libxc_pfn_word(0x400000000ULL,
+	    LIBXC_PAGE_NOTAB));
+	bad(&s, LIBXC_REC_PAGE_DATA, 16 + 4096, SRERR_VALUE, 1000 + 8 + 8,
+	    "pfn 0x400000000 (entry 0) outside the domain (max pfn 0x0)");
+	store_le64(body + 8, libxc_pfn_word(0, LIBXC_PAGE_NOTAB));
+	ck_assert_int_eq(dec(&s, LIBXC_REC_PAGE_DATA, 16 + 4096, &e, &r), 0);
+	ck_assert_uint_eq(batch.count, 1);
+	ck_assert_uint_eq(batch.pfn[0], 0);
+	ck_assert_uint_eq(s.max_pfn_seen, 0);
+
+	/* No limit is asked for by name. */
+	libxc_state_init(&s, LIBXC_NPAGES_ANY);
+	ck_assert_uint_eq(s.max_pfn, LIBXC_MAX_PFN_NONE);
+	s.version = 3;
+	s.dom_type = LIBXC_DOM_X86_HVM;
+	s.static_data_end = 1;
+	store_le64(body + 8, libxc_pfn_word(0x400000000ULL,
+	    LIBXC_PAGE_NOTAB));
+	ck_assert_int_eq(dec(&s, LIBXC_REC_PAGE_DATA, 16 + 4096, &e, &r), 0);
+
+	/* A PV p2m past the single page. */
+	state(&s, LIBXC_DOM_X86_PV, 0);
+	s.max_pfn = 0;
+	libxc_pv_info_encode(body, 8, 4);
+	ck_assert_int_eq(dec(&s, LIBXC_REC_X86_PV_INFO, 8, &e, &r), 0);
+	s.static_data_end = 1;
+	libxc_p2m_hdr_encode(body, 0, 1);
+	bad(&s, LIBXC_REC_X86_PV_P2M_FRAMES, 16, SRERR_VALUE, 1012,
+	    "end pfn 0x1 outside the domain (max pfn 0x0)");
+	libxc_p2m_hdr_encode(body, 0, 0);
+	ck_assert_int_eq(dec(&s, LIBXC_REC_X86_PV_P2M_FRAMES, 16, &e, &r), 0);
+}
+END_TEST
+
+/* As Xen's writer: no more than LIBXC_BATCH_MAX pages in one record. */
+START_TEST(test_libxc_page_data_count_max)
+{
+	struct libxc_state s;
+	struct libxc_rec r;
+	struct srerr e;
+	uint32_t i;
+
+	state(&s, LIBXC_DOM_X86_HVM, 1);
+	for (i = 0; i <= LIBXC_BATCH_MAX; i++)
+		store_le64(body + 8 + 8 * i, libxc_pfn_word(i,
+		    LIBXC_PAGE_XTAB));
+	/* Otherwise valid: 1025 pfns without data, length to match. */
+	libxc_page_data_hdr_encode(body, LIBXC_BATCH_MAX + 1);
+	bad(&s, LIBXC_REC_PAGE_DATA, 8 + 8 * (LIBXC_BATCH_MAX + 1),
+	    SRERR_TOO_BIG, 1008,
+	    "count 1025 over the maximum 1024 pages per record");
+	/*
+	 * The most pfns a record of the maximum length holds: refused on
+	 * the count, before the pfns are read or the batch grows.
+	 */
+	ck_assert_uint_eq(8 + 8 * 0xffffffULL, LIBXC_REC_MAX);
+	libxc_page_data_hdr_encode(body, 0xffffff);
+	bad(&s, LIBXC_REC_PAGE_DATA, 8 + 8 * 0xffffff, SRERR_TOO_BIG, 1008,
+	    "count 16777215 over the maximum 1024");
+	ck_assert_uint_le(batch.cap, LIBXC_BATCH_MAX);
+	libxc_page_data_hdr_encode(body, LIBXC_BATCH_MAX);
+	ck_assert_int_eq(dec(&s, LIBXC_REC_PAGE_DATA, 8 + 8 * LIBXC_BATCH_MAX,
+	    &e, &r), 0);
+	ck_assert_uint_eq(batch.count, LIBXC_BATCH_MAX);
+	ck_assert_uint_eq(batch.cap, LIBXC_BATCH_MAX);
 }
 END_TEST
 
@@ -280,6 +365,8 @@ main(void)
 
 	tcase_add_test(tc, test_libxc_headers_roundtrip);
 	tcase_add_test(tc, test_libxc_page_data);
+	tcase_add_test(tc, test_libxc_page_data_one_page);
+	tcase_add_test(tc, test_libxc_page_data_count_max);
 	tcase_add_test(tc, test_libxc_pv_records);
 	tcase_add_test(tc, test_libxc_hvm_records);
 	tcase_add_test(tc, test_libxc_page_types);
