@@ -19,6 +19,7 @@
 #include "be_sim_stream.h"
 #include "conf.h"
 #include "fault.h"
+#include "json.h"
 #include "log.h"
 #include "simguest.h"
 #include "simhost.h"
@@ -760,7 +761,7 @@ be_sim_params_from_restore(const struct restore_params *rp,
 	if (rp->config_json == NULL)
 		return 0;
 	if (strlen(rp->config_json) > BESIM_CONFIG_MAX ||
-	    (root = yajl_tree_parse(rp->config_json, err,
+	    (root = json_parse(rp->config_json, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("restore: domain config is not JSON: %s", err);
 		return -EINVAL;

@@ -16,6 +16,7 @@
 #include "be_sim.h"
 #include "be_sim_stream.h"
 #include "log.h"
+#include "pace.h"
 #include "relocio.h"
 #include "savefile.h"
 #include "simmem.h"
@@ -30,31 +31,8 @@ struct sims_out {
 	int		 fd;
 	const struct simmem *m;		/* the guest's memory */
 	uint8_t		*copy;		/* short runs, read from its file */
-	uint64_t	 bandwidth;	/* bytes/s, 0 = no cap */
-	uint64_t	 start_ns;
-	uint64_t	 written;
+	struct pace	 pace;		/* the bandwidth cap */
 };
-
-/* Wait until len more bytes may leave at the capped rate. */
-static void
-sims_pace(struct sims_out *o, size_t len)
-{
-	struct timespec ts;
-	uint64_t due_ns, now;
-
-	if (o->bandwidth > 0) {
-		/* When may these bytes leave, at the capped rate? */
-		due_ns = o->start_ns + (o->written + len) * 1000000000u /
-		    o->bandwidth;
-		now = util_now_ns();
-		if (due_ns > now) {
-			ts.tv_sec = (time_t)((due_ns - now) / 1000000000u);
-			ts.tv_nsec = (long)((due_ns - now) % 1000000000u);
-			nanosleep(&ts, NULL);
-		}
-	}
-	o->written += len;
-}
 
 /* stream_writer flush: write to fd, no faster than the cap. */
 static int
@@ -62,7 +40,7 @@ sims_flush(void *opaque, const void *data, size_t len)
 {
 	struct sims_out *o = opaque;
 
-	sims_pace(o, len);
+	pace_wait(&o->pace, len);
 	return relocio_write_full(o->fd, data, len, SIMS_IO_TIMEOUT_MS);
 }
 
@@ -97,7 +75,7 @@ sims_flushv(void *opaque, const struct stream_iov *iov, unsigned int n)
 		return -EINVAL;
 	for (i = 0; i < n; i++)
 		len += iov[i].len;
-	sims_pace(o, len);
+	pace_wait(&o->pace, len);
 	for (i = 0; i < n; i++) {
 		b = iov[i].base;
 		v[k].iov_base = (void *)(uintptr_t)b;
@@ -205,8 +183,7 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 {
 	struct savefile_params sp = { .format = STREAM_FMT_LIBXC,
 	    .dom_type = LIBXC_DOM_X86_HVM };
-	struct sims_out out = { .fd = fd, .bandwidth = params->bandwidth,
-	    .start_ns = util_now_ns() };
+	struct sims_out out = { .fd = fd };
 	struct stream_writer *w = NULL;
 	struct simmem *m = NULL;
 	struct dom_info d;
@@ -214,6 +191,7 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 	unsigned iteration = 0;
 	int rc;
 
+	pace_init(&out.pace, params->bandwidth);
 	if ((rc = be->ops->info(be, domid, &d)) != 0)
 		return rc;
 	if ((rc = be_sim_map(be, domid, &m)) != 0)
@@ -237,8 +215,8 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 	}
 	if (!cb->suspend(cb->data)) {
 		rc = -EAGAIN;
-		log_warnx("domain %u: save stopped: the domain did not "
-		    "suspend", domid);
+		log_warnx("domain %u: save stopped before the final copy: "
+		    "the suspend step failed", domid);
 		goto out;
 	}
 	if (params->live) {
