@@ -263,6 +263,45 @@ cli_print_json_strings(const char *const *kv)
 	yajl_gen_free(g);
 }
 
+/*
+ * Split "host[:port]" or "[v6]:port" into host and port.  Returns 0 or
+ * -EINVAL.
+ */
+int
+cli_parse_target(const char *arg, char *host, size_t hostlen,
+    unsigned *port)
+{
+	const char *colon, *end;
+	uint64_t v;
+	size_t n;
+
+	if (arg[0] == '[') {
+		if ((end = strchr(arg, ']')) == NULL)
+			return -EINVAL;
+		n = (size_t)(end - arg - 1);
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] != '\0' && colon == NULL)
+			return -EINVAL;
+		arg++;
+	} else {
+		colon = strrchr(arg, ':');
+		/* A bare IPv6 address has several colons and no port. */
+		if (colon != NULL && strchr(arg, ':') != colon)
+			colon = NULL;
+		n = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+	}
+	if (n == 0 || n >= hostlen)
+		return -EINVAL;
+	memcpy(host, arg, n);
+	host[n] = '\0';
+	if (colon != NULL) {
+		if (util_parse_uint(colon + 1, 1, 65535, &v) != 0)
+			return -EINVAL;
+		*port = (unsigned)v;
+	}
+	return 0;
+}
+
 enum mig_result
 cli_settle(struct backend *be, const char *domain, const char *host,
     unsigned port, const struct transport_tls *tls, unsigned tries,

@@ -62,6 +62,13 @@ void	cli_report(const struct cli_ctx *ctx, const char *op,
  */
 void	cli_print_json_strings(const char *const *kv);
 
+/*
+ * Split "host[:port]" or "[v6]:port" into host and port (*port is left
+ * alone when none is given).  Returns 0 or -EINVAL.
+ */
+int	cli_parse_target(const char *arg, char *host, size_t hostlen,
+	    unsigned *port);
+
 struct transport_tls;
 /*
  * Settle a migration of "domain" left undefined (the source copy is

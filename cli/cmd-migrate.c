@@ -17,45 +17,6 @@
 #include "util.h"
 
 /*
- * Split "host[:port]" or "[v6]:port" into host and port.  Returns 0 or
- * -EINVAL.
- */
-static int
-migrate_parse_target(const char *arg, char *host, size_t hostlen,
-    unsigned *port)
-{
-	const char *colon, *end;
-	uint64_t v;
-	size_t n;
-
-	if (arg[0] == '[') {
-		if ((end = strchr(arg, ']')) == NULL)
-			return -EINVAL;
-		n = (size_t)(end - arg - 1);
-		colon = end[1] == ':' ? end + 1 : NULL;
-		if (end[1] != '\0' && colon == NULL)
-			return -EINVAL;
-		arg++;
-	} else {
-		colon = strrchr(arg, ':');
-		/* A bare IPv6 address has several colons and no port. */
-		if (colon != NULL && strchr(arg, ':') != colon)
-			colon = NULL;
-		n = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
-	}
-	if (n == 0 || n >= hostlen)
-		return -EINVAL;
-	memcpy(host, arg, n);
-	host[n] = '\0';
-	if (colon != NULL) {
-		if (util_parse_uint(colon + 1, 1, 65535, &v) != 0)
-			return -EINVAL;
-		*port = (unsigned)v;
-	}
-	return 0;
-}
-
-/*
  * The connection was lost after GO: before leaving it to "xmig recover",
  * ask the destination once more (for up to 10 s) what became of the
  * domain; the same rules as "xmig recover" decide.
@@ -165,7 +126,7 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (port == 0)
 		port = conf.relocation_port;
-	if (migrate_parse_target(argv[optind + 1], host, sizeof(host),
+	if (cli_parse_target(argv[optind + 1], host, sizeof(host),
 	    &port) != 0)
 		return cmd_usage_error(&cmd_migrate_entry,
 		    "%s: expected HOST, HOST:PORT or [ADDRESS]:PORT",

@@ -3,14 +3,22 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "conf.h"
 #include "ctl.h"
+#include "json.h"
+#include "relocio.h"
+#include "transport.h"
 #include "util.h"
 #include "xmig.h"
+
+#define STATUS_TIMEOUT_MS	10000
 
 /* A field of an object as text ("-" when absent). */
 static const char *
@@ -126,22 +134,111 @@ status_print(yajl_val r)
 	status_reservations(r);
 }
 
+/*
+ * Ask the xmigd at host:port over the relocation protocol (hello, then
+ * STATUS_QUERY); the peer must pass its hosts-allow.  On success *raw is
+ * the status JSON text and *r its tree.
+ */
+static int
+status_remote(const char *target, unsigned port, int tls_on, yajl_val *r,
+    char **raw)
+{
+	struct transport_tls tls = { 0 };
+	struct transport_conn conn;
+	struct reloc_msg m;
+	struct conf conf;
+	char host[256], err[128];
+	int rc;
+
+	if ((rc = cli_conf(&conf)) != 0)
+		return rc;
+	if (port == 0)
+		port = conf.relocation_port;
+	if (cli_parse_target(target, host, sizeof(host), &port) != 0)
+		return cmd_usage_error(&cmd_status_entry, "%s: expected HOST, "
+		    "HOST:PORT or [ADDRESS]:PORT", target);
+	if (tls_on || conf.tls) {
+		tls.on = 1;
+		tls.cert = conf.tls_cert;
+		tls.key = conf.tls_key;
+		tls.ca = conf.tls_ca;
+	}
+	if ((rc = transport_connect(host, port, &tls, STATUS_TIMEOUT_MS,
+	    &conn)) != 0) {
+		fprintf(stderr, "xmig status: cannot connect to %s port %u: "
+		    "%s\n", host, port, strerror(-rc));
+		return XMIG_EXIT_FAILED;
+	}
+	reloc_msg_init(&m, RELOC_HELLO);
+	m.version = RELOC_VERSION;
+	snprintf(m.software, sizeof(m.software), "xmig %s", PACKAGE_VERSION);
+	if ((rc = relocio_send(conn.fd, &m, STATUS_TIMEOUT_MS)) == 0 &&
+	    (rc = relocio_expect(conn.fd, RELOC_HELLO, &m,
+	    STATUS_TIMEOUT_MS)) == 0) {
+		reloc_msg_init(&m, RELOC_STATUS_QUERY);
+		if ((rc = relocio_send(conn.fd, &m, STATUS_TIMEOUT_MS)) == 0)
+			rc = relocio_expect(conn.fd, RELOC_STATUS, &m,
+			    STATUS_TIMEOUT_MS);
+	}
+	transport_close(&conn);
+	if (rc != 0) {
+		if (rc == -ECONNREFUSED)
+			fprintf(stderr, "xmig status: %s refused: %s\n", host,
+			    m.reason);
+		else
+			fprintf(stderr, "xmig status: no status from %s port "
+			    "%u: %s\n", host, port, strerror(-rc));
+		reloc_msg_clear(&m);
+		return rc == -ECONNREFUSED ? XMIG_EXIT_REFUSED :
+		    XMIG_EXIT_FAILED;
+	}
+	*r = json_parse(m.status, err, sizeof(err));
+	if (*r == NULL || !YAJL_IS_OBJECT(*r)) {
+		fprintf(stderr, "xmig status: %s sent a bad status: %s\n",
+		    host, *r == NULL ? err : "not an object");
+		yajl_tree_free(*r);
+		reloc_msg_clear(&m);
+		return XMIG_EXIT_FAILED;
+	}
+	*raw = m.status;
+	m.status = NULL;
+	reloc_msg_clear(&m);
+	return 0;
+}
+
 static int
 cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "tls", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *sock = NULL;
+	const char *sock = NULL, *host = NULL;
 	char path[256], *raw = NULL;
+	unsigned port = 0;
+	uint64_t v;
 	yajl_val r;
-	int ch, rc;
+	int ch, rc, tls = 0;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			sock = optarg;
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'p':
+			if (util_parse_uint(optarg, 1, 65535, &v) != 0)
+				return cmd_usage_error(&cmd_status_entry,
+				    "--port %s: expected 1-65535", optarg);
+			port = (unsigned)v;
+			break;
+		case 'T':
+			tls = 1;
 			break;
 		default:
 			return cmd_usage_error(&cmd_status_entry,
@@ -150,10 +247,22 @@ cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage_error(&cmd_status_entry, "too many arguments");
-	if ((rc = ctl_socket_path(sock, path, sizeof(path))) != 0)
-		return rc;
-	if ((rc = ctl_request(path, "{\"cmd\":\"status\"}", &r, &raw)) != 0)
-		return rc;
+	if (host != NULL && sock != NULL)
+		return cmd_usage_error(&cmd_status_entry, "--host and --socket "
+		    "exclude each other");
+	if (host == NULL && (port != 0 || tls))
+		return cmd_usage_error(&cmd_status_entry, "--port and --tls "
+		    "go with --host");
+	if (host != NULL) {
+		if ((rc = status_remote(host, port, tls, &r, &raw)) != 0)
+			return rc;
+	} else {
+		if ((rc = ctl_socket_path(sock, path, sizeof(path))) != 0)
+			return rc;
+		if ((rc = ctl_request(path, "{\"cmd\":\"status\"}", &r,
+		    &raw)) != 0)
+			return rc;
+	}
 	if (ctx->json)
 		fputs(raw, stdout);
 	else
@@ -165,17 +274,23 @@ cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
-	.usage = "[--socket PATH]",
-	.summary = "show the local xmigd's migrations and reservations",
+	.usage = "[--socket PATH | --host HOST[:PORT] [--port N] [--tls]]",
+	.summary = "show an xmigd's migrations and reservations",
 	.help =
-	    "Ask the local xmigd (over its control socket, root only) for\n"
-	    "its incoming migrations, reservations and counters, and print\n"
-	    "a table, or with the global --json the daemon's JSON object.\n"
+	    "Ask the local xmigd (over its control socket, root only), or\n"
+	    "with --host the xmigd on another host (over its relocation\n"
+	    "port; this host must pass its hosts-allow), for its incoming\n"
+	    "migrations, reservations and counters, and print a table, or\n"
+	    "with the global --json the daemon's JSON object.\n"
 	    "\n"
-	    "  --socket PATH  control socket (default: control-socket in\n"
-	    "                 xmigd.conf, /run/xmig/xmigd.sock)\n"
+	    "  --socket PATH     control socket (default: control-socket in\n"
+	    "                    xmigd.conf, /run/xmig/xmigd.sock)\n"
+	    "  --host HOST[:PORT] ask the xmigd on HOST\n"
+	    "  --port N          its relocation port (default from\n"
+	    "                    xmigd.conf, 8002)\n"
+	    "  --tls             encrypt and authenticate (tls-* keys of\n"
+	    "                    xmigd.conf; also when tls = on there)\n"
 	    "\n"
-	    "Another host's daemon is asked on that host: its control\n"
-	    "socket is local, and the relocation port serves migrations only.",
+	    "Exit status: 0; 1 no answer; 3 refused by the daemon.",
 	.exec = cmd_status_exec,
 };

@@ -222,6 +222,27 @@ control_cancel(struct xmigd *d, uint64_t id, char *why, size_t whylen)
 	return -ESRCH;
 }
 
+char *
+control_status_text(struct xmigd *d)
+{
+	const unsigned char *buf;
+	char *text = NULL;
+	size_t len;
+	yajl_gen g;
+
+	if ((g = yajl_gen_alloc(NULL)) == NULL)
+		return NULL;
+	yajl_gen_map_open(g);
+	GS(g, "ok");
+	yajl_gen_bool(g, 1);
+	control_status(g, d);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+		text = strndup((const char *)buf, len);
+	yajl_gen_free(g);
+	return text;
+}
+
 /* Answer one request line. */
 static void
 control_answer(struct control_client *cl, const char *line, size_t len)

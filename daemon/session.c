@@ -389,6 +389,23 @@ session_query(struct session *s, const struct reloc_msg *m)
 		s->dead = 1;
 }
 
+/* "xmig status --host": this daemon's status, as the control socket's. */
+static void
+session_status(struct session *s)
+{
+	struct reloc_msg r;
+
+	reloc_msg_init(&r, RELOC_STATUS);
+	if ((r.status = control_status_text(s->d)) == NULL) {
+		session_deny(s, "out of memory");
+		return;
+	}
+	log_info("%s: status query", s->peer);
+	if (session_send(s, &r) != 0)
+		s->dead = 1;
+	reloc_msg_clear(&r);
+}
+
 /* The stream is there (or the peer went away, or time ran out). */
 static void
 session_stream_ready(evutil_socket_t fd, short what, void *arg)
@@ -483,7 +500,8 @@ session_expects(const struct session *s, enum reloc_type type)
 	if (s->state == SESS_HELLO)
 		return type == RELOC_HELLO;
 	if (s->state == SESS_REQUEST)
-		return type == RELOC_RESERVE || type == RELOC_QUERY;
+		return type == RELOC_RESERVE || type == RELOC_QUERY ||
+		    type == RELOC_STATUS_QUERY;
 	return 0;
 }
 
@@ -509,8 +527,10 @@ session_frame(struct session *s, struct reloc_msg *m)
 		session_hello(s, m);
 	else if (m->type == RELOC_RESERVE)
 		session_reserve(s, m);
-	else
+	else if (m->type == RELOC_QUERY)
 		session_query(s, m);
+	else
+		session_status(s);
 }
 
 /* Decode the frame whose header is in s->hdr; 0 or -1 (session gone). */

@@ -331,6 +331,13 @@ struct control_req {
  */
 int	control_parse(const char *line, size_t len, struct control_req *req,
 	    char *why, size_t whylen);
+/*
+ * The status object "xmig status" prints ({"ok":true,"version":...}), as
+ * malloc()ed JSON text; NULL when out of memory.  The control socket
+ * answers {"cmd":"status"} with it, the relocation port STATUS_QUERY.
+ */
+char	*control_status_text(struct xmigd *d);
+
 /* Open the control socket at d->conf.control_socket.  0 or -errno. */
 int	control_open(struct xmigd *d);
 /* Close it and remove the socket file. */

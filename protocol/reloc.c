@@ -94,6 +94,11 @@ static const struct field f_state[] = {
 	{ NULL }
 };
 
+static const struct field f_status[] = {
+	FN("status", F_TEXT, status, 1, RELOC_PAYLOAD_MAX - SMALL_MAX),
+	{ NULL }
+};
+
 static const struct {
 	const char		*name;
 	const struct field	*fields;
@@ -112,6 +117,8 @@ static const struct {
 	[RELOC_DONE] = { "DONE", f_none, SMALL_MAX },
 	[RELOC_QUERY] = { "QUERY", f_query, SMALL_MAX },
 	[RELOC_STATE] = { "STATE", f_state, SMALL_MAX },
+	[RELOC_STATUS_QUERY] = { "STATUS_QUERY", f_none, SMALL_MAX },
+	[RELOC_STATUS] = { "STATUS", f_status, RELOC_PAYLOAD_MAX },
 };
 
 const char *
@@ -186,6 +193,8 @@ reloc_msg_clear(struct reloc_msg *m)
 {
 	free(m->config);
 	m->config = NULL;
+	free(m->status);
+	m->status = NULL;
 }
 
 /* ------------------------------------------------------------ encode */

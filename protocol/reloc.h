@@ -56,7 +56,9 @@ enum reloc_type {
 	RELOC_DONE = 11,
 	RELOC_QUERY = 12,
 	RELOC_STATE = 13,
-	RELOC_TYPE_MAX = RELOC_STATE,
+	RELOC_STATUS_QUERY = 14,
+	RELOC_STATUS = 15,
+	RELOC_TYPE_MAX = RELOC_STATUS,
 };
 
 struct reloc_hdr {
@@ -66,8 +68,8 @@ struct reloc_hdr {
 
 /*
  * One decoded frame.  Which fields are meaningful depends on the type;
- * strings are NUL-terminated copies, "config" is malloc()ed (RESERVE
- * only) and freed by reloc_msg_clear().
+ * strings are NUL-terminated copies, "config" (RESERVE) and "status"
+ * (STATUS) are malloc()ed and freed by reloc_msg_clear().
  */
 struct reloc_msg {
 	enum reloc_type	type;
@@ -89,6 +91,7 @@ struct reloc_msg {
 	char		reason[RELOC_TEXT_MAX];	/* DENY ABORT FAILED */
 	int		found;			/* STATE */
 	char		state[32];		/* STATE */
+	char		*status;		/* STATUS: JSON text or NULL */
 };
 
 /* The name of a frame type ("HELLO"), or "unknown". */

@@ -15,6 +15,16 @@ expect_grep '^DENY .*127.0.0.3 is not allowed by hosts-allow' "$E2E_TMP/b"
 xd_wait_log "127.0.0.3: connection refused: not allowed by hosts-allow"
 e2e_ok "127.0.0.2 allowed, 127.0.0.3 refused with a reason and a log line"
 
+# xmig status --host asks a daemon over its relocation port.
+expect_exit 0 "$XMIG" --json status --host 127.0.0.1 --port "$XD_PORT"
+expect_grep '"ok":true' "$E2E_TMP/out"
+expect_grep "\"listening\":\"127.0.0.1:$XD_PORT\"" "$E2E_TMP/out"
+expect_exit 0 "$XMIG" status --host "127.0.0.1:$XD_PORT"
+expect_grep '^xmigd .*backend sim' "$E2E_TMP/out"
+expect_grep '^no incoming migrations' "$E2E_TMP/out"
+xd_wait_log "127.0.0.1: status query"
+e2e_ok "status --host: the daemon's status over the relocation port"
+
 # A version this daemon does not speak.
 $RELOC --port "$XD_PORT" hello --version 9 > "$E2E_TMP/c"
 expect_grep '^DENY .*protocol version 9 not supported' "$E2E_TMP/c"
@@ -69,6 +79,23 @@ fi
 st=$(xd_ctl '{"cmd":"status"}')
 [ "$(xd_json_get "$st" counters.connections_refused)" -ge 3 ] ||
     e2e_fail "refusals not counted: $st"
+
+# status --host from a host hosts-allow refuses: exit 3 with the reason.
+grep -v '^hosts-allow' "$XD_CONF" > "$E2E_TMP/conf.new"
+echo 'hosts-allow = 127\.0\.0\.2' >> "$E2E_TMP/conf.new"
+cat "$E2E_TMP/conf.new" > "$XD_CONF"
+n=$(grep -c "configuration reloaded" "$XD_LOG")
+kill -HUP "$XD_PID"
+i=0
+while [ "$(grep -c "configuration reloaded" "$XD_LOG")" -le "$n" ]; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && e2e_fail "no reload for the status refusal"
+	sleep 0.05
+done
+expect_exit 3 "$XMIG" status --host 127.0.0.1 --port "$XD_PORT"
+expect_grep 'refused: .*127.0.0.1 is not allowed by hosts-allow' \
+    "$E2E_TMP/err"
+e2e_ok "status --host refused by hosts-allow: exit 3"
 
 # SIGTERM: exit 0.
 kill "$XD_PID"

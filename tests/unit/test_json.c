@@ -2,6 +2,7 @@
  * test_json.c - checked JSON parsing.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -91,6 +91,7 @@ END_TEST
 
 START_TEST(test_reloc_every_type_round_trips)
 {
+	static char status[] = "{\"ok\":true,\"jobs\":[]}";
 	struct reloc_msg m, d;
 	uint32_t t;
 
@@ -110,8 +111,11 @@ START_TEST(test_reloc_every_type_round_trips)
 		m.domid = 7;
 		strcpy(m.result, "running");
 		m.found = 1;
+		m.status = status;	/* not cleared: not ours to free */
 		round_trip(&m, &d);
 		ck_assert_int_eq(d.type, t);
+		if (t == RELOC_STATUS)
+			ck_assert_str_eq(d.status, status);
 		ck_assert_str_ne(reloc_type_name(t), "unknown");
 		reloc_msg_clear(&d);
 	}
