@@ -187,7 +187,7 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "8002)\n"
 	    "  --max-downtime MS  downtime target in milliseconds\n"
 	    "  --max-rounds N     at most N live rounds (default 30)\n"
-	    "  --max-time S       stop live rounds after S seconds\n"
+	    "  --max-time S       start no live round after S seconds\n"
 	    "  --bandwidth MB/s   cap the transfer: MiB/s, or a unit: 512K, 1G\n"
 	    "  --tls              encrypt and authenticate (tls-* keys of "
 	    "xmigd.conf)\n\n"
