@@ -52,19 +52,25 @@ $RELOC --port "$XD_PORT" --bind 127.0.0.2 hello > "$E2E_TMP/g"
 expect_grep '^DENY' "$E2E_TMP/g"
 e2e_ok "SIGHUP with a bad config keeps the running one"
 
+# set_allow LIST: make hosts-allow LIST (dropping a max-incoming line),
+# SIGHUP the daemon and wait until it says it reloaded.
+set_allow() {
+	grep -v '^hosts-allow\|^max-incoming' "$XD_CONF" > "$E2E_TMP/conf.new"
+	echo "hosts-allow = $1" >> "$E2E_TMP/conf.new"
+	cat "$E2E_TMP/conf.new" > "$XD_CONF"
+	n=$(grep -c "configuration reloaded" "$XD_LOG")
+	kill -HUP "$XD_PID"
+	i=0
+	while [ "$(grep -c "configuration reloaded" "$XD_LOG")" -le "$n" ]; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && e2e_fail "no reload for hosts-allow = $1"
+		sleep 0.05
+	done
+}
+
 # A name pattern: the peer's reverse-resolved name counts (127.0.0.1 is
 # "localhost" in /etc/hosts; 127.0.0.2 has no name there).
-grep -v '^hosts-allow\|^max-incoming' "$XD_CONF" > "$E2E_TMP/conf.new"
-echo 'hosts-allow = localhost' >> "$E2E_TMP/conf.new"
-cat "$E2E_TMP/conf.new" > "$XD_CONF"
-n=$(grep -c "configuration reloaded" "$XD_LOG")
-kill -HUP "$XD_PID"
-i=0
-while [ "$(grep -c "configuration reloaded" "$XD_LOG")" -le "$n" ]; do
-	i=$((i + 1))
-	[ $i -gt 200 ] && e2e_fail "no reload after the name pattern"
-	sleep 0.05
-done
+set_allow localhost
 if getent hosts 127.0.0.1 | grep -qw localhost; then
 	$RELOC --port "$XD_PORT" --bind 127.0.0.1 hello > "$E2E_TMP/h"
 	expect_grep '^HELLO' "$E2E_TMP/h"
@@ -81,17 +87,7 @@ st=$(xd_ctl '{"cmd":"status"}')
     e2e_fail "refusals not counted: $st"
 
 # status --host from a host hosts-allow refuses: exit 3 with the reason.
-grep -v '^hosts-allow' "$XD_CONF" > "$E2E_TMP/conf.new"
-echo 'hosts-allow = 127\.0\.0\.2' >> "$E2E_TMP/conf.new"
-cat "$E2E_TMP/conf.new" > "$XD_CONF"
-n=$(grep -c "configuration reloaded" "$XD_LOG")
-kill -HUP "$XD_PID"
-i=0
-while [ "$(grep -c "configuration reloaded" "$XD_LOG")" -le "$n" ]; do
-	i=$((i + 1))
-	[ $i -gt 200 ] && e2e_fail "no reload for the status refusal"
-	sleep 0.05
-done
+set_allow '127\.0\.0\.2'
 expect_exit 3 "$XMIG" status --host 127.0.0.1 --port "$XD_PORT"
 expect_grep 'refused: .*127.0.0.1 is not allowed by hosts-allow' \
     "$E2E_TMP/err"
