@@ -167,12 +167,16 @@ e2e_ok "restore --json names the restored domain"
 #    device, with the arguments of xmig(1); then a handler failing step 2
 #    fails the migration, the source resumes (exit 4), and every handler
 #    is run again with --recover at step 2.
-expect_exit 0 S sim create --name dev --memory 16M --dirty-rate 4M
-id=$(S list | awk '$1 == "dev" { print $2 }')
-for p in vif/$id/0 vif/$id/1 vbd/$id/768; do
-	XENSTORED_PATH="$SRC/xenstored.sock" xenstore-write \
-	    "/local/domain/0/backend/$p/state" 4
-done
+# make_dev: domain "dev" with two vifs and a vbd (backends connected).
+make_dev() {
+	expect_exit 0 S sim create --name dev --memory 16M --dirty-rate 4M
+	id=$(S list | awk '$1 == "dev" { print $2 }')
+	for p in vif/$id/0 vif/$id/1 vbd/$id/768; do
+		XENSTORED_PATH="$SRC/xenstored.sock" xenstore-write \
+		    "/local/domain/0/backend/$p/state" 4
+	done
+}
+make_dev
 for t in vif vbd; do
 	cat > "$DEV/$t" <<'SH'
 #!/bin/sh
@@ -200,12 +204,7 @@ sim_intact "$XD_SIM" dev
 rm -f "$DEV/calls"
 expect_exit 0 "$XMIG" --sim-dir "$XD_SIM" sim destroy dev
 
-expect_exit 0 S sim create --name dev --memory 16M --dirty-rate 4M
-id=$(S list | awk '$1 == "dev" { print $2 }')
-for p in vif/$id/0 vif/$id/1 vbd/$id/768; do
-	XENSTORED_PATH="$SRC/xenstored.sock" xenstore-write \
-	    "/local/domain/0/backend/$p/state" 4
-done
+make_dev
 echo step2 > "$DEV/fail"
 expect_exit 4 S migrate --port "$XD_PORT" dev 127.0.0.1
 expect_grep "device migrate step 2 failed: vbd sync failed" "$E2E_TMP/err"
