@@ -427,6 +427,10 @@ src_negotiate(struct src_ctx *c, const char *config, int tmo)
 	if (rc != 0)
 		return src_fail(c, rc, "no answer from xmigd on %s: %s",
 		    c->p->host, strerror(-rc));
+	if (m.version != RELOC_VERSION)
+		return src_fail(c, -EPROTO, "xmigd on %s answered in "
+		    "relocation protocol version %u; this xmig speaks %u",
+		    c->p->host, m.version, RELOC_VERSION);
 
 	reloc_msg_init(&m, RELOC_RESERVE);
 	uuid_fmt(c->dom.uuid, uuid);

@@ -215,3 +215,44 @@ diff -u "$E2E_TMP/want" "$DEV/calls" || e2e_fail "steps and recover"
 sim_intact "$SRC" dev
 nothing_at_dst dev
 e2e_ok "device steps 0-3 in order; a failed step 2 resumes and recovers"
+
+# 8. A daemon that answers HELLO in another protocol version: the
+#    migration stops there, before any reservation, and nothing changes.
+rm -f "$DEV"/*
+fport=$(xd_free_port)
+$PYTHON - "$fport" "$E2E_TMP/fake.ready" > "$E2E_TMP/fake.out" <<'PY' &
+import json, socket, struct, sys
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1])))
+l.listen(1)
+open(sys.argv[2], "w").close()
+l.settimeout(30)
+s, _ = l.accept()
+s.settimeout(10)
+t, n = struct.unpack(">II", s.recv(8, socket.MSG_WAITALL))
+s.recv(n, socket.MSG_WAITALL)
+body = json.dumps({"version": 2, "software": "xmigd 9"}).encode()
+s.sendall(struct.pack(">II", 1, len(body)) + body)
+try:
+    t, n = struct.unpack(">II", s.recv(8, socket.MSG_WAITALL))
+    print("next frame type", t)
+except Exception:
+    print("no further frame")
+PY
+fake=$!
+i=0
+while [ ! -f "$E2E_TMP/fake.ready" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && e2e_fail "fake daemon did not start"
+	sleep 0.1
+done
+expect_exit 0 S sim create --name vers --memory 16M --dirty-rate 4M
+expect_exit 1 S migrate --port "$fport" vers 127.0.0.1
+expect_grep "answered in relocation protocol version 2; this xmig speaks 1" \
+    "$E2E_TMP/err"
+wait "$fake" || :
+grep -q "next frame type 2" "$E2E_TMP/fake.out" &&
+    e2e_fail "a reservation was sent after the version mismatch"
+[ "$(sim_state "$SRC" vers)" = running ] || e2e_fail "vers not running"
+sim_intact "$SRC" vers
+e2e_ok "a daemon speaking another protocol version: stopped, nothing changed"
