@@ -153,6 +153,7 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	p.port = port;
 	p.suspend_timeout_s = conf.suspend_timeout;
 	p.device_dir = conf.device_migrate_dir;
+	p.device_timeout_s = conf.device_migrate_timeout;
 	p.cancel = &cli_cancel;
 	p.progress = cli_progress;
 	p.arg = ctx;

@@ -30,6 +30,7 @@ conf_defaults(struct conf *c)
 	c->max_incoming = 4;
 	c->reservation_timeout = 60;
 	c->suspend_timeout = 60;
+	c->device_migrate_timeout = 60;
 	util_strlcpy(c->device_migrate_dir, XMIG_DEFAULT_DEVICE_DIR,
 	    sizeof(c->device_migrate_dir));
 	c->backend = CONF_BACKEND_AUTO;
@@ -93,6 +94,7 @@ static const struct conf_key conf_keys[] = {
 	K("max-incoming", T_UINT, max_incoming, 1, 256),
 	K("reservation-timeout", T_UINT, reservation_timeout, 1, 86400),
 	K("suspend-timeout", T_UINT, suspend_timeout, 1, 3600),
+	K("device-migrate-timeout", T_UINT, device_migrate_timeout, 1, 3600),
 	K("device-migrate-dir", T_PATH, device_migrate_dir, 0, 0),
 	K("backend", T_BACKEND, backend, 0, 0),
 	K("sim-dir", T_PATH, sim_dir, 0, 0),

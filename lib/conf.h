@@ -42,6 +42,7 @@ struct conf {
 	unsigned	max_incoming;
 	unsigned	reservation_timeout;	/* seconds */
 	unsigned	suspend_timeout;	/* seconds */
+	unsigned	device_migrate_timeout;	/* seconds, per handler */
 	char		device_migrate_dir[PATH_MAX];
 	enum conf_backend backend;
 	char		sim_dir[PATH_MAX];

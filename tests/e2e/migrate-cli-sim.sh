@@ -256,3 +256,24 @@ grep -q "next frame type 2" "$E2E_TMP/fake.out" &&
 [ "$(sim_state "$SRC" vers)" = running ] || e2e_fail "vers not running"
 sim_intact "$SRC" vers
 e2e_ok "a daemon speaking another protocol version: stopped, nothing changed"
+
+# 9. A device handler that hangs is killed after device-migrate-timeout:
+#    at step 0 that refuses the migration (exit 3) and nothing changes.
+printf 'device-migrate-dir = %s\nsuspend-timeout = 10\ndevice-migrate-timeout = 1\n' \
+    "$DEV" > "$XMIG_CONF"
+cat > "$DEV/vif" <<'SH'
+#!/bin/sh
+exec sleep 30
+SH
+chmod +x "$DEV/vif"
+expect_exit 0 S sim create --name hang --memory 16M --dirty-rate 4M
+id=$(S list | awk '$1 == "hang" { print $2 }')
+XENSTORED_PATH="$SRC/xenstored.sock" xenstore-write \
+    "/local/domain/0/backend/vif/$id/0/state" 4
+t0=$(date +%s)
+expect_exit 3 S migrate --port "$XD_PORT" hang 127.0.0.1
+[ $(($(date +%s) - t0)) -lt 20 ] || e2e_fail "the 1 s handler limit was not kept"
+expect_grep "handler .*vif timed out after 1 s" "$E2E_TMP/err"
+[ "$(sim_state "$SRC" hang)" = running ] || e2e_fail "hang not running"
+nothing_at_dst hang
+e2e_ok "a hanging handler is killed after device-migrate-timeout"

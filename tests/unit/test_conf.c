@@ -38,6 +38,7 @@ START_TEST(test_conf_defaults_match_contract)
 	ck_assert_int_eq(c.tls, 0);
 	ck_assert_uint_eq(c.max_incoming, 4);
 	ck_assert_uint_eq(c.suspend_timeout, 60);
+	ck_assert_uint_eq(c.device_migrate_timeout, 60);
 	ck_assert_int_eq(c.backend, CONF_BACKEND_AUTO);
 	ck_assert_ptr_nonnull(strstr(c.hosts_allow, "localhost"));
 }
@@ -58,6 +59,7 @@ START_TEST(test_conf_load_every_key)
 	    "max-incoming = 2\n"
 	    "reservation-timeout = 30\n"
 	    "suspend-timeout = 5\n"
+	    "device-migrate-timeout = 7\n"
 	    "device-migrate-dir = /x/dev\n"
 	    "backend = sim\n"
 	    "sim-dir = /tmp/simhost\n"
@@ -75,6 +77,7 @@ START_TEST(test_conf_load_every_key)
 	ck_assert_uint_eq(c.max_incoming, 2);
 	ck_assert_uint_eq(c.reservation_timeout, 30);
 	ck_assert_uint_eq(c.suspend_timeout, 5);
+	ck_assert_uint_eq(c.device_migrate_timeout, 7);
 	ck_assert_str_eq(c.device_migrate_dir, "/x/dev");
 	ck_assert_int_eq(c.backend, CONF_BACKEND_SIM);
 	ck_assert_str_eq(c.sim_dir, "/tmp/simhost");
