@@ -55,7 +55,8 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # (Xen logs "dN Triple fault", xl list shows "---sr-"): the migrated
 # copy as it is unpaused, or the source copy while it runs in log-dirty
 # mode, once at a user-space RIP; once libxl-save-helper segfaulted as it
-# restored.  With the guests on shadow paging (GUEST_HAP=0, a hypervisor
+# restored, once xl itself (in libgcc_s, after "Restore successful" of a
+# PV guest the restore had built and started).  With the guests on shadow paging (GUEST_HAP=0, a hypervisor
 # rebuilt with shadow paging as XEN_IMAGE) 90 of 90 passed: the faults
 # follow hardware-assisted paging under QEMU's emulated SVM, not the
 # stream, which is the same either way.  soak-migrate and soak-xl
