@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <regex.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,141 @@
 
 #define ACL_MAX		256	/* expressions in one list */
 #define ACL_PIECE_MAX	512	/* bytes in one expression */
+#define ACL_COST_MAX	1024	/* atoms after expanding repetitions */
+#define ACL_DEPTH_MAX	32	/* nested groups */
 
 struct acl {
 	size_t		 n;
 	regex_t		 re[];
 };
+
+/*
+ * About how many atoms regcomp() builds for piece: it copies a repeated
+ * expression once per repetition ("x{3}" is "xxx", "x+" is "xx*"), so
+ * nested repetitions multiply ("(a{255}){255}" took more than a
+ * gigabyte), and repeating a group that repeats inside ("((a*)*)*")
+ * costs glibc's matcher exponential time: such a group weighs 16 times
+ * its atoms.  Stacked repetition operators ("a**", "a+{2}": undefined in
+ * POSIX; "a+++..." took a gigabyte, "1*********" over a minute) are
+ * refused outright.  Saturates above ACL_COST_MAX; more than ACL_COST_MAX
+ * also for groups nested deeper than ACL_DEPTH_MAX.
+ */
+static uint64_t
+acl_cost(const char *p, size_t len)
+{
+	struct {
+		uint64_t	total, cur, last;
+		int		repeats;	/* a repetition inside */
+	} st[ACL_DEPTH_MAX + 1], *f = st;
+	const char *end = p + len, *q;
+	uint64_t m, n, g, w;
+	int lastq = 0, lastrep = 0;	/* last token: quantifier; group */
+	char *e;
+
+	memset(st, 0, sizeof(st));
+#define SAT(x)	((x) > ACL_COST_MAX ? ACL_COST_MAX + 1 : (x))
+	for (; p < end; p++) {
+		switch (*p) {
+		case '(':
+			if (f == &st[ACL_DEPTH_MAX])
+				return ACL_COST_MAX + 1;
+			f++;
+			memset(f, 0, sizeof(*f));
+			continue;
+		case ')':
+			if (f == st)
+				break;		/* an atom */
+			g = SAT(f->total + f->cur);
+			lastrep = f->repeats;
+			f--;
+			f->repeats |= lastrep;
+			f->cur = SAT(f->cur + g);
+			f->last = g;
+			lastq = 0;
+			continue;
+		case '|':
+			f->total = SAT(f->total + f->cur);
+			f->cur = f->last = 0;
+			lastq = lastrep = 0;
+			continue;
+		case '^':
+		case '$':
+			continue;
+		case '*':
+		case '+':
+		case '?':
+			if (lastq)
+				return ACL_COST_MAX + 1;
+			w = lastrep ? 16 : 2;
+			f->cur = SAT(f->cur - f->last + w * f->last);
+			f->last = SAT(w * f->last);
+			f->repeats = lastq = 1;
+			lastrep = 0;
+			continue;
+		case '{':
+			m = strtoull(p + 1, &e, 10);
+			if (e == p + 1 || e >= end || m > 65535)
+				break;		/* not a bound: an atom */
+			n = m + 1;
+			if (*e == ',') {
+				q = e + 1;
+				n = strtoull(q, &e, 10);
+				if (e == q)
+					n = m + 1;
+				if (n > 65535)
+					n = 65535;
+			}
+			if (e >= end || *e != '}')
+				break;
+			if (n < m)
+				n = m;
+			if (lastq)
+				return ACL_COST_MAX + 1;
+			w = SAT((n > 0 ? n : 1) * (lastrep ? 16 : 1));
+			f->cur = SAT(f->cur - f->last + SAT(w * f->last));
+			f->last = SAT(w * f->last);
+			f->repeats = lastq = 1;
+			lastrep = 0;
+			p = e;
+			continue;
+		case '[':
+			/* A bracket expression is one atom: find its end. */
+			q = p + 1;
+			if (q < end && *q == '^')
+				q++;
+			if (q < end && *q == ']')
+				q++;
+			while (q < end && *q != ']') {
+				if (*q == '[' && q + 1 < end && (q[1] == ':' ||
+				    q[1] == '.' || q[1] == '=')) {
+					e = memchr(q + 2, q[1], (size_t)(end -
+					    q - 2));
+					q = e != NULL ? e + 1 : end;
+				}
+				q++;
+			}
+			p = q < end ? q : end - 1;
+			break;
+		case '\\':
+			if (p + 1 < end)
+				p++;
+			break;
+		default:
+			break;
+		}
+		f->cur = SAT(f->cur + 1);
+		f->last = 1;
+		lastq = lastrep = 0;
+	}
+	/* Groups left open count as closed (regcomp refuses them). */
+	for (g = 0;; f--) {
+		g = SAT(g + f->total + f->cur);
+		if (f == st)
+			break;
+	}
+#undef SAT
+	return g;
+}
 
 /* Compile one piece anchored at both ends: "^(piece)$". */
 static int
@@ -32,6 +163,12 @@ acl_compile(regex_t *re, const char *piece, size_t len)
 	if (len > ACL_PIECE_MAX) {
 		log_warnx("hosts-allow: expression longer than %d bytes",
 		    ACL_PIECE_MAX);
+		return -EINVAL;
+	}
+	if (acl_cost(piece, len) > ACL_COST_MAX) {
+		log_warnx("hosts-allow: \"%.*s\": repeats too much (over %d "
+		    "atoms once expanded, or groups nested over %d deep)",
+		    (int)len, piece, ACL_COST_MAX, ACL_DEPTH_MAX);
 		return -EINVAL;
 	}
 	snprintf(pat, sizeof(pat), "^(%.*s)$", (int)len, piece);

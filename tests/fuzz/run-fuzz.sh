@@ -1,5 +1,6 @@
 #!/bin/sh
-# run-fuzz.sh [SECONDS] - build the fuzz targets (stream formats,
+# run-fuzz.sh [SECONDS] - build the fuzz targets (stream formats, the
+# destination's stream prefix reader, xmigd.conf and hosts-allow,
 # relocation frames, xenstore messages) with
 # clang's libFuzzer (plus ASan and UBSan) straight from protocol/'s
 # sources and run each for SECONDS (default 10).  Exit 77 when clang
@@ -16,7 +17,8 @@ srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-$(pwd)}
 CLANG=${FUZZ_CC:-clang}
 out=${FUZZ_OUT:-$builddir/tests/fuzz/out}
-targets=${FUZZ_TARGETS:-"fuzz_xlhdr fuzz_stream fuzz_libxc fuzz_reloc fuzz_xs_msg"}
+targets=${FUZZ_TARGETS:-"fuzz_xlhdr fuzz_stream fuzz_libxc fuzz_reloc fuzz_xs_msg
+    fuzz_streamio fuzz_conf"}
 proto="srerr xlhdr libxc_stream libxl_stream stream_reader stream_writer
     savefile stream_verify json"
 
@@ -40,6 +42,13 @@ for t in $targets; do
 			    $srcdir/protocol/json.c" ;;
 	fuzz_xs_msg)	srcs="$srcdir/protocol/xs_msg.c $srcdir/lib/simxs.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c" ;;
+	fuzz_streamio)	srcs="$stream_srcs $srcdir/lib/streamio.c
+			    $srcdir/lib/relocio.c $srcdir/protocol/reloc.c
+			    $srcdir/protocol/uuid.c $srcdir/lib/log.c
+			    $srcdir/lib/util.c" ;;
+	fuzz_conf)	srcs="$srcdir/lib/conf.c $srcdir/lib/acl.c
+			    $srcdir/lib/log.c $srcdir/lib/util.c
+			    -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\"" ;;
 	*)		srcs=$stream_srcs ;;
 	esac
 	# shellcheck disable=SC2086

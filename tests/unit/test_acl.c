@@ -74,6 +74,52 @@ START_TEST(test_acl_bad_expression_refused)
 }
 END_TEST
 
+/*
+ * regcomp copies a repeated expression once per repetition: stacked and
+ * nested repetitions are refused before they cost gigabytes; ordinary
+ * host patterns with repetitions still compile and match.
+ */
+START_TEST(test_acl_runaway_repetition_refused)
+{
+	static const char *const bad[] = {
+		"a++++++++++++++++++++++++++++++++++++++++",
+		"(a{255}){255}",
+		"((((a*)*)*)*){1000}",
+		"x{60000}",
+		"1*********0",
+		"a**",
+		"a+{2}",
+		"((((a*)*)*)*)*",
+		"((((((((((((((((((((((((((((((((((a))))))))))))))))))))))))))))))))))",
+	};
+	static const char *const good[] = {
+		"10\\.0\\.[0-9]{1,3}\\.[0-9]{1,3}",
+		"host[0-9]+\\.example\\.com",
+		"(web|db)[0-9]*\\.lan",
+		"[]a{}]+x{2}",
+		"(a*)*b+c?",
+	};
+	struct acl *acl;
+	size_t i;
+
+	log_init("test", 1, LOG_LVL_ERR);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		acl = NULL;
+		ck_assert_msg(acl_new(bad[i], &acl) == -EINVAL, "%s", bad[i]);
+		ck_assert_ptr_null(acl);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		acl = NULL;
+		ck_assert_msg(acl_new(good[i], &acl) == 0, "%s", good[i]);
+		acl_free(acl);
+	}
+	ck_assert_int_eq(acl_new(good[0], &acl), 0);
+	ck_assert_int_eq(acl_match(acl, "10.0.12.3"), 1);
+	ck_assert_int_eq(acl_match(acl, "10.0.1234.3"), 0);
+	acl_free(acl);
+}
+END_TEST
+
 START_TEST(test_acl_addr_string_forms)
 {
 	struct sockaddr_in s4 = { .sin_family = AF_INET };
@@ -105,6 +151,7 @@ acl_suite(void)
 	tcase_add_test(tc, test_acl_alternation_stays_anchored);
 	tcase_add_test(tc, test_acl_empty_pieces_ignored);
 	tcase_add_test(tc, test_acl_bad_expression_refused);
+	tcase_add_test(tc, test_acl_runaway_repetition_refused);
 	tcase_add_test(tc, test_acl_addr_string_forms);
 	suite_add_tcase(s, tc);
 	return s;
