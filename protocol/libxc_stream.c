@@ -115,11 +115,10 @@ libxc_dom_type_name(uint32_t type)
 }
 
 void
-libxc_state_init(struct libxc_state *s, uint64_t npages)
+libxc_state_init(struct libxc_state *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->max_pfn = npages == LIBXC_NPAGES_ANY ? LIBXC_MAX_PFN_NONE :
-	    npages - 1;
+	s->max_pfn = LIBXC_MAX_PFN_NONE;
 }
 
 int
@@ -242,20 +241,17 @@ libxc_rhdr_check(const struct libxc_state *s, uint32_t type,
 	return 0;
 }
 
+/* The arrays of the largest batch, once for the reader's life. */
 static int
-batch_reserve(struct libxc_page_batch *b, uint32_t count)
+batch_reserve(struct libxc_page_batch *b)
 {
+	const uint32_t cap = LIBXC_BATCH_MAX;
 	uint64_t *pfn;
 	uint8_t *type;
 	const uint8_t **data;
-	uint32_t cap;
 
-	if (count <= b->cap)
+	if (b->cap == cap)
 		return 0;
-	if (count > LIBXC_BATCH_MAX)
-		return -E2BIG;
-	/* One allocation for the reader's life, whatever the batches. */
-	cap = LIBXC_BATCH_MAX;
 	if ((pfn = realloc(b->pfn, (size_t)cap * sizeof(*pfn))) == NULL)
 		return -ENOMEM;
 	b->pfn = pfn;
@@ -346,7 +342,7 @@ decode_page_data(struct libxc_state *s, struct libxc_rec *r,
 		return srerr_set(e, SRERR_TOO_BIG, boff, what,
 		    "count %u over the maximum %u pages per record", count,
 		    LIBXC_BATCH_MAX);
-	if (batch_reserve(b, count) != 0)
+	if (batch_reserve(b) != 0)
 		return srerr_set(e, SRERR_NOMEM, boff, what,
 		    "no memory for %u pfns", count);
 	/* The caller's bound (0 is one page) and, for PV, the p2m's. */

@@ -174,8 +174,6 @@ struct libxc_rec {
 
 /* libxc_state's max_pfn when the caller set no limit on pfns. */
 #define LIBXC_MAX_PFN_NONE	UINT64_MAX
-/* libxc_state_init()'s npages for no limit (no domain has no pages). */
-#define LIBXC_NPAGES_ANY	0
 
 /*
  * What the checks need to remember between records: version and domain
@@ -210,11 +208,10 @@ struct libxc_state {
 };
 
 /*
- * Reset s for a domain of npages pages: pfns from npages on are refused.
- * LIBXC_NPAGES_ANY (0) sets no limit (max_pfn LIBXC_MAX_PFN_NONE) beyond
- * a PV guest's p2m; a caller may bound it later by setting s->max_pfn.
+ * Reset s, with no limit on pfns but a PV guest's p2m (max_pfn
+ * LIBXC_MAX_PFN_NONE): the caller bounds them by setting s->max_pfn.
  */
-void	libxc_state_init(struct libxc_state *s, uint64_t npages);
+void	libxc_state_init(struct libxc_state *s);
 
 /* "PAGE_DATA", "X86_PV_INFO", ... or "unknown" for a record type. */
 const char *libxc_rec_name(uint32_t type);

@@ -66,7 +66,7 @@ stream_reader_new(enum stream_format fmt, stream_read_fn read, void *opaque)
 	r->st = fmt == STREAM_FMT_XL ? RD_XL_HDR : fmt == STREAM_FMT_LIBXL ?
 	    RD_LIBXL_HDR : RD_LIBXC_HDR;
 	libxl_state_init(&r->lstate);
-	libxc_state_init(&r->xstate, LIBXC_NPAGES_ANY);
+	libxc_state_init(&r->xstate);
 	return r;
 }
 
