@@ -169,12 +169,7 @@ status_remote(const char *target, unsigned port, int tls_on, yajl_val *r,
 		    "%s\n", host, port, strerror(-rc));
 		return XMIG_EXIT_FAILED;
 	}
-	reloc_msg_init(&m, RELOC_HELLO);
-	m.version = RELOC_VERSION;
-	snprintf(m.software, sizeof(m.software), "xmig %s", PACKAGE_VERSION);
-	if ((rc = relocio_send(conn.fd, &m, STATUS_TIMEOUT_MS)) == 0 &&
-	    (rc = relocio_expect(conn.fd, RELOC_HELLO, &m,
-	    STATUS_TIMEOUT_MS)) == 0) {
+	if ((rc = relocio_hello(conn.fd, &m, STATUS_TIMEOUT_MS)) == 0) {
 		reloc_msg_init(&m, RELOC_STATUS_QUERY);
 		if ((rc = relocio_send(conn.fd, &m, STATUS_TIMEOUT_MS)) == 0)
 			rc = relocio_expect(conn.fd, RELOC_STATUS, &m,

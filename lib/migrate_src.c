@@ -414,23 +414,17 @@ src_negotiate(struct src_ctx *c, const char *config, int tmo)
 	char uuid[UUID_STR_LEN];
 	int rc;
 
-	reloc_msg_init(&m, RELOC_HELLO);
-	m.version = RELOC_VERSION;
-	snprintf(m.software, sizeof(m.software), "xmig %s", PACKAGE_VERSION);
-	if ((rc = relocio_send(c->fd, &m, tmo)) != 0)
-		return src_fail(c, rc, "cannot talk to %s: %s", c->p->host,
-		    strerror(-rc));
-	rc = relocio_expect(c->fd, RELOC_HELLO, &m, tmo);
+	rc = relocio_hello(c->fd, &m, tmo);
 	if (rc == -ECONNREFUSED)
 		return src_fail(c, rc, "%s refused: %s", c->p->host,
 		    m.reason);
+	if (rc == -EPROTONOSUPPORT)
+		return src_fail(c, rc, "xmigd on %s answered in "
+		    "relocation protocol version %u; this xmig speaks %u",
+		    c->p->host, m.version, RELOC_VERSION);
 	if (rc != 0)
 		return src_fail(c, rc, "no answer from xmigd on %s: %s",
 		    c->p->host, strerror(-rc));
-	if (m.version != RELOC_VERSION)
-		return src_fail(c, -EPROTO, "xmigd on %s answered in "
-		    "relocation protocol version %u; this xmig speaks %u",
-		    c->p->host, m.version, RELOC_VERSION);
 
 	reloc_msg_init(&m, RELOC_RESERVE);
 	uuid_fmt(c->dom.uuid, uuid);

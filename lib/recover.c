@@ -84,12 +84,7 @@ recover_query(int fd, const struct dom_info *d, const char *name,
 {
 	int rc;
 
-	reloc_msg_init(m, RELOC_HELLO);
-	m->version = RELOC_VERSION;
-	snprintf(m->software, sizeof(m->software), "xmig %s",
-	    PACKAGE_VERSION);
-	if ((rc = relocio_send(fd, m, 10000)) != 0 ||
-	    (rc = relocio_expect(fd, RELOC_HELLO, m, 10000)) != 0)
+	if ((rc = relocio_hello(fd, m, 10000)) != 0)
 		return rc;
 	reloc_msg_init(m, RELOC_QUERY);
 	util_strlcpy(m->name, name, sizeof(m->name));
@@ -100,17 +95,21 @@ recover_query(int fd, const struct dom_info *d, const char *name,
 	return relocio_expect(fd, RELOC_STATE, m, 10000);
 }
 
-/* Settle the domain found (the caller holds its job lock). */
-static enum mig_result
-recover_locked(struct backend *be, const struct dom_info *found, int fd, char *why,
+enum mig_result
+mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
     size_t whylen)
 {
 	char path[4200], name[DOMNAME_MAX];
 	struct reloc_msg m;
-	struct dom_info d = *found;
+	struct dom_info d;
 	size_t n;
 	int rc;
 
+	if (recover_find(be, domain, &d) != 0) {
+		snprintf(why, whylen, "no domain %s or %s%s here", domain,
+		    domain, MIG_SUFFIX_AWAY);
+		return MIG_FAILED;
+	}
 	util_strlcpy(name, d.name, sizeof(name));
 	n = strlen(name);
 	if (n > strlen(MIG_SUFFIX_AWAY) &&
@@ -185,18 +184,4 @@ mig_recover_lock(struct backend *be, const char *domain,
 		return MIG_FAILED;
 	}
 	return MIG_OK;
-}
-
-enum mig_result
-mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
-    size_t whylen)
-{
-	struct dom_info d;
-
-	if (recover_find(be, domain, &d) != 0) {
-		snprintf(why, whylen, "no domain %s or %s%s here", domain,
-		    domain, MIG_SUFFIX_AWAY);
-		return MIG_FAILED;
-	}
-	return recover_locked(be, &d, fd, why, whylen);
 }

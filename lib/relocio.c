@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -293,4 +294,19 @@ relocio_expect(int fd, enum reloc_type want, struct reloc_msg *m,
 	    reloc_type_name(want));
 	reloc_msg_clear(m);
 	return -EPROTO;
+}
+
+int
+relocio_hello(int fd, struct reloc_msg *m, int timeout_ms)
+{
+	int rc;
+
+	reloc_msg_init(m, RELOC_HELLO);
+	m->version = RELOC_VERSION;
+	snprintf(m->software, sizeof(m->software), "xmig %s",
+	    PACKAGE_VERSION);
+	if ((rc = relocio_send(fd, m, timeout_ms)) != 0 ||
+	    (rc = relocio_expect(fd, RELOC_HELLO, m, timeout_ms)) != 0)
+		return rc;
+	return m->version == RELOC_VERSION ? 0 : -EPROTONOSUPPORT;
 }

@@ -38,6 +38,14 @@ int	relocio_expect(int fd, enum reloc_type want, struct reloc_msg *m,
 	    int timeout_ms);
 
 /*
+ * Say HELLO as this xmig and read the daemon's.  0 with its HELLO in *m;
+ * -EPROTONOSUPPORT when it answers in another protocol version
+ * (m->version says which; not logged); otherwise as
+ * relocio_expect() (a DENY: -ECONNREFUSED with the reason in m->reason).
+ */
+int	relocio_hello(int fd, struct reloc_msg *m, int timeout_ms);
+
+/*
  * Read or write exactly len bytes with a timeout for each wait (poll).
  * relocio_read_full() returns -ECONNRESET on end of file.  0 on success.
  */
