@@ -302,6 +302,18 @@ cli_parse_target(const char *arg, char *host, size_t hostlen,
 	return 0;
 }
 
+void
+cli_tls(const struct conf *c, int asked, struct transport_tls *tls)
+{
+	memset(tls, 0, sizeof(*tls));
+	if (!asked && !c->tls)
+		return;
+	tls->on = 1;
+	tls->cert = c->tls_cert;
+	tls->key = c->tls_key;
+	tls->ca = c->tls_ca;
+}
+
 enum mig_result
 cli_settle(struct backend *be, const char *domain, const char *host,
     unsigned port, const struct transport_tls *tls, unsigned tries,

@@ -71,6 +71,12 @@ int	cli_parse_target(const char *arg, char *host, size_t hostlen,
 
 struct transport_tls;
 /*
+ * TLS for a relocation connection: on when "asked" (--tls) or when
+ * xmigd.conf says tls = on, with its tls-cert, tls-key and tls-ca.
+ */
+void	cli_tls(const struct conf *c, int asked, struct transport_tls *tls);
+
+/*
  * Settle a migration of "domain" left undefined (the source copy is
  * suspended as DOMAIN--migratedaway): ask host:port what became of it
  * (mig_recover_run()), up to "tries" times a second apart while the

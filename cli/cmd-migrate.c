@@ -131,12 +131,7 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_migrate_entry,
 		    "%s: expected HOST, HOST:PORT or [ADDRESS]:PORT",
 		    argv[optind + 1]);
-	if (tls.on || conf.tls) {
-		tls.on = 1;
-		tls.cert = conf.tls_cert;
-		tls.key = conf.tls_key;
-		tls.ca = conf.tls_ca;
-	}
+	cli_tls(&conf, tls.on, &tls);
 	if ((rc = cli_backend_open(ctx, &be)) != 0)
 		return rc;
 	cli_catch_signals();

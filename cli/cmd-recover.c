@@ -14,7 +14,7 @@
 static int
 cmd_recover_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct transport_tls tls = { 0 };
+	struct transport_tls tls;
 	struct backend be;
 	struct conf conf;
 	enum mig_result res;
@@ -36,12 +36,7 @@ cmd_recover_exec(struct cli_ctx *ctx, int argc, char **argv)
 		backend_close(&be);
 		return XMIG_EXIT_FAILED;
 	}
-	if (conf.tls) {
-		tls.on = 1;
-		tls.cert = conf.tls_cert;
-		tls.key = conf.tls_key;
-		tls.ca = conf.tls_ca;
-	}
+	cli_tls(&conf, 0, &tls);
 	res = cli_settle(&be, argv[1], host, port, &tls, 1, why, sizeof(why));
 	backend_close(&be);
 	if (ctx->json) {

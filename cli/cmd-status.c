@@ -143,7 +143,7 @@ static int
 status_remote(const char *target, unsigned port, int tls_on, yajl_val *r,
     char **raw)
 {
-	struct transport_tls tls = { 0 };
+	struct transport_tls tls;
 	struct transport_conn conn;
 	struct reloc_msg m;
 	struct conf conf;
@@ -157,12 +157,7 @@ status_remote(const char *target, unsigned port, int tls_on, yajl_val *r,
 	if (cli_parse_target(target, host, sizeof(host), &port) != 0)
 		return cmd_usage_error(&cmd_status_entry, "%s: expected HOST, "
 		    "HOST:PORT or [ADDRESS]:PORT", target);
-	if (tls_on || conf.tls) {
-		tls.on = 1;
-		tls.cert = conf.tls_cert;
-		tls.key = conf.tls_key;
-		tls.ca = conf.tls_ca;
-	}
+	cli_tls(&conf, tls_on, &tls);
 	if ((rc = transport_connect(host, port, &tls, STATUS_TIMEOUT_MS,
 	    &conn)) != 0) {
 		fprintf(stderr, "xmig status: cannot connect to %s port %u: "
