@@ -517,13 +517,14 @@ session_unexpected(struct session *s, enum reloc_type type)
 	session_deny(s, why);
 }
 
-/* One decoded frame, in the current state. */
+/*
+ * One decoded frame, of a type session_read() found its state expects
+ * (from the header, before the payload was read).
+ */
 static void
 session_frame(struct session *s, struct reloc_msg *m)
 {
-	if (!session_expects(s, m->type))
-		session_unexpected(s, m->type);
-	else if (m->type == RELOC_HELLO)
+	if (m->type == RELOC_HELLO)
 		session_hello(s, m);
 	else if (m->type == RELOC_RESERVE)
 		session_reserve(s, m);

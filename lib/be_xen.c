@@ -43,8 +43,8 @@
 
 #include "backend.h"
 #include "be_xen.h"
-#include "pace.h"
 #include "log.h"
+#include "pace.h"
 #include "relocio.h"
 #include "util.h"
 

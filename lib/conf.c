@@ -13,7 +13,6 @@
 #include "log.h"
 #include "util.h"
 
-
 void
 conf_defaults(struct conf *c)
 {

@@ -17,8 +17,8 @@
 #define XMIG_DEFAULT_CONF		SYSCONFDIR "/xmig/xmigd.conf"
 #define XMIG_DEFAULT_CONTROL_SOCKET	"/run/xmig/xmigd.sock"
 #define XMIG_DEFAULT_SIM_DIR		LOCALSTATEDIR "/lib/xmig/sim"
-#define CONF_LINE_MAX			4096	/* longest line of a config file */
 #define XMIG_DEFAULT_DEVICE_DIR		SYSCONFDIR "/xmig/device-migrate.d"
+#define CONF_LINE_MAX			4096	/* longest line of a config file */
 /* Whole-match expressions: loopback only until the admin says otherwise. */
 #define XMIG_DEFAULT_HOSTS_ALLOW \
 	"localhost localhost\\.localdomain 127\\.0\\.0\\.1 ::1"

@@ -85,7 +85,6 @@ pace_relay_main(void *arg)
 out:
 	/* Writers see EPIPE from now on instead of blocking for ever. */
 	close(r->rfd);
-	r->rfd = -1;
 	return NULL;
 }
 
