@@ -47,6 +47,17 @@ expect_exit() {
 	fi
 }
 
+# wait_file FILE WHAT: wait up to 10 s for FILE to exist (a helper
+# process says it is ready), else fail saying WHAT did not start.
+wait_file() {
+	i=0
+	while [ ! -f "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && e2e_fail "$2 did not start"
+		sleep 0.1
+	done
+}
+
 # expect_grep PATTERN FILE: fail unless FILE has a line matching PATTERN.
 expect_grep() {
 	grep -q -- "$1" "$2" || { cat "$2"; e2e_fail "no \"$1\" in $2"; }

@@ -241,11 +241,7 @@ except Exception:
     print("no further frame")
 PY
 fake=$!
-i=0
-while [ ! -f "$E2E_TMP/fake.ready" ]; do
-	i=$((i + 1)); [ $i -gt 100 ] && e2e_fail "fake daemon did not start"
-	sleep 0.1
-done
+wait_file "$E2E_TMP/fake.ready" "fake daemon"
 expect_exit 0 S sim create --name vers --memory 16M --dirty-rate 4M
 expect_exit 1 S migrate --port "$fport" vers 127.0.0.1
 expect_grep "answered in relocation protocol version 2; this xmig speaks 1" \

@@ -76,11 +76,7 @@ open(sys.argv[2], "w").close()
 time.sleep(30)
 PY
 holder=$!
-i=0
-while [ ! -f "$E2E_TMP/held" ]; do
-	i=$((i + 1)); [ $i -gt 100 ] && e2e_fail "lock holder did not start"
-	sleep 0.1
-done
+wait_file "$E2E_TMP/held" "lock holder"
 expect_exit 3 S --json recover web3
 expect_grep '"result":"refused"' "$E2E_TMP/out"
 expect_grep 'busy: migrate web3 to elsewhere' "$E2E_TMP/out"
