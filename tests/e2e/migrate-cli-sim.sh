@@ -5,7 +5,8 @@
 # domain is refused naming the running one, which still succeeds; -q;
 # --max-time; the --json of restore; device migrate handlers called for
 # steps 0-3 as documented, and a failing step 2 resumes the source and
-# runs the recover action.
+# runs the recover action; a daemon speaking another protocol version; a
+# hanging handler killed after device-migrate-timeout.
 set -eu
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/xmigd-lib.sh"
@@ -67,7 +68,7 @@ expect_grep "domain sleepy is paused, not running" "$E2E_TMP/err"
 nothing_at_dst sleepy
 e2e_ok "a paused domain is refused naming its state and stays paused"
 
-# 4. -q: a successful migrate prints nothing at all, a failing one only
+# 3. -q: a successful migrate prints nothing at all, a failing one only
 #    its error (one line).
 expect_exit 1 S -q migrate --port "$XD_PORT" sleepy 127.0.0.1
 [ -s "$E2E_TMP/out" ] && e2e_fail "-q printed on stdout"
@@ -90,7 +91,7 @@ sim_has "$SRC" sleepy && e2e_fail "sleepy still at the source"
 sim_intact "$XD_SIM" sleepy
 e2e_ok "-q: silent on success, only the error on failure"
 
-# 3. A slow migration (16 MB/s, one live round: a few seconds) holds the
+# 4. A slow migration (16 MB/s, one live round: a few seconds) holds the
 #    domain: a second migrate and a save are refused naming it, and it
 #    still succeeds.  The destination's job shows it is under way.
 expect_exit 0 S sim create --name busy --memory 32M --dirty-rate 10M
