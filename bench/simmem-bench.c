@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "simguest.h"
-#include "simmem.h"
+#include "sim/simguest.h"
+#include "sim/simmem.h"
 #include "util.h"
 
 #define RUNS	50

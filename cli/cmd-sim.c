@@ -16,12 +16,12 @@
 #include <yajl/yajl_gen.h>
 
 #include "backend.h"
-#include "be_sim.h"
+#include "sim/be_sim.h"
 #include "conf.h"
 #include "log.h"
-#include "simguest.h"
-#include "simhost.h"
-#include "simxs_server.h"
+#include "sim/simguest.h"
+#include "sim/simhost.h"
+#include "sim/simxs_server.h"
 #include "util.h"
 #include "migrate.h"
 #include "xmig.h"

@@ -14,7 +14,7 @@
 
 #include <event2/event.h>
 
-#include "be_sim.h"
+#include "sim/be_sim.h"
 #include "log.h"
 #include "transport.h"
 #include "util.h"

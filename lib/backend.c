@@ -11,13 +11,11 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "be_sim.h"
 #include "log.h"
 #include "util.h"
 
 #if defined(HAVE_XEN) && defined(XMIG_HAVE_XEN_BACKEND)
 #define BACKEND_XEN	1
-extern const struct backend_ops xen_backend_ops;
 #else
 #define BACKEND_XEN	0
 #endif

@@ -1,9 +1,11 @@
 /*
  * backend.h - the hypervisor as the toolstack sees it.
  *
- * Two implementations fill "struct backend_ops": "xen" (lib/be_xen.c, on
- * libxenctrl, libxenguest, libxenstore) and "sim" (lib/be_sim.c, the
- * simulated host).  Everything above this interface - reservations,
+ * Two implementations fill "struct backend_ops": "xen" (lib/xen/, on
+ * libxenctrl, libxenguest, libxenstore) and "sim" (lib/sim/, the
+ * simulated host).  The engine (lib/) reaches them only through this
+ * header: the two ops tables below are the one link, and backend_open()
+ * chooses between them.  Everything above this interface - reservations,
  * device steps, suspend over xenstore, the precopy policy, the stream
  * framing, the commit handshake - is one code path for both.
  *
@@ -207,6 +209,13 @@ struct backend {
 	const struct backend_ops *ops;
 	void		*priv;		/* the implementation's state */
 };
+
+/*
+ * The backends' ops tables, defined in lib/sim/be_sim.c and (in a build
+ * with Xen's libraries, XMIG_HAVE_XEN_BACKEND) lib/xen/be_xen.c.
+ */
+extern const struct backend_ops sim_backend_ops;
+extern const struct backend_ops xen_backend_ops;
 
 /*
  * Open the backend "name" ("xen", "sim" or "auto": xen on a Xen dom0,

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "simxs.h"
+#include "sim/simxs.h"
 #include "xs_msg.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

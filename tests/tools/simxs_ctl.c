@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "simxs_server.h"
+#include "sim/simxs_server.h"
 
 int
 main(int argc, char **argv)

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "simguest.h"
-#include "simhost.h"
-#include "simmem.h"
+#include "sim/simguest.h"
+#include "sim/simhost.h"
+#include "sim/simmem.h"
 #include "util.h"
 
 #define PG	SIMMEM_PAGE_SIZE

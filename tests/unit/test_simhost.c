@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "simhost.h"
-#include "simmem.h"
+#include "sim/simhost.h"
+#include "sim/simmem.h"
 #include "util.h"
 #include "uuid.h"
 

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "simmem.h"
+#include "sim/simmem.h"
 #include "util.h"
 
 static char tmpdir[PATH_MAX];

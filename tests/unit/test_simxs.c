@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "simxs.h"
+#include "sim/simxs.h"
 #include "xs_msg.h"
 
 struct reply {

@@ -24,7 +24,7 @@
 #include <xenstore.h>
 
 #include "backend.h"
-#include "be_xen.h"
+#include "xen/be_xen.h"
 #include "log.h"
 #include "util.h"
 

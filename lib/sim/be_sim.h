@@ -29,8 +29,6 @@
 struct simhost;
 struct simmem;
 
-extern const struct backend_ops sim_backend_ops;
-
 /* What a new simulated domain is made of. */
 struct be_sim_params {
 	const char	*name;

@@ -10,8 +10,6 @@
 
 #include "backend.h"
 
-extern const struct backend_ops xen_backend_ops;
-
 /*
  * Can "domid" be saved live on this host?  A PV guest needs log-dirty
  * mode, which Xen provides for PV only through shadow paging; Debian's
