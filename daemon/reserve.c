@@ -8,8 +8,8 @@
  * memory of a domain being restored is then counted twice (its pages are
  * gone from free memory and its reservation still holds them): on purpose,
  * the conservative side.  On Xen the restore itself claims the domain's
- * memory from the hypervisor (xc_domain_claim_pages, lib/be_xen.c) before
- * the first page arrives, so other toolstacks cannot take it meanwhile;
+ * memory from the hypervisor (xc_domain_claim_pages,
+ * lib/xen/xen_restore.c) before the first page arrives, so other toolstacks cannot take it meanwhile;
  * free memory as libxl reports it excludes outstanding claims.
  */
 #include "config.h"

@@ -1,7 +1,12 @@
 /*
- * be_xen.h - the real Xen backend (lib/be_xen.c) and the few helpers it
- * offers beyond "struct backend_ops".  Built only when configure found
- * Xen's libraries (HAVE_XEN); backend_open("xen") selects it.
+ * be_xen.h - lib/xen/, the real Xen backend: a Xen dom0 seen through
+ * libxenctrl, libxenguest, libxenstore and libxenlight.  Built only when
+ * configure found Xen's libraries (HAVE_XEN); backend_open("xen") selects
+ * it through xen_backend_ops (declared in lib/backend.h).
+ *
+ * What this folder offers the rest of xmig is this header and the ops
+ * table; xen_int.h is private to the folder.  Its files use the engine's
+ * headers (lib/) and protocol/, never lib/sim/ (tests/layering.sh).
  */
 #ifndef XMIG_BE_XEN_H
 #define XMIG_BE_XEN_H

@@ -1,6 +1,6 @@
 /*
- * xenbe_probe.c - drive lib/be_xen.c directly, one op per invocation, so
- * the real-Xen harness (tests/xen/harness.sh) can test the backend inside
+ * xenbe_probe.c - drive the xen backend (lib/xen/) directly, one op per
+ * invocation, so the real-Xen harness (tests/xen/harness.sh) can test the backend inside
  * an emulated dom0 before the xmig commands that use it exist.
  *
  *   xenbe_probe list | free

@@ -1,4 +1,4 @@
-# be-pvh: the xen backend's own save and restore (lib/be_xen.c through
+# be-pvh: the xen backend's own save and restore (lib/xen/ through
 # tests/xen/xenbe_probe) of a PVH pattern guest, non-live then live; the
 # guest checks its memory after each move.  Also config_json, rename,
 # pause/unpause, destroy.

@@ -1,0 +1,80 @@
+/*
+ * xen_int.h - what the files of the xen backend share (private to
+ * lib/xen/; the backend's offer to the rest of xmig is be_xen.h):
+ *   be_xen.c       open and close, libxc's logger, domains (list, info,
+ *                  pause, unpause, destroy, rename, resume), the host's
+ *                  free memory, the domain configuration, the ops table;
+ *   xen_save.c     save: xc_domain_save() with our callbacks, paced to
+ *                  the --bandwidth cap;
+ *   xen_restore.c  restore: the relay that frames the caller's libxc
+ *                  stream as a libxl stream for
+ *                  libxl_domain_create_restore(), and memory claims.
+ */
+#ifndef XMIG_XEN_INT_H
+#define XMIG_XEN_INT_H
+
+#include <stdint.h>
+
+/*
+ * xenguest.h and backend.h both define "struct save_callbacks" and
+ * "struct precopy_stats" (ours mirror libxenguest's).  Struct tags have no
+ * linkage, so Xen's are renamed in the xen backend only.
+ */
+#define save_callbacks	xg_save_callbacks
+#define precopy_stats	xg_precopy_stats
+#include <xenctrl.h>
+#include <xenguest.h>
+#undef save_callbacks
+#undef precopy_stats
+#include <xenstore.h>
+#include <xentoollog.h>
+#include <libxl.h>
+#include <libxl_utils.h>
+
+#include "backend.h"
+
+#define XEN_LIST_BATCH		256	/* xc_domain_getinfolist() entries */
+
+/* The backend's state, be->priv of an open xen backend. */
+struct xen_priv {
+	xentoollog_logger	 logger;	/* first: libxc casts back */
+	xc_interface		*xch;
+	struct xs_handle	*xsh;
+	libxl_ctx		*ctx;
+	/* The save in progress, for progress reports; NULL otherwise. */
+	struct save_callbacks	*save_cb;
+	unsigned		 save_iter;
+	uint64_t		 save_last_ns;
+	/*
+	 * libxenguest counts its first round over the whole p2m, holes
+	 * included (a 128 MiB PVH guest: 1044480 entries), and reports
+	 * that as pages written.  The guest's populated pages and the p2m
+	 * size let the figures be put back into pages actually sent.
+	 */
+	uint64_t		 save_pages;
+	uint64_t		 save_p2m;
+};
+
+/* p2m entries of the first round as populated pages (0 < n <= pages). */
+uint64_t xen_p2m_to_pages(const struct xen_priv *x, uint64_t n);
+
+/* libxl's ERROR_* as a negative errno. */
+int	xen_libxl_errno(int rc);
+
+/*
+ * Refuse dom0 and domains that do not exist before acting on them:
+ * 0 with *di filled, -EPERM for domain 0 (logged), -ESRCH (logged) for
+ * none, or xen_info()'s error.
+ */
+int	xen_check_guest(struct backend *be, uint32_t domid,
+	    struct dom_info *di);
+
+/* The save op (xen_save.c): see struct backend_ops. */
+int	xen_save(struct backend *be, uint32_t domid, int fd,
+	    const struct save_params *params, struct save_callbacks *cb);
+
+/* The restore op (xen_restore.c): see struct backend_ops. */
+int	xen_restore(struct backend *be, int fd,
+	    const struct restore_params *params, uint32_t *domid);
+
+#endif /* XMIG_XEN_INT_H */
