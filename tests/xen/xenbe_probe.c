@@ -1,7 +1,8 @@
 /*
  * xenbe_probe.c - drive the xen backend (lib/xen/) directly, one op per
- * invocation, so the real-Xen harness (tests/xen/harness.sh) can test the backend inside
- * an emulated dom0 before the xmig commands that use it exist.
+ * invocation, so the real-Xen harness (tests/xen/harness.sh) can test the
+ * backend inside an emulated dom0 before the xmig commands that use it
+ * exist.
  *
  *   xenbe_probe list | free
  *   xenbe_probe info|pause|unpause|destroy|resume|checklive|config DOMID
