@@ -1,6 +1,18 @@
 /*
- * be_sim.h - the "sim" backend: the simulated Xen host of simhost.h,
- * with guests of simguest.h and the xenstore server of simxs_server.h.
+ * be_sim.h - lib/sim/, the simulated Xen host and its "sim" backend: the
+ * host of simhost.h (a state directory: domain records, memory
+ * reservations), memory files with a dirty log (simmem.h), guest
+ * processes that dirty pages and prove their memory intact (simguest.h),
+ * a xenstore server speaking the real wire protocol on a unix socket
+ * (simxs.h, simxs_server.h), and the libxc stream of a simulated save and
+ * restore (be_sim_stream.h).  backend_open("sim") selects it through
+ * sim_backend_ops (declared in lib/backend.h).
+ *
+ * What the folder offers the rest of xmig is this header and, for the
+ * simulated host's own console ("xmig sim": create, the guest process,
+ * the xenstore server), simhost.h, simguest.h and simxs_server.h; the
+ * other headers are private to the folder.  Its files use the engine's
+ * headers (lib/) and protocol/, never lib/xen/ (tests/layering.sh).
  *
  * Beyond "struct backend_ops" it offers the building blocks of the
  * simulated save and restore (the libxc stream writer and reader map a
