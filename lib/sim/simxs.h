@@ -3,7 +3,7 @@
  * nodes with values and permissions), transactions, watches and the
  * handling of one xenstore wire request, with no sockets.
  *
- * The socket server (lib/simxs_server.c) owns one struct simxs and one
+ * The socket server (lib/sim/simxs_server.c) owns one struct simxs and one
  * struct simxs_conn per client; it hands each whole request message to
  * simxs_conn_request() and writes out what the connection's output queue
  * then holds.  Tests and the fuzz target do the same without sockets.

@@ -1,8 +1,9 @@
 /*
  * fuzz_xs_msg.c - libFuzzer target for the xenstore wire protocol: the
  * message decoder (protocol/xs_msg.c) and the simulated store's request
- * handling (lib/simxs.c: tree, permissions, transactions, watches), with
- * no sockets.
+ * handling (lib/sim/simxs.c; the tree, transactions and watches in
+ * lib/sim/simxs_tree.c, permissions in lib/sim/simxs_perm.c), with no
+ * sockets.
  *
  * The input is a stream of messages as a client would send them.  Byte 0
  * of each record picks the connection (dom0, dom5 or dom7) and whether
@@ -12,8 +13,9 @@
  * reached.  Every reply must be a valid frame.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -I. -Iprotocol -Ilib
- *   tests/fuzz/fuzz_xs_msg.c protocol/xs_msg.c lib/simxs.c lib/log.c
- *   lib/util.c  (with a config.h on the include path)
+ *   tests/fuzz/fuzz_xs_msg.c protocol/xs_msg.c lib/sim/simxs.c
+ *   lib/sim/simxs_tree.c lib/sim/simxs_perm.c lib/log.c lib/util.c
+ *   (with a config.h on the include path)
  * Seeds: tests/fuzz/corpus/xs_msg/
  */
 #include "config.h"

@@ -41,6 +41,8 @@ for t in $targets; do
 	fuzz_reloc)	srcs="$srcdir/protocol/reloc.c $srcdir/protocol/uuid.c
 			    $srcdir/protocol/json.c" ;;
 	fuzz_xs_msg)	srcs="$srcdir/protocol/xs_msg.c $srcdir/lib/sim/simxs.c
+			    $srcdir/lib/sim/simxs_tree.c
+			    $srcdir/lib/sim/simxs_perm.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c" ;;
 	fuzz_streamio)	srcs="$stream_srcs $srcdir/lib/streamio.c
 			    $srcdir/lib/relocio.c $srcdir/protocol/reloc.c
