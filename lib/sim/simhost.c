@@ -1,5 +1,7 @@
 /*
- * simhost.c - the simulated host's directory: records, ids, accounting.
+ * simhost.c - the simulated host's directory: its files and lock, the
+ * domain records, ids and names.  Memory accounting, reservations and
+ * the pool of kept memory files are in simhost_mem.c.  See simhost.h.
  */
 #include "config.h"
 
@@ -16,27 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "simhost.h"
+#include "simhost_int.h"
 #include "uuid.h"
 #include "simmem.h"
 #include "util.h"
 
-struct simhost {
-	char		dir[PATH_MAX];
-	int		lockfd;
-};
-
-/* Parsed "host" file. */
-struct simhost_rec {
-	uint64_t	memory;
-	uint32_t	next_domid;
-};
-
-static int
+int
 simhost_path(const struct simhost *h, char *buf, size_t len,
     const char *leaf)
 {
@@ -71,7 +62,7 @@ simhost_dom_path(const struct simhost *h, uint32_t domid, const char *leaf,
 }
 
 /* Write "text" to "path" atomically: a temporary file, then rename. */
-static int
+int
 simhost_write_file(const char *path, const char *text)
 {
 	char tmp[PATH_MAX];
@@ -107,7 +98,7 @@ simhost_write_file(const char *path, const char *text)
  * Read a small file into buf (NUL-terminated).  -EFBIG if it does not
  * fit, -ENOENT if absent (not logged: callers decide).
  */
-static int
+int
 simhost_read_file(const char *path, char *buf, size_t len)
 {
 	ssize_t n;
@@ -135,7 +126,7 @@ simhost_read_file(const char *path, char *buf, size_t len)
  * Split "text" into key=value lines and hand each to "fn".  Lines must
  * end with a newline; keys are [a-z_]+.  Stops at the first error.
  */
-static int
+int
 simhost_parse_kv(char *text, const char *what,
     int (*fn)(const char *key, const char *val, void *arg), void *arg)
 {
@@ -188,7 +179,7 @@ simhost_rec_kv(const char *key, const char *val, void *arg)
 	return -EINVAL;
 }
 
-static int
+int
 simhost_rec_read(struct simhost *h, struct simhost_rec *r)
 {
 	char path[PATH_MAX], buf[512];
@@ -224,7 +215,7 @@ simhost_rec_write(struct simhost *h, const struct simhost_rec *r)
 	return simhost_write_file(path, buf);
 }
 
-static int
+int
 simhost_lock(struct simhost *h)
 {
 	while (flock(h->lockfd, LOCK_EX) == -1) {
@@ -236,7 +227,7 @@ simhost_lock(struct simhost *h)
 	return 0;
 }
 
-static void
+void
 simhost_unlock(struct simhost *h)
 {
 	(void)flock(h->lockfd, LOCK_UN);
@@ -613,7 +604,7 @@ simhost_cmp_domid(const void *a, const void *b)
 }
 
 /* Append every readable record to the list; unreadable ones are logged. */
-static int
+int
 simhost_scan(struct simhost *h, struct simdom **out, size_t *n)
 {
 	char path[PATH_MAX];
@@ -670,174 +661,6 @@ simhost_dom_list(struct simhost *h, struct simdom **out, size_t *n)
 	return simhost_scan(h, out, n);
 }
 
-/* ---------------------------------------------------------------- memory */
-
-struct simhost_res {
-	uint64_t	memory;
-	uint64_t	expires;	/* CLOCK_REALTIME seconds */
-};
-
-static int
-simhost_res_kv(const char *key, const char *val, void *arg)
-{
-	struct simhost_res *r = arg;
-
-	if (strcmp(key, "memory") == 0)
-		return util_parse_uint(val, 0, UINT64_MAX / 4, &r->memory);
-	if (strcmp(key, "expires") == 0)
-		return util_parse_uint(val, 0, UINT64_MAX / 4, &r->expires);
-	return -EINVAL;
-}
-
-/*
- * Sum of unexpired reservations (host lock held); expired and malformed
- * ones are removed.
- */
-static int
-simhost_reserved(struct simhost *h, uint64_t *sum)
-{
-	char dpath[PATH_MAX], path[PATH_MAX], buf[256];
-	struct simhost_res r;
-	struct dirent *de;
-	time_t now = time(NULL);
-	DIR *dir;
-	int rc;
-
-	*sum = 0;
-	if ((rc = simhost_path(h, dpath, sizeof(dpath),
-	    "reservations")) != 0)
-		return rc;
-	if ((dir = opendir(dpath)) == NULL) {
-		rc = -errno;
-		log_warn("opendir %s", dpath);
-		return rc;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.' ||
-		    (size_t)snprintf(path, sizeof(path), "%s/%s", dpath,
-		    de->d_name) >= sizeof(path))
-			continue;
-		memset(&r, 0, sizeof(r));
-		if (simhost_read_file(path, buf, sizeof(buf)) != 0 ||
-		    simhost_parse_kv(buf, path, simhost_res_kv, &r) != 0 ||
-		    r.expires <= (uint64_t)now) {
-			log_debug("reservation %s expired", de->d_name);
-			unlink(path);
-			continue;
-		}
-		*sum += r.memory;
-	}
-	closedir(dir);
-	return 0;
-}
-
-/* Total and free memory, host lock held. */
-static int
-simhost_memory_locked(struct simhost *h, uint64_t *total, uint64_t *avail)
-{
-	struct simhost_rec rec;
-	struct simdom *v;
-	uint64_t used = 0, res;
-	size_t n, i;
-	int rc;
-
-	if ((rc = simhost_rec_read(h, &rec)) != 0)
-		return rc;
-	if ((rc = simhost_reserved(h, &res)) != 0)
-		return rc;
-	if ((rc = simhost_scan(h, &v, &n)) != 0)
-		return rc;
-	for (i = 0; i < n; i++)
-		used += v[i].memory;
-	free(v);
-	used += res;
-	*total = rec.memory;
-	*avail = used >= rec.memory ? 0 : rec.memory - used;
-	return 0;
-}
-
-int
-simhost_memory(struct simhost *h, uint64_t *total, uint64_t *avail)
-{
-	int rc;
-
-	if ((rc = simhost_lock(h)) != 0)
-		return rc;
-	rc = simhost_memory_locked(h, total, avail);
-	simhost_unlock(h);
-	return rc;
-}
-
-static int
-simhost_fits(struct simhost *h, uint64_t bytes, const char *what)
-{
-	uint64_t total, avail;
-	int rc;
-
-	if ((rc = simhost_memory_locked(h, &total, &avail)) != 0)
-		return rc;
-	if (bytes > avail) {
-		log_warnx("%s: host has %llu MiB free, %s needs %llu MiB",
-		    h->dir, (unsigned long long)(avail / MiB), what,
-		    (unsigned long long)((bytes + MiB - 1) / MiB));
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-int
-simhost_reserve(struct simhost *h, uint64_t bytes, unsigned ttl, char *id,
-    size_t len)
-{
-	char path[PATH_MAX], buf[128], rid[SIMHOST_RESID_MAX];
-	uint32_t rnd;
-	int rc;
-
-	if (len < SIMHOST_RESID_MAX || ttl == 0)
-		return -EINVAL;
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return -EIO;
-	snprintf(rid, sizeof(rid), "r%ld-%08x", (long)getpid(), rnd);
-	if ((rc = simhost_lock(h)) != 0)
-		return rc;
-	if ((rc = simhost_fits(h, bytes, "the reservation")) != 0)
-		goto out;
-	if ((size_t)snprintf(path, sizeof(path), "%s/reservations/%s",
-	    h->dir, rid) >= sizeof(path)) {
-		rc = -ENAMETOOLONG;
-		goto out;
-	}
-	snprintf(buf, sizeof(buf), "memory=%llu\nexpires=%llu\n",
-	    (unsigned long long)bytes,
-	    (unsigned long long)time(NULL) + ttl);
-	if ((rc = simhost_write_file(path, buf)) == 0)
-		memcpy(id, rid, sizeof(rid));
-out:
-	simhost_unlock(h);
-	return rc;
-}
-
-int
-simhost_unreserve(struct simhost *h, const char *id)
-{
-	char path[PATH_MAX];
-	const char *p;
-	int rc = 0;
-
-	for (p = id; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-')
-			return -EINVAL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/reservations/%s",
-	    h->dir, id) >= sizeof(path))
-		return -ENAMETOOLONG;
-	if ((rc = simhost_lock(h)) != 0)
-		return rc;
-	if (unlink(path) == -1)
-		rc = -errno;
-	simhost_unlock(h);
-	return rc;
-}
-
 /* ---------------------------------------------------------------- table */
 
 /* Is the name or uuid taken by another domain?  Host lock held. */
@@ -886,110 +709,6 @@ simhost_dom_check(const struct simdom *d)
 	return 0;
 }
 
-/*
- * The host's free memory: memory files of destroyed domains, in "free/"
- * under their old domid, pages still allocated (see simmem_retire).
- * simhost_pool_scan() calls fn (if not NULL) for each regular file there
- * and returns how many there are (0 if the directory cannot be read).
- */
-static unsigned
-simhost_pool_scan(struct simhost *h, void (*fn)(const char *,
-    const struct stat *, void *), void *arg)
-{
-	char dir[PATH_MAX], path[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	unsigned n = 0;
-	DIR *dp;
-
-	if (simhost_path(h, dir, sizeof(dir), "free") != 0 ||
-	    (dp = opendir(dir)) == NULL)
-		return 0;
-	while ((de = readdir(dp)) != NULL) {
-		if (de->d_name[0] == '.' ||
-		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-		    de->d_name) >= sizeof(path) ||
-		    stat(path, &st) == -1 || !S_ISREG(st.st_mode))
-			continue;
-		n++;
-		if (fn != NULL)
-			fn(path, &st, arg);
-	}
-	closedir(dp);
-	return n;
-}
-
-struct simhost_pick {
-	uint64_t	 bytes;		/* wanted */
-	uint64_t	 best;		/* size of the pick so far */
-	int		 exact;
-	char		 path[PATH_MAX];
-};
-
-/* The same size as wanted if there is one, else the largest. */
-static void
-simhost_pool_pick(const char *path, const struct stat *st, void *arg)
-{
-	struct simhost_pick *p = arg;
-	uint64_t size = (uint64_t)st->st_size;
-
-	if (p->exact || (size != p->bytes && size <= p->best))
-		return;
-	if (util_strlcpy(p->path, path, sizeof(p->path)) != 0)
-		return;
-	p->exact = size == p->bytes;
-	p->best = size;
-}
-
-/* Pick a kept memory file for "bytes"; host lock held.  0 or -ENOENT. */
-static int
-simhost_pool_take(struct simhost *h, uint64_t bytes, char *buf, size_t len)
-{
-	struct simhost_pick p = { .bytes = bytes };
-
-	(void)simhost_pool_scan(h, simhost_pool_pick, &p);
-	if (p.path[0] == '\0')
-		return -ENOENT;
-	return util_strlcpy(buf, p.path, len);
-}
-
-/*
- * Retire a domain's memory file to the pool, if it has room: 1 if kept,
- * 0 if not.
- */
-static int
-simhost_pool_put(struct simhost *h, uint32_t domid)
-{
-	char dir[PATH_MAX], mem[PATH_MAX], to[PATH_MAX];
-
-	if (simhost_path(h, dir, sizeof(dir), "free") != 0 ||
-	    simhost_dom_path(h, domid, "mem", mem, sizeof(mem)) != 0 ||
-	    (size_t)snprintf(to, sizeof(to), "%s/%u", dir, domid) >=
-	    sizeof(to) ||
-	    simhost_pool_scan(h, NULL, NULL) >= SIMHOST_POOL_MAX ||
-	    simmem_retire(mem, to) != 0)
-		return 0;
-	log_debug("domain %u: memory kept for reuse", domid);
-	return 1;
-}
-
-static void
-simhost_pool_unlink(const char *path, const struct stat *st, void *arg)
-{
-	(void)st;
-	(void)arg;
-	(void)unlink(path);
-}
-
-void
-simhost_pool_drop(struct simhost *h)
-{
-	if (simhost_lock(h) != 0)
-		return;
-	(void)simhost_pool_scan(h, simhost_pool_unlink, NULL);
-	simhost_unlock(h);
-}
-
 /* Create the directory and files of a new domain; host lock held. */
 static int
 simhost_dom_files(struct simhost *h, const struct simdom *d, unsigned flags)
@@ -1007,7 +726,7 @@ simhost_dom_files(struct simhost *h, const struct simdom *d, unsigned flags)
 		return rc;
 	}
 	if ((flags & SIMHOST_ADD_REUSE) &&
-	    simhost_pool_take(h, d->memory, reuse, sizeof(reuse)) == 0)
+	    simhost_mem_pool_take(h, d->memory, reuse, sizeof(reuse)) == 0)
 		pooled = 1;
 	rc = simmem_create(mem, sh, d->memory / SIMMEM_PAGE_SIZE,
 	    pooled ? reuse : NULL);
@@ -1047,7 +766,7 @@ simhost_dom_add(struct simhost *h, struct simdom *d, unsigned flags)
 	}
 	d->domid = UINT32_MAX;	/* none yet: unique() skips its own id */
 	if ((rc = simhost_unique(h, d)) != 0 ||
-	    (rc = simhost_fits(h, d->memory, d->name)) != 0)
+	    (rc = simhost_mem_fits(h, d->memory, d->name)) != 0)
 		goto out;
 	d->domid = rec.next_domid;
 	rec.next_domid++;
@@ -1107,7 +826,7 @@ simhost_dom_remove(struct simhost *h, uint32_t domid)
 	/* The info file goes first: from then on nobody sees the domain. */
 	if ((rc = simhost_dom_read(h, domid, &d)) == 0 ||
 	    access(dir, F_OK) == 0) {
-		if (!simhost_pool_put(h, domid) &&
+		if (!simhost_mem_pool_put(h, domid) &&
 		    simhost_dom_path(h, domid, "mem", mem, sizeof(mem)) == 0)
 			later = simmem_defer_free(mem);
 		rc = simhost_rmtree(dir);
