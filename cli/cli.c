@@ -128,6 +128,7 @@ cli_exit_code(enum mig_result r)
 	case MIG_RESUMED:
 		return XMIG_EXIT_RESUMED;
 	case MIG_UNDEFINED:
+	case MIG_PENDING:
 		return XMIG_EXIT_UNDEFINED;
 	default:
 		return XMIG_EXIT_FAILED;
@@ -140,7 +141,7 @@ cli_result_name(enum mig_result r)
 	static const char *const names[] = {
 		[MIG_OK] = "ok", [MIG_FAILED] = "failed",
 		[MIG_REFUSED] = "refused", [MIG_RESUMED] = "resumed",
-		[MIG_UNDEFINED] = "undefined",
+		[MIG_UNDEFINED] = "undefined", [MIG_PENDING] = "undefined",
 	};
 
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] :
@@ -316,31 +317,38 @@ cli_tls(const struct conf *c, int asked, struct transport_tls *tls)
 
 enum mig_result
 cli_settle(struct backend *be, const char *domain, const char *host,
-    unsigned port, const struct transport_tls *tls, unsigned tries,
-    char *why, size_t whylen)
+    unsigned port, const struct transport_tls *tls, unsigned wait_s,
+    int persist, char *why, size_t whylen)
 {
+	uint64_t deadline = util_now_ms() + (uint64_t)wait_s * 1000;
 	struct transport_conn conn;
 	struct joblock lock;
 	enum mig_result res;
-	unsigned i;
 	int rc;
 
 	if ((res = mig_recover_lock(be, domain, &lock, why, whylen)) != MIG_OK)
 		return res;
-	res = MIG_UNDEFINED;
-	for (i = 0; i < tries && res == MIG_UNDEFINED; i++) {
-		if (i > 0)
-			sleep(1);
+	for (;;) {
 		if ((rc = transport_connect(host, port, tls, 10000,
 		    &conn)) != 0) {
-			snprintf(why, whylen, "cannot reach %s port %u: %s; "
-			    "%s stays suspended", host, port, strerror(-rc),
-			    domain);
-			continue;
+			snprintf(why, whylen, "cannot reach xmigd on %s port "
+			    "%u (%s): %s stays suspended here; once %s "
+			    "answers, \"xmig recover %s\" destroys this copy "
+			    "if the domain runs there, or resumes it here if "
+			    "it does not", host, port, strerror(-rc), domain,
+			    host, domain);
+			res = MIG_UNDEFINED;
+		} else {
+			res = mig_recover_run(be, domain, conn.fd, why,
+			    whylen);
+			transport_close(&conn);
 		}
-		res = mig_recover_run(be, domain, conn.fd, why, whylen);
-		transport_close(&conn);
+		if (res != MIG_PENDING && (res != MIG_UNDEFINED || !persist))
+			break;
+		if (util_now_ms() >= deadline)
+			break;
+		sleep(1);
 	}
 	joblock_release(&lock);
-	return res;
+	return res == MIG_PENDING ? MIG_UNDEFINED : res;
 }

@@ -78,10 +78,11 @@ void	cli_tls(const struct conf *c, int asked, struct transport_tls *tls);
 
 /*
  * Settle a migration of "domain" left undefined (the source copy is
- * suspended as DOMAIN--migratedaway): ask host:port what became of it
- * (mig_recover_run()), up to "tries" times a second apart while the
- * answer stays undefined (a daemon needs a moment to clean up after a
- * crashed worker).  MIG_OK: it runs there, the copy here was destroyed;
+ * suspended, as DOMAIN--migratedaway once GO was sent): ask host:port
+ * what became of it (mig_recover_run()), again a second apart for up to
+ * "wait_s" seconds while the destination answers "pending" (a worker
+ * still receives it) or, with "persist", while the answer stays
+ * undefined (the destination host or its xmigd is restarting).  MIG_OK: it runs there, the copy here was destroyed;
  * MIG_RESUMED: it was not there, the copy here runs again; MIG_FAILED:
  * nothing to recover; MIG_REFUSED: another job holds the domain's lock
  * (the settlement runs under it); MIG_UNDEFINED: still unknown.  why
@@ -89,6 +90,6 @@ void	cli_tls(const struct conf *c, int asked, struct transport_tls *tls);
  */
 enum mig_result cli_settle(struct backend *be, const char *domain,
 	    const char *host, unsigned port, const struct transport_tls *tls,
-	    unsigned tries, char *why, size_t whylen);
+	    unsigned wait_s, int persist, char *why, size_t whylen);
 
 #endif /* XMIG_CLI_COMMON_H */

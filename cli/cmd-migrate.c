@@ -17,9 +17,10 @@
 #include "util.h"
 
 /*
- * The connection was lost after GO: before leaving it to "xmig recover",
- * ask the destination once more (for up to 10 s) what became of the
- * domain; the same rules as "xmig recover" decide.
+ * The connection was lost after the suspend: before leaving it to "xmig
+ * recover", ask the destination (for up to 30 s, while it is unreachable
+ * or still settling) what became of the domain; the same rules as "xmig
+ * recover" decide.
  */
 static enum mig_result
 migrate_settle(struct backend *be, const struct mig_stats *st,
@@ -31,7 +32,7 @@ migrate_settle(struct backend *be, const struct mig_stats *st,
 
 	util_strlcpy(lost, why, sizeof(lost));
 	log_warnx("%s; asking %s what became of %s", lost, host, st->domain);
-	res = cli_settle(be, st->domain, host, port, tls, 10, again,
+	res = cli_settle(be, st->domain, host, port, tls, 30, 1, again,
 	    sizeof(again));
 	switch (res) {
 	case MIG_OK:

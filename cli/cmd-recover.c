@@ -37,7 +37,8 @@ cmd_recover_exec(struct cli_ctx *ctx, int argc, char **argv)
 		return XMIG_EXIT_FAILED;
 	}
 	cli_tls(&conf, 0, &tls);
-	res = cli_settle(&be, argv[1], host, port, &tls, 1, why, sizeof(why));
+	res = cli_settle(&be, argv[1], host, port, &tls, 30, 0, why,
+	    sizeof(why));
 	backend_close(&be);
 	if (ctx->json) {
 		const char *kv[] = {
@@ -67,12 +68,18 @@ const struct cmd_entry cmd_recover_entry = {
 	.name = "recover",
 	.usage = "DOMAIN",
 	.summary = "settle a migration left undefined by a lost connection",
-	.help = "When the connection to the destination is lost after it "
-	    "was cleared to\nunpause the domain, xmig leaves the source copy "
-	    "suspended as\nDOMAIN--migratedaway.  \"xmig recover DOMAIN\" "
-	    "asks the destination recorded\nfor it: if the domain runs "
-	    "there, the suspended copy here is destroyed;\nif it does not "
-	    "exist there, the copy here is resumed; otherwise nothing\nis "
-	    "changed.\n\nExit status: 0 settled; 5 still undefined.",
+	.help = "When the connection to the destination is lost after the "
+	    "domain was\nsuspended, xmig leaves the source copy suspended (as "
+	    "DOMAIN--migratedaway\nonce the destination was cleared to "
+	    "unpause it) and asks the destination\nby itself for up to 30 s.  "
+	    "\"xmig recover DOMAIN\" asks the destination\nrecorded for it "
+	    "again (for up to 30 s while it answers that it is still\nat it): "
+	    "if the domain runs there, the suspended copy here is destroyed;"
+	    "\nif it does not exist there, the copy here is resumed; otherwise "
+	    "nothing\nis changed.  The destination's xmigd finishes a domain "
+	    "that was cleared\nto unpause itself, even when its worker or "
+	    "the daemon died.\n\nExit status: 0 settled; 1 nothing to "
+	    "recover; 3 another job holds the\ndomain; 5 still undefined "
+	    "(the destination cannot be reached).",
 	.exec = cmd_recover_exec,
 };

@@ -26,7 +26,9 @@
 #include <openssl/ssl.h>
 #endif
 
+#include "fault.h"
 #include "log.h"
+#include "migrate.h"
 #include "reloc.h"
 #include "util.h"
 #include "xmigd.h"
@@ -196,6 +198,7 @@ session_accept(struct xmigd *d, int fd, const struct sockaddr *sa,
 	acl_addr_string(sa, salen, s->peer, sizeof(s->peer));
 	TAILQ_INSERT_TAIL(&d->sessions, s, entry);
 	d->nsessions++;
+	fault_point("xmigd-after-accept", s->fd);
 	if (acl_match(d->acl, s->peer))
 		session_start(s, NULL);
 	else
@@ -354,16 +357,79 @@ session_state_name(enum dom_state st)
 	return "unknown";
 }
 
-/* QUERY {name, uuid} -> STATE {found, state, name}, for xmig recover. */
+/* Is a worker of ours still receiving "name"? */
+static int
+session_job_running(struct xmigd *d, const char *name)
+{
+	struct job *j;
+
+	TAILQ_FOREACH(j, &d->jobs, entry)
+		if (strcmp(j->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Is "name" a source copy left by a migration to this very host? */
+static int
+session_is_away(const char *name)
+{
+	static const char suffix[] = "--migratedaway";
+	size_t len = strlen(name);
+
+	return len >= sizeof(suffix) &&
+	    strcmp(name + len - (sizeof(suffix) - 1), suffix) == 0;
+}
+
+/*
+ * QUERY {name, uuid} -> STATE {found, state, name}, for a source settling
+ * a migration ("xmig recover" or xmig migrate's own).  This daemon is the
+ * one that decides: while a worker still receives the domain the answer
+ * is "pending" (ask again); a GO record is finished first (the domain
+ * runs, or was destroyed and is "absent"); then the domains are looked
+ * up by name and uuid, a --migratedaway source copy of a migration to
+ * this same host never counting as the destination's.
+ */
 static void
 session_query(struct session *s, const struct reloc_msg *m)
 {
 	struct backend *be = xmigd_backend(s->d);
 	struct dom_info *doms = NULL, *hit = NULL;
+	char key[UUID_STR_LEN], name[RELOC_NAME_MAX];
 	struct reloc_msg r;
 	size_t n = 0, i;
+	int rc = -ENOENT;
 
-	if (be == NULL || be->ops->list(be, &doms, &n) != 0) {
+	if (be == NULL) {
+		session_deny(s, "the hypervisor backend is not available");
+		return;
+	}
+	reloc_msg_init(&r, RELOC_STATE);
+	util_strlcpy(r.name, m->name, sizeof(r.name));
+	if (session_job_running(s->d, m->name)) {
+		r.found = 1;
+		util_strlcpy(r.state, "pending", sizeof(r.state));
+		goto answer;
+	}
+	if (m->has_uuid) {
+		uuid_fmt(m->uuid, key);
+		rc = mig_dst_finish(be, key, name, sizeof(name));
+	}
+	if (rc == 1 || rc == 0 || rc == -EBUSY) {
+		r.found = rc != 0;
+		util_strlcpy(r.state, rc == 1 ? "running" : rc == 0 ?
+		    "absent" : "pending", sizeof(r.state));
+		if (rc == 1)
+			util_strlcpy(r.name, name, sizeof(r.name));
+		goto answer;
+	}
+	if (rc != -ENOENT) {
+		/* GO recorded, but the copy can be neither started nor
+		 * destroyed: the source must stay suspended. */
+		r.found = 1;
+		util_strlcpy(r.state, "stuck", sizeof(r.state));
+		goto answer;
+	}
+	if (be->ops->list(be, &doms, &n) != 0) {
 		session_deny(s, "the hypervisor backend is not available");
 		return;
 	}
@@ -371,19 +437,18 @@ session_query(struct session *s, const struct reloc_msg *m)
 		if (strcmp(doms[i].name, m->name) == 0)
 			hit = &doms[i];
 	for (i = 0; i < n && hit == NULL && m->has_uuid; i++)
-		if (memcmp(doms[i].uuid, m->uuid, 16) == 0)
+		if (memcmp(doms[i].uuid, m->uuid, 16) == 0 &&
+		    !session_is_away(doms[i].name))
 			hit = &doms[i];
-	reloc_msg_init(&r, RELOC_STATE);
 	r.found = hit != NULL;
 	if (hit != NULL) {
 		util_strlcpy(r.name, hit->name, sizeof(r.name));
 		util_strlcpy(r.state, session_state_name(hit->state),
 		    sizeof(r.state));
-	} else {
-		util_strlcpy(r.name, m->name, sizeof(r.name));
+	} else
 		util_strlcpy(r.state, "absent", sizeof(r.state));
-	}
 	free(doms);
+answer:
 	log_info("%s: query for %s: %s", s->peer, m->name, r.state);
 	if (session_send(s, &r) != 0)
 		s->dead = 1;
@@ -490,6 +555,7 @@ session_reserve(struct session *s, struct reloc_msg *m)
 		s->dead = 1;
 		return;
 	}
+	fault_point("xmigd-after-reserve", s->fd);
 	session_wait_stream(s);
 }
 

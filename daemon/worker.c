@@ -6,12 +6,19 @@
  * socketpair; the daemon keeps the job's state from those lines and, when
  * the child is gone, decides what happens to the incoming copy:
  *
- *   died before reporting GO -> the daemon destroys NAME--incoming (the
- *                               source still has its copy and resumes it);
- *   died after GO             -> the daemon does NOT touch it: the source
- *                               may already have stopped its copy.  This
- *                               is the point of no return; "xmig recover"
- *                               on the source settles it.
+ *   no GO record      -> GO never arrived (or was not recorded): the
+ *                        daemon destroys NAME--incoming, and the source,
+ *                        told "absent", resumes its own copy;
+ *   a GO record       -> the destination owns the domain: the daemon
+ *                        finishes the job forward (mig_dst_finish():
+ *                        unpause, rename, "running" to the source's
+ *                        query), or destroys a copy that cannot start
+ *                        and answers "absent".
+ *
+ * This is decided before the daemon closes its copy of the connection,
+ * so the source's first settling query already finds the outcome.  A
+ * worker dies with its daemon (PR_SET_PDEATHSIG): a restarted daemon
+ * finds the GO records at start-up and finishes them the same way.
  */
 #include "config.h"
 
@@ -23,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -37,6 +45,7 @@
 #include "fault.h"
 #include "json.h"
 #include "log.h"
+#include "migrate.h"
 #include "relocio.h"
 #include "transport.h"
 #include "util.h"
@@ -212,6 +221,8 @@ worker_job_new(struct session *s, pid_t pid, int chan, int connfd)
 	j->domid = -1;
 	util_strlcpy(j->name, s->res->name, sizeof(j->name));
 	util_strlcpy(j->incoming, s->res->incoming, sizeof(j->incoming));
+	if (s->reserve.has_uuid)
+		uuid_fmt(s->reserve.uuid, j->key);
 	util_strlcpy(j->peer, s->peer, sizeof(j->peer));
 	j->started_ms = util_now_ms();
 	j->started_wall = time(NULL);
@@ -238,7 +249,7 @@ worker_start(struct session *s)
 	struct xmigd *d = s->d;
 	struct worker_child c;
 	int sv[2], connfd;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) > 0 ||
 	    evbuffer_get_length(bufferevent_get_input(s->bev)) > 0) {
@@ -271,8 +282,16 @@ worker_start(struct session *s)
 		session_free(s);
 		return;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		/*
+		 * A worker never outlives its daemon: an orphan could act on
+		 * a domain that a restarted daemon is settling.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+		    getppid() != parent)
+			_exit(1);
 		worker_child_main(&c);
+	}
 	close(sv[1]);
 	log_info("job %llu: receiving %s from %s in worker %ld",
 	    (unsigned long long)c.id, s->res->name, s->peer, (long)pid);
@@ -462,6 +481,47 @@ worker_destroy_incoming(struct job *j)
 	free(doms);
 }
 
+/*
+ * A worker that failed is gone: its GO record, if any, decides (see the
+ * top of this file).
+ */
+static void
+worker_settle(struct job *j)
+{
+	struct backend *be = xmigd_backend(j->d);
+	char name[RELOC_NAME_MAX];
+	int rc = -ENOENT;
+
+	if (be != NULL && j->key[0] != '\0')
+		rc = mig_dst_finish(be, j->key, name, sizeof(name));
+	switch (rc) {
+	case -ENOENT:
+		if (j->saw_go)
+			log_warnx("job %llu: GO was reported but not "
+			    "recorded", (unsigned long long)j->id);
+		worker_destroy_incoming(j);
+		break;
+	case 1:
+		log_warnx("job %llu: the worker died after GO; xmigd finished "
+		    "the job: %s runs here as %s", (unsigned long long)j->id,
+		    j->name, name);
+		break;
+	case 0:
+		log_warnx("job %llu: the worker died after GO and %s could "
+		    "not be started: it was destroyed, and its source "
+		    "resumes its own copy", (unsigned long long)j->id,
+		    j->incoming);
+		break;
+	default:
+		log_warnx("job %llu: the worker died after GO and %s could "
+		    "be neither started nor destroyed (%s); xmigd tries "
+		    "again when the source asks (\"xmig recover %s\") or "
+		    "at its next start", (unsigned long long)j->id,
+		    j->incoming, strerror(-rc), j->name);
+		break;
+	}
+}
+
 /* The worker is gone: account, clean up, forget the job. */
 static void
 worker_finish(struct job *j, int status)
@@ -488,14 +548,7 @@ worker_finish(struct job *j, int status)
 		log_warnx("job %llu: migration of %s from %s failed (%s) in "
 		    "phase %s", (unsigned long long)j->id, j->name, j->peer,
 		    how, worker_phase_name(j->phase));
-		if (!j->saw_go)
-			worker_destroy_incoming(j);
-		else
-			log_warnx("job %llu: the worker died AFTER GO: %s "
-			    "(domain %lld) is left as it is; run \"xmig "
-			    "recover %s\" on the source to settle it",
-			    (unsigned long long)j->id, j->incoming,
-			    (long long)j->domid, j->name);
+		worker_settle(j);
 	}
 	reserve_release(&d->reserves, j->res);
 	TAILQ_REMOVE(&d->jobs, j, entry);
@@ -528,13 +581,15 @@ worker_reap(struct xmigd *d)
 }
 
 /*
- * At start-up no worker runs, so a paused NAME--incoming domain was left
- * by a daemon or worker that died before GO: it never ran and its source
- * resumed its own copy (or will, through "xmig recover"), so it goes.  A
- * dying one was being destroyed when its destroyer died (a daemon killed
- * while it removed a failed job's copy): it can never run again, and the
- * destroy is finished, or its name would refuse the next migration.  A
- * running one did get GO: it is left alone, with a warning.
+ * At start-up no worker of ours runs (they die with their daemon).  First
+ * every GO record is finished forward (mig_dst_finish_all()).  Then a
+ * paused NAME--incoming domain left without a record was left by a
+ * daemon or worker that died before GO: it never ran and its source
+ * resumes its own copy (told "absent"), so it goes.  A dying one was
+ * being destroyed when its destroyer died: it can never run again, and
+ * the destroy is finished, or its name would refuse the next migration.
+ * A running one is left alone, with a warning; so is one whose receiving
+ * lock some live process still holds.
  */
 void
 worker_sweep_stale(struct xmigd *d)
@@ -542,10 +597,16 @@ worker_sweep_stale(struct xmigd *d)
 	static const char suffix[] = "--incoming";
 	struct backend *be = xmigd_backend(d);
 	struct dom_info *doms = NULL;
+	char key[UUID_STR_LEN + 16], busy[256];
 	size_t n = 0, i, len;
 	int rc;
 
-	if (be == NULL || be->ops->list(be, &doms, &n) != 0)
+	if (be == NULL)
+		return;
+	if ((rc = mig_dst_finish_all(be)) > 0)
+		log_info("%d GO record%s of an earlier run settled", rc,
+		    rc == 1 ? "" : "s");
+	if (be->ops->list(be, &doms, &n) != 0)
 		return;
 	for (i = 0; i < n; i++) {
 		len = strlen(doms[i].name);
@@ -557,6 +618,14 @@ worker_sweep_stale(struct xmigd *d)
 			log_warnx("%s (domain %u) is %s: left as it is; its "
 			    "source may need \"xmig recover\"", doms[i].name,
 			    doms[i].domid, dom_state_name(&doms[i]));
+			continue;
+		}
+		uuid_fmt(doms[i].uuid, key);
+		strcat(key, ".incoming");
+		if (joblock_check(mig_state_dir(be), key, busy,
+		    sizeof(busy)) == -EBUSY) {
+			log_warnx("%s (domain %u): %s; left to it",
+			    doms[i].name, doms[i].domid, busy);
 			continue;
 		}
 		rc = be->ops->destroy(be, doms[i].domid);

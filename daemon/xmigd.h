@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "migrate.h"
 #include "reloc.h"
+#include "uuid.h"
 
 /* A connection gets this long for each frame before HELLO/RESERVE. */
 #define XMIGD_SESSION_TIMEOUT_S	30
@@ -141,6 +142,7 @@ struct job {
 	int64_t		 domid;
 	char		 name[RELOC_NAME_MAX];
 	char		 incoming[RELOC_NAME_MAX + 12];
+	char		 key[UUID_STR_LEN];	/* its GO record's; "" none */
 	char		 peer[XMIGD_ADDR_MAX];
 	char		 detail[128];
 	uint64_t	 started_ms;

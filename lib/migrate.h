@@ -30,6 +30,8 @@ enum mig_result {
 	MIG_REFUSED,		/* the peer or a device refused */
 	MIG_RESUMED,		/* failed after suspend; source resumed */
 	MIG_UNDEFINED,		/* connection lost after GO: recover */
+	MIG_PENDING,		/* recover: the destination is still at it;
+				 * ask again (never an exit status) */
 };
 
 struct mig_round {
@@ -207,10 +209,60 @@ int	mig_domain_busy(struct backend *be, const struct dom_info *d,
 	    char *busy, size_t busylen);
 
 /*
+ * The GO record a receiving worker keeps in the state directory, as
+ * STATE/incoming-KEY (KEY: the domain's uuid), from the moment GO
+ * arrived until the domain runs under its own name: the domain is the
+ * destination's to start.  "abandon" marks a copy that could not start
+ * and must be destroyed, never started.
+ */
+struct mig_dst_record {
+	char		name[DOMNAME_MAX];	/* the domain's own name */
+	char		incoming[DOMNAME_MAX + 16]; /* NAME--incoming */
+	uint32_t	domid;
+	int		abandon;
+};
+
+/*
+ * Write (atomically: old or new, never a part), read, remove the GO
+ * record "key".  Write returns 0 or a negative errno (logged); read
+ * returns 0, -ENOENT when there is none, -EINVAL (logged) for a file
+ * that is not one; remove ignores a missing record.
+ */
+int	mig_dst_record_write(struct backend *be, const char *key,
+	    const struct mig_dst_record *r);
+int	mig_dst_record_read(struct backend *be, const char *key,
+	    struct mig_dst_record *r);
+void	mig_dst_record_remove(struct backend *be, const char *key);
+
+/*
+ * Finish the job of GO record "key" whose worker is gone: under the
+ * domain's receiving lock (so never while a worker still acts on it),
+ * start the copy the record names (unpause if paused, rename to its own
+ * name) and remove the record.  A copy that is gone, stopped, marked
+ * "abandon" or cannot be unpaused is destroyed instead.  Returns 1 when
+ * the domain runs here (its name, the own one or, if the rename failed,
+ * NAME--incoming, in "name"), 0 when it is not here (nothing to start:
+ * the source may resume its copy), -ENOENT when there is no record,
+ * -EBUSY while a worker holds the lock, or another negative errno when
+ * the copy could be neither started nor destroyed (the record stays; the
+ * source must stay suspended).
+ */
+int	mig_dst_finish(struct backend *be, const char *key, char *name,
+	    size_t namelen);
+
+/*
+ * mig_dst_finish() every GO record in the state directory (xmigd at
+ * start-up, before it answers any query).  Returns how many it found.
+ */
+int	mig_dst_finish_all(struct backend *be);
+
+/*
  * Run the destination side to the end.  Returns 0 when the domain runs
  * here under its own name and REPORT was sent; a negative errno
- * otherwise, after destroying the incoming copy if GO had not arrived,
- * and after telling the source FAILED where the connection still works.
+ * otherwise, after destroying the incoming copy (before GO, or after GO
+ * when it could not be unpaused) and telling the source FAILED where the
+ * connection still works.  After GO a copy that could not be destroyed
+ * keeps its GO record, marked "abandon", for xmigd.
  */
 int	mig_dst_run(const struct mig_dst_params *p);
 

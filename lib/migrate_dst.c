@@ -1,18 +1,30 @@
 /*
  * migrate_dst.c - the destination side of a migration, run in an xmigd
  * worker: receive the stream into a paused NAME--incoming, then the
- * commit handshake.
+ * commit handshake; and the finishing of a job whose worker died after
+ * GO, run by xmigd.
  *
  * Before GO the incoming copy is destroyed on any failure (the source
- * resumes its own).  After GO it is never destroyed for a lost
- * connection: the source may have been told it can stop.
+ * resumes its own).  Once GO has arrived the destination owns the
+ * domain: the worker writes a GO record (STATE/incoming-UUID) before it
+ * acts, and whoever finds that record with no worker alive - xmigd when
+ * the worker died, xmigd at start-up, xmigd answering a source's query -
+ * finishes the job forward (unpause, rename, "running") with
+ * mig_dst_finish().  Only a copy that cannot be started is destroyed,
+ * and then the answer is "absent", upon which the source resumes its
+ * own.  Without a record there was no GO here, and the incoming copy
+ * goes.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "fault.h"
 #include "log.h"
 #include "migrate_int.h"
 #include "relocio.h"
@@ -100,10 +112,13 @@ out:
 	return rc;
 }
 
-/* After GO: unpause, take the real name, report. */
+/*
+ * After GO: unpause, take the real name, forget the GO record, report.
+ * Fails only when the unpause does (the copy never ran).
+ */
 static int
-dst_start(const struct mig_dst_params *p, uint32_t domid, char *why,
-    size_t whylen)
+dst_start(const struct mig_dst_params *p, uint32_t domid, const char *key,
+    char *why, size_t whylen)
 {
 	struct reloc_msg m;
 	int rc;
@@ -113,6 +128,7 @@ dst_start(const struct mig_dst_params *p, uint32_t domid, char *why,
 		    p->incoming_name, strerror(-rc));
 		return rc;
 	}
+	fault_point("dst-after-unpause", p->fd);
 	reloc_msg_init(&m, RELOC_REPORT);
 	util_strlcpy(m.result, "running", sizeof(m.result));
 	m.domid = domid;
@@ -123,12 +139,207 @@ dst_start(const struct mig_dst_params *p, uint32_t domid, char *why,
 		    p->reserve->name, p->incoming_name);
 		util_strlcpy(m.name, p->incoming_name, sizeof(m.name));
 	}
+	if (key != NULL)
+		mig_dst_record_remove(p->be, key);
 	dst_phase(p, MIG_PHASE_RUNNING, domid, m.name);
+	fault_point("dst-before-report", p->fd);
 	if (relocio_send(p->fd, &m, (int)p->timeout_s * 1000) != 0)
-		log_warnx("%s runs here, but the source was not told: it "
-		    "must run \"xmig recover %s\"", m.name, p->reserve->name);
+		log_warnx("%s runs here, but the source was not told; its "
+		    "settling query (or \"xmig recover %s\") will be",
+		    m.name, p->reserve->name);
+	fault_point("dst-after-report", p->fd);
 	return 0;
 }
+
+/* ------------------------------------------------------- GO records */
+
+static void
+dst_record_path(struct backend *be, const char *key, char *path,
+    size_t len)
+{
+	snprintf(path, len, "%s/incoming-%s", mig_state_dir(be), key);
+}
+
+int
+mig_dst_record_write(struct backend *be, const char *key,
+    const struct mig_dst_record *r)
+{
+	char path[4200], text[400];
+	int rc;
+
+	dst_record_path(be, key, path, sizeof(path));
+	snprintf(text, sizeof(text), "name=%s\nincoming=%s\ndomid=%u\n"
+	    "abandon=%d\n", r->name, r->incoming, r->domid, r->abandon);
+	if ((rc = util_write_atomic(path, text)) != 0)
+		log_warnx("cannot write the GO record %s: %s", path,
+		    strerror(-rc));
+	return rc;
+}
+
+int
+mig_dst_record_read(struct backend *be, const char *key,
+    struct mig_dst_record *r)
+{
+	char path[4200], line[300], *v;
+	uint64_t n;
+	FILE *f;
+	int found = 0;
+
+	memset(r, 0, sizeof(*r));
+	dst_record_path(be, key, path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL)
+		return -errno;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((v = strchr(line, '=')) == NULL)
+			continue;
+		*v++ = '\0';
+		if (strcmp(line, "name") == 0 && v[0] != '\0' &&
+		    util_strlcpy(r->name, v, sizeof(r->name)) == 0)
+			found |= 1;
+		else if (strcmp(line, "incoming") == 0 && v[0] != '\0' &&
+		    util_strlcpy(r->incoming, v, sizeof(r->incoming)) == 0)
+			found |= 2;
+		else if (strcmp(line, "domid") == 0 &&
+		    util_parse_uint(v, 1, UINT32_MAX, &n) == 0) {
+			r->domid = (uint32_t)n;
+			found |= 4;
+		} else if (strcmp(line, "abandon") == 0 &&
+		    util_parse_uint(v, 0, 1, &n) == 0)
+			r->abandon = (int)n;
+	}
+	fclose(f);
+	if (found != 7) {
+		log_warnx("%s: not a GO record; ignored", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void
+mig_dst_record_remove(struct backend *be, const char *key)
+{
+	char path[4200];
+
+	dst_record_path(be, key, path, sizeof(path));
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("%s", path);
+}
+
+/* Destroy a copy that GO promised but that cannot run: "absent". */
+static int
+dst_finish_abandon(struct backend *be, const char *key,
+    struct mig_dst_record *r, const char *why)
+{
+	int rc;
+
+	if (!r->abandon) {
+		r->abandon = 1;
+		(void)mig_dst_record_write(be, key, r);
+	}
+	if ((rc = be->ops->destroy(be, r->domid)) != 0 && rc != -ESRCH) {
+		log_warnx("%s (domain %u) %s and could NOT be destroyed: %s; "
+		    "the source keeps its suspended copy until it is",
+		    r->incoming, r->domid, why, strerror(-rc));
+		return rc;
+	}
+	log_warnx("%s (domain %u) %s: destroyed; its source resumes its "
+	    "own copy", r->incoming, r->domid, why);
+	mig_dst_record_remove(be, key);
+	return 0;
+}
+
+int
+mig_dst_finish(struct backend *be, const char *key, char *name,
+    size_t namelen)
+{
+	struct mig_dst_record r;
+	struct joblock lock;
+	struct dom_info d;
+	char lkey[UUID_STR_LEN + 16], what[DOMNAME_MAX + 16], busy[256];
+	int rc;
+
+	snprintf(lkey, sizeof(lkey), "%s%s", key, MIG_LOCK_INCOMING);
+	snprintf(what, sizeof(what), "finish %s", key);
+	rc = joblock_take(&lock, mig_state_dir(be), lkey, what, busy,
+	    sizeof(busy));
+	if (rc != 0)
+		return rc == -EBUSY ? -EBUSY : rc;
+	if ((rc = mig_dst_record_read(be, key, &r)) != 0) {
+		joblock_release(&lock);
+		return rc == -EINVAL ? -ENOENT : rc;
+	}
+	rc = be->ops->info(be, r.domid, &d);
+	if (rc == -ESRCH || (rc == 0 && strcmp(d.name, r.incoming) != 0 &&
+	    strcmp(d.name, r.name) != 0)) {
+		log_warnx("%s (domain %u) promised by GO is gone", r.incoming,
+		    r.domid);
+		mig_dst_record_remove(be, key);
+		rc = 0;
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	if (r.abandon) {
+		rc = dst_finish_abandon(be, key, &r, "was given up");
+		goto out;
+	}
+	if (d.state == DOM_SHUTDOWN || d.state == DOM_DYING) {
+		rc = dst_finish_abandon(be, key, &r, "stopped before it ran");
+		goto out;
+	}
+	if (d.state == DOM_PAUSED &&
+	    (rc = be->ops->unpause(be, r.domid)) != 0) {
+		rc = dst_finish_abandon(be, key, &r, "cannot be unpaused");
+		goto out;
+	}
+	if (strcmp(d.name, r.name) != 0 &&
+	    be->ops->rename(be, r.domid, r.name) != 0) {
+		log_warnx("%s runs but keeps its name %s: rename failed",
+		    r.name, r.incoming);
+		util_strlcpy(name, r.incoming, namelen);
+	} else
+		util_strlcpy(name, r.name, namelen);
+	log_info("%s (domain %u): GO had arrived; finished forward, it runs "
+	    "here as %s", r.incoming, r.domid, name);
+	mig_dst_record_remove(be, key);
+	rc = 1;
+out:
+	joblock_release(&lock);
+	return rc;
+}
+
+int
+mig_dst_finish_all(struct backend *be)
+{
+	static const char prefix[] = "incoming-";
+	char name[DOMNAME_MAX], key[UUID_STR_LEN + 8];
+	struct dirent *e;
+	DIR *dir;
+	size_t len;
+	int n = 0, rc;
+
+	if ((dir = opendir(mig_state_dir(be))) == NULL)
+		return 0;
+	while ((e = readdir(dir)) != NULL) {
+		if (strncmp(e->d_name, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		len = strlen(e->d_name + sizeof(prefix) - 1);
+		if (len == 0 || len >= sizeof(key) ||
+		    strchr(e->d_name, '.') != NULL)
+			continue;	/* not a key; a ".tmp" half-write */
+		memcpy(key, e->d_name + sizeof(prefix) - 1, len + 1);
+		rc = mig_dst_finish(be, key, name, sizeof(name));
+		if (rc == -EBUSY)
+			log_warnx("GO record %s: a worker still holds it; "
+			    "left to it", key);
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* ------------------------------------------------------- the worker */
 
 /* Hold the receiving side's job lock on the domain's uuid. */
 static int
@@ -156,16 +367,19 @@ int
 mig_dst_run(const struct mig_dst_params *p)
 {
 	int tmo = (int)p->timeout_s * 1000, created = 0, rc;
+	struct mig_dst_record rec;
 	struct joblock lock;
 	struct reloc_msg m;
 	uint32_t domid = 0;
-	char why[512] = "";
+	char why[512] = "", key[UUID_STR_LEN], *k = NULL;
 
+	fault_point("dst-at-start", p->fd);
 	if ((rc = dst_lock(p, &lock, why, sizeof(why))) != 0)
 		goto fail_destroy_incoming;
 	rc = dst_receive(p, &domid, &created, why, sizeof(why));
 	if (rc != 0)
 		goto fail_destroy_incoming;
+	fault_point("dst-after-restore", p->fd);
 	reloc_msg_init(&m, RELOC_RECEIVED);
 	m.domid = domid;
 	if ((rc = relocio_send(p->fd, &m, tmo)) != 0) {
@@ -174,6 +388,7 @@ mig_dst_run(const struct mig_dst_params *p)
 		goto fail_destroy_incoming;
 	}
 	dst_phase(p, MIG_PHASE_RECEIVED, domid, NULL);
+	fault_point("dst-after-received", p->fd);
 	rc = relocio_expect(p->fd, RELOC_GO, &m, tmo);
 	if (rc != 0) {
 		snprintf(why, sizeof(why), "no GO from the source: %.300s",
@@ -181,10 +396,32 @@ mig_dst_run(const struct mig_dst_params *p)
 		    strerror(-rc));
 		goto fail_destroy_incoming;
 	}
-	/* From here the source may have stopped for good. */
+	/*
+	 * The point of no return: the source may have stopped for good, and
+	 * the domain is ours to start.  The GO record says so to whoever
+	 * finds this copy if this process dies (mig_dst_finish()); without
+	 * it the copy would be destroyed, so a record that cannot be written
+	 * fails the migration while the source can still resume.
+	 */
+	if (p->reserve->has_uuid) {
+		uuid_fmt(p->reserve->uuid, key);
+		k = key;
+		memset(&rec, 0, sizeof(rec));
+		util_strlcpy(rec.name, p->reserve->name, sizeof(rec.name));
+		util_strlcpy(rec.incoming, p->incoming_name,
+		    sizeof(rec.incoming));
+		rec.domid = domid;
+		if ((rc = mig_dst_record_write(p->be, k, &rec)) != 0) {
+			snprintf(why, sizeof(why), "cannot record GO: %s",
+			    strerror(-rc));
+			goto fail_destroy_incoming;
+		}
+	}
+	fault_point("dst-after-go", p->fd);
+	fault_point("worker-crash-after-go", p->fd);	/* its old name */
 	dst_phase(p, MIG_PHASE_GO, domid, NULL);
-	if ((rc = dst_start(p, domid, why, sizeof(why))) != 0)
-		goto fail_destroy_incoming;
+	if ((rc = dst_start(p, domid, k, why, sizeof(why))) != 0)
+		goto fail_abandon;
 	/* DONE is a courtesy: the domain runs whatever comes. */
 	if (relocio_expect(p->fd, RELOC_DONE, &m, tmo) != 0)
 		log_debug("no DONE from the source");
@@ -192,6 +429,32 @@ mig_dst_run(const struct mig_dst_params *p)
 	    domid);
 	joblock_release(&lock);
 	return 0;
+
+fail_abandon:
+	/*
+	 * After GO, a copy that cannot start is destroyed, and the source is
+	 * told FAILED (so it resumes) only once it is gone; if it cannot be
+	 * destroyed the record says "abandon" and the source stays
+	 * suspended until xmigd has destroyed it.
+	 */
+	log_warnx("incoming %s: %s", p->reserve->name, why);
+	if (k != NULL) {
+		rec.abandon = 1;
+		(void)mig_dst_record_write(p->be, k, &rec);
+	}
+	if ((rc = p->be->ops->destroy(p->be, domid)) != 0) {
+		log_warnx("could not destroy the incoming copy %s (domain %u): "
+		    "it is left to xmigd", p->incoming_name, domid);
+		dst_phase(p, MIG_PHASE_FAILED, domid, why);
+		joblock_release(&lock);
+		return rc;
+	}
+	if (k != NULL)
+		mig_dst_record_remove(p->be, k);
+	dst_send_failed(p->fd, why);
+	dst_phase(p, MIG_PHASE_FAILED, domid, why);
+	joblock_release(&lock);
+	return -EIO;
 
 fail_destroy_incoming:
 	log_warnx("incoming %s: %s", p->reserve->name, why);

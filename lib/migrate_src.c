@@ -193,6 +193,8 @@ src_state_now(struct src_ctx *c)
 	return dom_state_name(&d);
 }
 
+static int	src_record_write(struct src_ctx *c);
+
 static int
 src_cb_suspend(void *data)
 {
@@ -209,6 +211,17 @@ src_cb_suspend(void *data)
 		mig_stats_add_round(c->stats, c->round_sent,
 		    (util_now_ns() - c->pc.last_ns) / 1000000u, 0);
 		c->round_sent = 0;
+	}
+	/*
+	 * From the suspend on a source killed here leaves a stopped guest:
+	 * the recovery record says where it was going, so that "xmig
+	 * recover" can ask there and resume it (or destroy it, once GO
+	 * was sent and the destination runs it).
+	 */
+	if (c->migrating && src_record_write(c) != 0) {
+		src_fail(c, -EIO, "cannot write the recovery record; %s keeps "
+		    "running here", c->dom.name);
+		return 0;
 	}
 	src_report(c, "suspending");
 	c->suspend_ns = util_now_ns();
@@ -231,6 +244,8 @@ src_cb_suspend(void *data)
 	}
 	/* Acknowledged: from here on it may be stopped, resume on failure. */
 	c->suspended = 1;
+	if (c->migrating)
+		fault_point("src-after-suspend", c->fd);
 	if (rc != 0) {
 		src_fail(c, rc, "domain %s did not suspend: %s", c->dom.name,
 		    strerror(-rc));
@@ -242,6 +257,8 @@ src_cb_suspend(void *data)
 		    c->dm.reached, why);
 		return 0;
 	}
+	if (c->migrating)
+		fault_point("src-after-step3", c->fd);
 	src_report(c, "copying");
 	return 1;
 }
@@ -266,6 +283,8 @@ src_cb_policy(struct precopy_stats stats, void *data)
 		c->pages_sent += c->round_sent;
 	c->round = stats.iteration;
 	c->round_sent = 0;
+	if (c->migrating && stats.iteration == 1)
+		fault_point("src-mid-precopy", c->fd);
 	d = precopy_decide(&c->pc, &stats, util_now_ns());
 	src_report(c, "precopy");
 	return d;
@@ -380,20 +399,16 @@ static int
 src_record_write(struct src_ctx *c)
 {
 	char path[4200], line[600];
-	FILE *f;
+	int rc;
 
 	src_record_path(c, path, sizeof(path));
-	if ((f = fopen(path, "w")) == NULL) {
-		log_warn("%s", path);
-		return -errno;
-	}
 	snprintf(line, sizeof(line), "name=%s\ndomid=%u\nhost=%s\nport=%u\n",
 	    c->name, c->dom.domid, c->p->host, c->p->port);
-	fputs(line, f);
-	if (fclose(f) != 0) {
-		log_warn("%s", path);
-		return -EIO;
+	if ((rc = util_write_atomic(path, line)) != 0) {
+		log_warnx("%s: %s", path, strerror(-rc));
+		return rc;
 	}
+	c->recorded = 1;
 	return 0;
 }
 
@@ -404,6 +419,7 @@ src_record_remove(struct src_ctx *c)
 
 	src_record_path(c, path, sizeof(path));
 	unlink(path);
+	c->recorded = 0;
 }
 
 /* HELLO both ways, then RESERVE and its answer. */
@@ -425,6 +441,7 @@ src_negotiate(struct src_ctx *c, const char *config, int tmo)
 	if (rc != 0)
 		return src_fail(c, rc, "no answer from xmigd on %s: %s",
 		    c->p->host, strerror(-rc));
+	fault_point("src-after-hello", c->fd);
 
 	reloc_msg_init(&m, RELOC_RESERVE);
 	uuid_fmt(c->dom.uuid, uuid);
@@ -450,6 +467,7 @@ src_negotiate(struct src_ctx *c, const char *config, int tmo)
 		    strerror(-rc));
 	log_info("%s reserved memory for %s, arriving as %s", c->p->host,
 	    c->name, m.incoming);
+	fault_point("src-after-reserve", c->fd);
 	return 0;
 }
 
@@ -482,6 +500,7 @@ src_commit(struct src_ctx *c, int tmo)
 		    "%s", rc == -ECANCELED ? m.reason : strerror(-rc));
 		goto fail_resume_source;
 	}
+	fault_point("src-after-received", c->fd);
 	snprintf(away, sizeof(away), "%s%s", c->name, MIG_SUFFIX_AWAY);
 	if ((rc = c->be->ops->rename(c->be, c->dom.domid, away)) != 0) {
 		src_fail(c, rc, "cannot rename %s to %s", c->name, away);
@@ -501,11 +520,13 @@ src_commit(struct src_ctx *c, int tmo)
 	 */
 	if (fault_armed("src-drop-before-go"))
 		shutdown(c->fd, SHUT_RDWR);
+	fault_point("src-before-go", c->fd);
 	reloc_msg_init(&m, RELOC_GO);
 	if ((rc = relocio_send(c->fd, &m, tmo)) != 0)
 		goto undefined;
 	if (fault_armed("src-drop-after-go"))
 		shutdown(c->fd, SHUT_RDWR);
+	fault_point("src-after-go", c->fd);
 	rc = relocio_expect(c->fd, RELOC_REPORT, &m, tmo);
 	if (rc == -ECANCELED) {
 		/* The destination did not start it and destroyed its copy. */
@@ -516,6 +537,7 @@ src_commit(struct src_ctx *c, int tmo)
 	}
 	if (rc != 0 || strcmp(m.result, "running") != 0)
 		goto undefined;
+	fault_point("src-after-report", c->fd);
 	c->stats->downtime_ms = (util_now_ns() - c->suspend_ns) / 1000000u;
 	/* All acknowledged by now: what was in flight at the end counts. */
 	c->stats->bytes_sent = src_bytes(c);
@@ -524,6 +546,7 @@ src_commit(struct src_ctx *c, int tmo)
 		    "not be destroyed: %s", c->name, c->p->host, away,
 		    strerror(-rc));
 	src_record_remove(c);
+	fault_point("src-after-destroy", c->fd);
 	reloc_msg_init(&m, RELOC_DONE);
 	(void)relocio_send(c->fd, &m, 2000);
 	return MIG_OK;
@@ -553,6 +576,7 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 	why[0] = '\0';
 	memset(stats, 0, sizeof(*stats));
 	c.start_ns = util_now_ns();
+	c.migrating = 1;
 	snprintf(what, sizeof(what), "migrate %s to %s", p->domain, p->host);
 	if (src_prepare(&c, what) != 0)
 		goto out;
@@ -576,6 +600,7 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 		devmig_recover(&c.dm);
 		goto fail_abort;
 	}
+	fault_point("src-after-step1", c.fd);
 	reloc_msg_init(&m, RELOC_STREAM);
 	if ((rc = relocio_send(c.fd, &m, tmo)) != 0) {
 		src_fail(&c, rc, "cannot start the stream: %s", strerror(-rc));
@@ -591,6 +616,7 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 		res = src_resume(&c) == 0 ? MIG_RESUMED : MIG_UNDEFINED;
 		goto out;
 	}
+	fault_point("src-after-stream", c.fd);
 	src_report(&c, "committing");
 	res = src_commit(&c, tmo);
 	goto out;
@@ -598,6 +624,9 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 fail_abort:
 	src_abort(&c);
 out:
+	/* Settled here: nothing left for "xmig recover". */
+	if (c.recorded && res != MIG_UNDEFINED)
+		src_record_remove(&c);
 	stats->total_ms = (util_now_ns() - c.start_ns) / 1000000u;
 	if (res != MIG_OK && c.suspend_ns != 0 && stats->downtime_ms == 0)
 		stats->downtime_ms = (util_now_ns() - c.suspend_ns) / 1000000u;

@@ -116,6 +116,12 @@ mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
 	    strcmp(name + n - strlen(MIG_SUFFIX_AWAY), MIG_SUFFIX_AWAY) == 0)
 		name[n - strlen(MIG_SUFFIX_AWAY)] = '\0';
 	if (d.state == DOM_RUNNING) {
+		/* A record written at the suspend of a guest that never
+		 * stopped (the source was killed): nothing to settle. */
+		if (strcmp(d.name, name) == 0) {
+			recover_path(be, &d, path, sizeof(path));
+			unlink(path);
+		}
 		snprintf(why, whylen, "%s runs here: nothing to recover",
 		    d.name);
 		return MIG_FAILED;
@@ -126,6 +132,17 @@ mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
 		return MIG_UNDEFINED;
 	}
 	recover_path(be, &d, path, sizeof(path));
+	if (m.found && strcmp(m.state, "pending") == 0) {
+		snprintf(why, whylen, "the destination is still receiving or "
+		    "settling %s; %s stays suspended here", name, d.name);
+		return MIG_PENDING;
+	}
+	if (m.found && strcmp(m.state, "stuck") == 0) {
+		snprintf(why, whylen, "the destination got GO for %s but can "
+		    "neither start nor destroy its copy (see its xmigd log); "
+		    "%s stays suspended here until it can", name, d.name);
+		return MIG_UNDEFINED;
+	}
 	if (m.found && strcmp(m.state, "running") == 0) {
 		if ((rc = be->ops->destroy(be, d.domid)) != 0) {
 			snprintf(why, whylen, "%s runs at the destination but "

@@ -200,6 +200,32 @@ util_write_full(int fd, const void *buf, size_t len)
 }
 
 int
+util_write_atomic(const char *path, const char *text)
+{
+	char tmp[4200];
+	size_t len = strlen(text);
+	ssize_t w;
+	int fd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -errno;
+	if ((w = util_write_full(fd, text, len)) < 0)
+		rc = (int)w;
+	else if (fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+int
 util_set_nonblock(int fd, int on)
 {
 	int flags = fcntl(fd, F_GETFL);

@@ -15,6 +15,7 @@
 
 #include "be_sim.h"
 #include "be_sim_stream.h"
+#include "fault.h"
 #include "log.h"
 #include "pace.h"
 #include "relocio.h"
@@ -253,6 +254,8 @@ struct sims_in {
 	uint64_t	*seen;		/* pages written, a bit each */
 	int		 pipe[2];	/* for splice; -1 when not used */
 	uint8_t		*bounce;	/* when splice cannot be used */
+	uint64_t	 pages_in;	/* pages written so far */
+	int		 mid_seen;	/* half the memory has arrived */
 };
 
 /* One PAGE_DATA record's worth of pages. */
@@ -405,6 +408,11 @@ sims_sink(void *opaque, const struct libxc_page_batch *b, uint64_t len)
 		if (rc != 0)
 			return rc;
 		used += (uint64_t)n * SIMMEM_PAGE_SIZE;
+	}
+	in->pages_in += used / SIMMEM_PAGE_SIZE;
+	if (!in->mid_seen && in->pages_in >= in->m->npages / 2) {
+		in->mid_seen = 1;
+		fault_point("dst-mid-stream", in->fd);
 	}
 	return used == len ? 0 : -EIO;
 }
