@@ -9,8 +9,9 @@
  * gone from free memory and its reservation still holds them): on purpose,
  * the conservative side.  On Xen the restore itself claims the domain's
  * memory from the hypervisor (xc_domain_claim_pages,
- * lib/xen/xen_restore.c) before the first page arrives, so other toolstacks cannot take it meanwhile;
- * free memory as libxl reports it excludes outstanding claims.
+ * lib/xen/xen_restore.c) before the first page arrives, so other
+ * toolstacks cannot take it meanwhile; free memory as libxl reports it
+ * excludes outstanding claims.
  */
 #include "config.h"
 

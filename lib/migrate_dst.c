@@ -170,7 +170,7 @@ mig_dst_record_write(struct backend *be, const char *key,
 	dst_record_path(be, key, path, sizeof(path));
 	snprintf(text, sizeof(text), "name=%s\nincoming=%s\ndomid=%u\n"
 	    "abandon=%d\n", r->name, r->incoming, r->domid, r->abandon);
-	if ((rc = util_write_atomic(path, text)) != 0)
+	if ((rc = util_write_atomic(path, text, 0600)) != 0)
 		log_warnx("cannot write the GO record %s: %s", path,
 		    strerror(-rc));
 	return rc;

@@ -404,7 +404,7 @@ src_record_write(struct src_ctx *c)
 	src_record_path(c, path, sizeof(path));
 	snprintf(line, sizeof(line), "name=%s\ndomid=%u\nhost=%s\nport=%u\n",
 	    c->name, c->dom.domid, c->p->host, c->p->port);
-	if ((rc = util_write_atomic(path, line)) != 0) {
+	if ((rc = util_write_atomic(path, line, 0600)) != 0) {
 		log_warnx("%s: %s", path, strerror(-rc));
 		return rc;
 	}

@@ -200,7 +200,7 @@ util_write_full(int fd, const void *buf, size_t len)
 }
 
 int
-util_write_atomic(const char *path, const char *text)
+util_write_atomic(const char *path, const char *text, mode_t mode)
 {
 	char tmp[4200];
 	size_t len = strlen(text);
@@ -209,7 +209,7 @@ util_write_atomic(const char *path, const char *text)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd == -1)
 		return -errno;
 	if ((w = util_write_full(fd, text, len)) < 0)

@@ -72,10 +72,11 @@ ssize_t	util_write_full(int fd, const void *buf, size_t len);
 /*
  * Replace the file "path" with "text" so that a reader (or a process
  * killed half way) sees the old file or the new one, never a part: a
- * temporary file beside it, written, synced, renamed over it.  Returns 0
- * or a negative errno (nothing is logged; no temporary file is left).
+ * temporary file "path.tmp" (mode "mode"), written, synced, renamed over
+ * it.  Returns 0 or a negative errno (nothing is logged; no temporary
+ * file is left).
  */
-int	util_write_atomic(const char *path, const char *text);
+int	util_write_atomic(const char *path, const char *text, mode_t mode);
 
 /* Set O_NONBLOCK or FD_CLOEXEC on fd.  Return 0 or a negative errno. */
 int	util_set_nonblock(int fd, int on);

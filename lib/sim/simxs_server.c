@@ -306,24 +306,10 @@ srv_poll_once(struct srv *s)
 static int
 srv_write_pidfile(const char *path)
 {
-	char tmp[PATH_MAX + 8], buf[32];
-	int fd, n, rc = 0;
+	char buf[32];
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) < 0)
-		return -errno;
-	if (util_write_full(fd, buf, (size_t)n) < 0)
-		rc = -EIO;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc != 0)
-		unlink(tmp);
-	return rc;
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	return util_write_atomic(path, buf, 0644);
 }
 
 static int

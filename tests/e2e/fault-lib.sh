@@ -76,14 +76,15 @@ fm_show() {
 }
 
 # The migration in the background (XMIG_FAULT $1, domain $2, more
-# options of xmig migrate after them).
+# options of xmig migrate after them).  Shell variables are global: the
+# functions here use names of their own.
 fm_migrate_start() {
-	fault=$1 name=$2
+	fms_fault=$1 fms_name=$2
 	shift 2
 	rm -f "$E2E_TMP/mig.rc"
 	( set +e
-	  XMIG_FAULT="$fault" S migrate --port "$XD_PORT" "$@" "$name" \
-	      127.0.0.1 >"$E2E_TMP/mig.out" 2>"$E2E_TMP/mig.err"
+	  XMIG_FAULT="$fms_fault" S migrate --port "$XD_PORT" "$@" \
+	      "$fms_name" 127.0.0.1 >"$E2E_TMP/mig.out" 2>"$E2E_TMP/mig.err"
 	  echo $? > "$E2E_TMP/mig.rc" ) &
 	fm_mig_pid=$!
 }
@@ -160,12 +161,17 @@ fm_settle_check() {
 	xd_wait_status 's["jobs"]==[] and s["reserved_bytes"]==0'
 }
 
-fm_trial() {
-	side=$1 fault=$2 expect=$3
+# A new domain for the next trial, its name in $dom.
+fm_new_domain() {
 	FM_N=$((FM_N + 1))
 	dom="fm$FM_N"
 	expect_exit 0 S sim create --name "$dom" --memory "$FM_MEM" \
 	    --dirty-rate "$FM_RATE"
+}
+
+fm_trial() {
+	side=$1 fault=$2 expect=$3
+	fm_new_domain
 	if [ "$side" = dst ]; then
 		FM_XD_FAULT=$fault
 		fm_xd_restart "$fault"
@@ -192,10 +198,7 @@ fm_trial() {
 # $FM_MIG_OPTS.
 fm_trial_random() {
 	target=$1 delay=$2 widen=$3
-	FM_N=$((FM_N + 1))
-	dom="fm$FM_N"
-	expect_exit 0 S sim create --name "$dom" --memory "$FM_MEM" \
-	    --dirty-rate "$FM_RATE"
+	fm_new_domain
 	FM_XD_FAULT=""
 	[ "$widen" = 1 ] && FM_XD_FAULT=dst-after-go:sleep=300
 	fm_xd_restart "$FM_XD_FAULT"
