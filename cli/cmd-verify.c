@@ -24,6 +24,19 @@ verify_read_fd(void *opaque, void *buf, size_t len)
 	return read(*(int *)opaque, buf, len);
 }
 
+static const char *
+verify_emulator_name(uint32_t id)
+{
+	switch (id) {
+	case LIBXL_EMU_QEMU_UPSTREAM:
+		return "qemu-xen (upstream)";
+	case LIBXL_EMU_QEMU_TRADITIONAL:
+		return "qemu-xen-traditional";
+	default:
+		return "unknown";
+	}
+}
+
 static void
 print_text(const char *file, const struct stream_summary *s)
 {
@@ -59,6 +72,14 @@ print_text(const char *file, const struct stream_summary *s)
 	    (unsigned long long)s->pages, (unsigned long long)s->pfns,
 	    (unsigned long long)s->max_pfn);
 	printf("  vcpus:          %u\n", s->vcpus);
+	if (s->libxl_records[LIBXL_REC_EMULATOR_CONTEXT] != 0)
+		printf("  device model:   %s, %u bytes of state%s%s%s%s\n",
+		    verify_emulator_name(s->emulator_id), s->emulator_len,
+		    s->have_qevm ? ", QEVM version 3" : "",
+		    s->have_qevm && s->qevm.has_sections ?
+		    ", first section \"" : "",
+		    s->have_qevm && s->qevm.has_sections ? s->qevm.first : "",
+		    s->have_qevm && s->qevm.has_sections ? "\"" : "");
 	if (s->have_tsc)
 		printf("  tsc:            mode %u, %u kHz\n", s->tsc_mode,
 		    s->tsc_khz);
@@ -142,6 +163,15 @@ print_json(const char *file, const struct stream_summary *s,
 	gen_int(g, "pfns", (long long)s->pfns);
 	gen_int(g, "max_pfn", (long long)s->max_pfn);
 	gen_int(g, "vcpus", s->vcpus);
+	if (s->libxl_records[LIBXL_REC_EMULATOR_CONTEXT] != 0) {
+		gen_str(g, "device_model");
+		gen_str(g, verify_emulator_name(s->emulator_id));
+		gen_int(g, "device_model_bytes", s->emulator_len);
+		if (s->have_qevm && s->qevm.has_sections) {
+			gen_str(g, "device_model_first_section");
+			gen_str(g, s->qevm.first);
+		}
+	}
 	gen_str(g, "records");
 	yajl_gen_map_open(g);
 	for (i = 0; i < LIBXL_REC_NR; i++)

@@ -98,9 +98,15 @@ verify_event(const struct stream_event *ev, struct stream_summary *sum,
 		sum->libxl_options = ev->libxl_hdr->options;
 		return 0;
 	case STREAM_EV_LIBXL_RECORD:
-		if (ev->libxl->type == LIBXL_REC_EMULATOR_CONTEXT)
-			sum->emulator_id = ev->libxl->emu_id;
-		return 0;
+		if (ev->libxl->type != LIBXL_REC_EMULATOR_CONTEXT)
+			return 0;
+		sum->emulator_id = ev->libxl->emu_id;
+		sum->emulator_len = ev->libxl->emu_len;
+		if (ev->libxl->emu_id != LIBXL_EMU_QEMU_UPSTREAM)
+			return 0;	/* qemu-traditional's: not read */
+		sum->have_qevm = 1;
+		return qevm_check(ev->libxl->emu_data, ev->libxl->emu_len,
+		    ev->libxl->offset + 8 + LIBXL_EMU_HDR_SIZE, &sum->qevm, e);
 	case STREAM_EV_LIBXC_HEADER:
 		sum->libxc_version = ev->ihdr->version;
 		sum->dom_type = ev->dhdr->type;

@@ -9,6 +9,7 @@
 
 #include "libxc_stream.h"
 #include "libxl_stream.h"
+#include "qevm.h"
 #include "stream_reader.h"
 #include "srerr.h"
 
@@ -35,6 +36,9 @@ struct stream_summary {
 	uint32_t	libxl_options;
 	uint32_t	libxl_records[LIBXL_REC_NR];
 	uint32_t	emulator_id;		/* EMULATOR_CONTEXT's, if any */
+	uint32_t	emulator_len;		/* its device state, bytes */
+	int		have_qevm;		/* upstream QEMU's state, checked */
+	struct qevm_info qevm;
 	/* libxc */
 	uint32_t	libxc_version;
 	uint32_t	dom_type;
@@ -55,8 +59,9 @@ struct stream_summary {
 
 /*
  * Read the whole input through read(opaque, ...), as format fmt, checking
- * every header and record, that nothing follows the end, and (for xl
- * files with a JSON config) that the config parses.  Fills *sum as far as
+ * every header and record, that nothing follows the end, (for xl files
+ * with a JSON config) that the config parses, and that an upstream QEMU's
+ * EMULATOR_CONTEXT holds a device-state file (qevm_check()).  Fills *sum as far as
  * it got.  Returns 0 or a negative errno with the first defect in e.
  */
 int	stream_verify(enum stream_format fmt, stream_read_fn read,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "libxc_stream.h"
+#include "qevm.h"
 #include "savefile.h"
 #include "stream_writer.h"
 
@@ -42,6 +43,7 @@ main(int argc, char **argv)
 	char config[512];
 	uint8_t *mem;
 	FILE *f;
+	uint8_t devstate[128];
 	int ch, rc, emu = 0;
 
 	memset(&p, 0, sizeof(p));
@@ -96,8 +98,21 @@ main(int argc, char **argv)
 	p.store_pfn = pages - 1;
 	p.console_pfn = pages > 1 ? pages - 2 : 0;
 	if (emu) {
-		p.emulator_context = "QEVM";
-		p.emulator_context_len = 4;
+		/* A device model's state: two small sections, then EOF. */
+		static const char *const secs[] = { "timer", "apic" };
+		size_t n = QEVM_HDR_SIZE;
+
+		qevm_put_header(devstate);
+		for (i = 0; i < 2; i++) {
+			qevm_put_section(devstate + n, (uint32_t)i, secs[i], 0,
+			    1);
+			n += qevm_section_size(secs[i]);
+			memset(devstate + n, 0x5a, 8);
+			n += 8;
+		}
+		devstate[n++] = QEVM_SEC_EOF;
+		p.emulator_context = devstate;
+		p.emulator_context_len = n;
 	}
 	if ((mem = malloc(pages * LIBXC_PAGE_SIZE)) == NULL)
 		return 1;
