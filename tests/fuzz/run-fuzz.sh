@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-fuzz.sh [SECONDS] - build the fuzz targets (stream formats, the
 # destination's stream prefix reader, xmigd.conf and hosts-allow,
-# relocation frames, xenstore messages, QEMU's device state) with
+# relocation frames, xenstore messages, QEMU's device state and QMP
+# messages) with
 # clang's libFuzzer (plus ASan and UBSan) straight from protocol/'s
 # sources and run each for SECONDS (default 10).  Exit 77 when clang
 # cannot build a libFuzzer program.
@@ -18,9 +19,9 @@ builddir=${top_builddir:-$(pwd)}
 CLANG=${FUZZ_CC:-clang}
 out=${FUZZ_OUT:-$builddir/tests/fuzz/out}
 targets=${FUZZ_TARGETS:-"fuzz_xlhdr fuzz_stream fuzz_libxc fuzz_reloc fuzz_xs_msg
-    fuzz_streamio fuzz_conf fuzz_qevm"}
+    fuzz_streamio fuzz_conf fuzz_qevm fuzz_qmp"}
 proto="srerr xlhdr libxc_stream libxl_stream stream_reader stream_writer
-    savefile stream_verify json qevm"
+    savefile stream_verify json qevm qmp"
 
 command -v "$CLANG" >/dev/null 2>&1 || { echo "SKIP: no clang"; exit 77; }
 mkdir -p "$out"
