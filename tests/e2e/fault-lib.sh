@@ -31,16 +31,19 @@ fm_xd_restart() {
 	xd_stop
 	i=0
 	while :; do
+		# Count the "ready" lines before it starts: it may write its
+		# own before a count taken after the start.
+		n=$(grep -c "ready: listening" "$XD_LOG" || :)
 		XMIG_FAULT="$1" "$XMIGD" -f -c "$XD_CONF" >>"$XD_LOG" 2>&1 &
 		XD_PID=$!
-		n=$(grep -c "ready: listening" "$XD_LOG" || :)
 		j=0
-		while [ $j -lt 200 ]; do
+		while [ $j -lt 400 ]; do
 			[ "$(grep -c "ready: listening" "$XD_LOG")" -gt "$n" ] &&
 			    return 0
 			kill -0 "$XD_PID" 2>/dev/null || break
 			sleep 0.05; j=$((j + 1))
 		done
+		kill -9 "$XD_PID" 2>/dev/null || :
 		wait "$XD_PID" 2>/dev/null || :
 		XD_PID=""
 		i=$((i + 1))

@@ -105,7 +105,8 @@ dump() {
 }
 
 # start_xmigd LOG: xmigd on 127.0.0.1:8002 with the xen backend, its log
-# in LOG; waits (bounded) until it listens and stops it on exit.
+# in LOG (appended to); waits (bounded) until it listens and stops it on
+# exit.  $XMIGD_FAULT, if set, arms fault points in it (XMIG_FAULT).
 start_xmigd() {
 	ip link set lo up
 	mkdir -p /etc/xmig
@@ -115,12 +116,15 @@ relocation-port = 8002
 hosts-allow = 127\.0\.0\.1 localhost
 backend = xen
 CONF
-	xmigd -f -c /etc/xmig/xmigd.conf >"$1" 2>&1 &
+	local ready
+	ready=$(grep -c 'ready: listening' "$1" 2>/dev/null)
+	XMIG_FAULT="${XMIGD_FAULT:-}" xmigd -f -c /etc/xmig/xmigd.conf \
+	    >>"$1" 2>&1 &
 	xmigd_pid=$!
 	xmigd_log=$1
 	trap 'kill $xmigd_pid 2>/dev/null; cat "$xmigd_log"' EXIT
 	i=0
-	until grep -q 'ready: listening' "$1"; do
+	until [ "$(grep -c 'ready: listening' "$1")" -gt "${ready:-0}" ]; do
 		i=$((i + 1))
 		[ $i -gt 60 ] && fail "xmigd did not listen"
 		sleep 0.5
