@@ -49,6 +49,8 @@ for t in $targets; do
 			    $srcdir/lib/relocio.c $srcdir/protocol/reloc.c
 			    $srcdir/protocol/uuid.c $srcdir/lib/log.c
 			    $srcdir/lib/util.c" ;;
+	fuzz_qevm)	srcs="$stream_srcs $srcdir/lib/sim/simdm.c
+			    $srcdir/lib/log.c $srcdir/lib/util.c" ;;
 	fuzz_conf)	srcs="$srcdir/lib/conf.c $srcdir/lib/acl.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c
 			    -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\"" ;;
