@@ -82,11 +82,11 @@ void	cli_tls(const struct conf *c, int asked, struct transport_tls *tls);
  * what became of it (mig_recover_run()), again a second apart for up to
  * "wait_s" seconds while the destination answers "pending" (a worker
  * still receives it) or, with "persist", while the answer stays
- * undefined (the destination host or its xmigd is restarting).  MIG_OK: it runs there, the copy here was destroyed;
- * MIG_RESUMED: it was not there, the copy here runs again; MIG_FAILED:
- * nothing to recover; MIG_REFUSED: another job holds the domain's lock
- * (the settlement runs under it); MIG_UNDEFINED: still unknown.  why
- * says why.
+ * undefined (the destination host or its xmigd is restarting).  MIG_OK:
+ * it runs there, the copy here was destroyed; MIG_RESUMED: it was not
+ * there, the copy here runs again; MIG_FAILED: nothing to recover;
+ * MIG_REFUSED: another job holds the domain's lock (the settlement runs
+ * under it); MIG_UNDEFINED: still unknown.  why says why.
  */
 enum mig_result cli_settle(struct backend *be, const char *domain,
 	    const char *host, unsigned port, const struct transport_tls *tls,

@@ -142,7 +142,7 @@ struct job {
 	int64_t		 domid;
 	char		 name[RELOC_NAME_MAX];
 	char		 incoming[RELOC_NAME_MAX + 12];
-	char		 key[UUID_STR_LEN];	/* its GO record's; "" none */
+	char		 key[UUID_STR_LEN];	/* GO record's, or "" */
 	char		 peer[XMIGD_ADDR_MAX];
 	char		 detail[128];
 	uint64_t	 started_ms;

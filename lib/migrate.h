@@ -216,7 +216,7 @@ int	mig_domain_busy(struct backend *be, const struct dom_info *d,
  * and must be destroyed, never started.
  */
 struct mig_dst_record {
-	char		name[DOMNAME_MAX];	/* the domain's own name */
+	char		name[DOMNAME_MAX];	/* its own name */
 	char		incoming[DOMNAME_MAX + 16]; /* NAME--incoming */
 	uint32_t	domid;
 	int		abandon;

@@ -32,8 +32,8 @@ struct src_ctx {
 	struct mig_stats *stats;
 	int		 fd;		/* where the stream goes */
 	int		 suspended;	/* the guest is suspended */
-	int		 migrating;	/* to a host (record before suspend) */
-	int		 recorded;	/* the recovery record is written */
+	int		 migrating;	/* to a host: record at suspend */
+	int		 recorded;	/* the recovery record exists */
 	uint64_t	 start_ns;
 	uint64_t	 stream_ns;	/* when the stream began */
 	uint64_t	 suspend_ns;

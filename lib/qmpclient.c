@@ -21,7 +21,7 @@
 struct qmpclient {
 	int		 fd;
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char		*buf;		/* bytes read, not yet a whole line */
+	char		*buf;		/* not yet a whole line */
 	size_t		 len;
 	int64_t		 next_id;
 	int		 major;

@@ -48,7 +48,8 @@ int	qmpclient_execute(struct qmpclient *q, const char *name,
 	    char *why, size_t whylen);
 
 /* QEMU's version from the greeting (-1 when it gave none). */
-void	qmpclient_version(const struct qmpclient *q, int *major, int *minor);
+void	qmpclient_version(const struct qmpclient *q, int *major,
+	    int *minor);
 
 /* Events skipped so far. */
 unsigned qmpclient_events(const struct qmpclient *q);

@@ -37,10 +37,10 @@ struct simdm {
 	struct simdm_state st;
 	int		 running;
 	int		 dirty_log;
-	int		 negotiated;	/* the client sent qmp_capabilities */
+	int		 negotiated;	/* qmp_capabilities came */
 	int		 quit;
 	int		 lq, ld, sfd;	/* listeners, signals */
-	struct simdm_conn q;		/* the monitor client; fd -1: none */
+	struct simdm_conn q;		/* monitor client; fd -1 none */
 	struct simdm_conn dev[SIMDM_DEV_CLIENTS];
 };
 
@@ -440,7 +440,7 @@ simdm_loop(struct simdm *d)
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = d->ld, .events = POLLIN };
-		/* One monitor client at a time, as QEMU: no accept meanwhile. */
+		/* One monitor client at a time, as QEMU: no accept then. */
 		pfd[n++] = (struct pollfd){ .fd = d->q.fd >= 0 ? d->q.fd :
 		    d->lq, .events = POLLIN };
 		for (i = 0; i < SIMDM_DEV_CLIENTS; i++)

@@ -29,7 +29,7 @@
 
 #define SIMDM_SECTION		"xmig-simdev"
 #define SIMDM_STATE_LEN		16
-#define SIMDM_FILE_MAX		64	/* a state file is never longer */
+#define SIMDM_FILE_MAX		64	/* no state file is longer */
 
 struct simdm_state {
 	uint64_t	reg;		/* the device register */
@@ -38,9 +38,9 @@ struct simdm_state {
 
 struct simdm_params {
 	const char	*qmp_path;	/* the monitor's socket */
-	const char	*dev_path;	/* the device's socket (guest I/O) */
-	const char	*incoming;	/* a state file to start from, or NULL */
-	int		 ready_fd;	/* written "ready\n" then closed; -1 */
+	const char	*dev_path;	/* the device's (guest I/O) */
+	const char	*incoming;	/* a state file to load, or NULL */
+	int		 ready_fd;	/* gets "ready\n", closed; or -1 */
 };
 
 /*
