@@ -43,7 +43,7 @@
 
 /* What qevm_check() found. */
 struct qevm_info {
-	char		machine[QEVM_IDSTR_MAX + 1];	/* "" without one */
+	char		machine[QEVM_IDSTR_MAX + 1];	/* or "" */
 	int		has_sections;	/* 0: header and EOF only */
 	uint32_t	first_id;	/* the first section's id */
 	char		first[QEVM_IDSTR_MAX + 1];	/* and its name */

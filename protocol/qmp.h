@@ -36,7 +36,7 @@ enum qmp_kind {
 struct qmp_msg {
 	enum qmp_kind	 kind;
 	yajl_val	 tree;
-	int64_t		 id;		/* -1: none, or not a number */
+	int64_t		 id;		/* -1: none or not a number */
 	char		 name[QMP_NAME_MAX];	/* command, event, class */
 	char		 desc[QMP_DESC_MAX];	/* QMP_ERROR's */
 	yajl_val	 value;		/* "return", "arguments", "data",
