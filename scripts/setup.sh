@@ -13,7 +13,8 @@ builddir=${1:-"$top/build"}
 # Build tools and libraries, and what the test suite runs: Xen's stream
 # checker (xen-utils-4.17), the xenstore-* tools (xenstore-utils), an
 # independent xenstore client (python3-pyxs), clang with libFuzzer, iperf3
-# for the benchmark.  The real-Xen harness (tests/xen/) boots Debian's
+# for the benchmark, bash-completion under which xmig's completion is
+# tested.  The real-Xen harness (tests/xen/) boots Debian's
 # hypervisor and kernel under QEMU TCG with a busybox dom0; with
 # --no-install-recommends no boot loader is pulled in and this host's boot
 # is not touched.
@@ -22,7 +23,7 @@ packages="build-essential autoconf automake libtool pkg-config
 	xen-utils-4.17 python3-pyxs clang libclang-rt-14-dev iperf3
 	iproute2 procps xenstore-utils
 	qemu-system-x86 xen-hypervisor-4.17-amd64 linux-image-amd64
-	busybox-static cpio kmod perl"
+	busybox-static cpio kmod perl bash-completion"
 
 missing=""
 for p in $packages; do
