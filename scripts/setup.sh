@@ -14,7 +14,9 @@ builddir=${1:-"$top/build"}
 # checker (xen-utils-4.17), the xenstore-* tools (xenstore-utils), an
 # independent xenstore client (python3-pyxs), clang with libFuzzer, iperf3
 # for the benchmark, bash-completion under which xmig's completion is
-# tested.  The real-Xen harness (tests/xen/) boots Debian's
+# tested.  debhelper and lintian build and check the Debian package; its
+# install test reads the throwaway root with "systemctl --root" (systemd;
+# nothing is started).  The real-Xen harness (tests/xen/) boots Debian's
 # hypervisor and kernel under QEMU TCG with a busybox dom0; with
 # --no-install-recommends no boot loader is pulled in and this host's boot
 # is not touched.
@@ -23,7 +25,8 @@ packages="build-essential autoconf automake libtool pkg-config
 	xen-utils-4.17 python3-pyxs clang libclang-rt-14-dev iperf3
 	iproute2 procps xenstore-utils
 	qemu-system-x86 xen-hypervisor-4.17-amd64 linux-image-amd64
-	busybox-static cpio kmod perl bash-completion"
+	busybox-static cpio kmod perl bash-completion
+	debhelper lintian systemd"
 
 missing=""
 for p in $packages; do

@@ -1,7 +1,9 @@
 #!/bin/sh
 # test.sh - install what is missing, build with warnings as errors and
 # ASan+UBSan, and run the whole test suite (unit tests, end-to-end
-# scripts, fuzz targets), then "make distcheck".
+# scripts, fuzz targets), then "make distcheck"; then build the Debian
+# package from the tarball and test it (lintian, and install, upgrade and
+# purge in throwaway roots).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,4 +38,15 @@ if [ "$status" != 0 ]; then
 	echo "test: make distcheck failed" >&2
 	exit "$status"
 fi
+
+# The Debian package (debian/): built from the tarball distcheck checked,
+# twice, the second time as a later version for the upgrade test, each
+# linted; then installed, upgraded and purged in throwaway roots.
+start=$(date +%s)
+sh "$top/scripts/deb-build.sh" "$build" "$build/deb/this"
+sh "$top/scripts/deb-build.sh" "$build" "$build/deb/next" +test1
+top_srcdir="$top" sh "$top/tests/e2e/deb-install.sh" \
+    "$build"/deb/this/xmig_*.deb "$build"/deb/next/xmig_*.deb
+echo "test: Debian package built, linted, installed and upgraded" \
+    "in $(($(date +%s) - start)) s"
 echo "test: all tests passed"
