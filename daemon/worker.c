@@ -597,7 +597,7 @@ worker_sweep_stale(struct xmigd *d)
 	static const char suffix[] = "--incoming";
 	struct backend *be = xmigd_backend(d);
 	struct dom_info *doms = NULL;
-	char key[UUID_STR_LEN + 16], busy[256];
+	char busy[256];
 	size_t n = 0, i, len;
 	int rc;
 
@@ -620,9 +620,7 @@ worker_sweep_stale(struct xmigd *d)
 			    doms[i].domid, dom_state_name(&doms[i]));
 			continue;
 		}
-		uuid_fmt(doms[i].uuid, key);
-		strcat(key, ".incoming");
-		if (joblock_check(mig_state_dir(be), key, busy,
+		if (mig_dst_busy(be, doms[i].uuid, busy,
 		    sizeof(busy)) == -EBUSY) {
 			log_warnx("%s (domain %u): %s; left to it",
 			    doms[i].name, doms[i].domid, busy);

@@ -235,6 +235,14 @@ int	mig_dst_record_read(struct backend *be, const char *key,
 void	mig_dst_record_remove(struct backend *be, const char *key);
 
 /*
+ * Is a worker (or a finishing xmigd) acting on the incoming domain with
+ * this uuid here, holding its receiving lock?  0 when free, -EBUSY with
+ * the holder's description in busy, or -errno.
+ */
+int	mig_dst_busy(struct backend *be, const uint8_t uuid[16], char *busy,
+	    size_t busylen);
+
+/*
  * Finish the job of GO record "key" whose worker is gone: under the
  * domain's receiving lock (so never while a worker still acts on it),
  * start the copy the record names (unpause if paused, rename to its own

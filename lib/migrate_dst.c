@@ -250,6 +250,17 @@ dst_finish_abandon(struct backend *be, const char *key,
 }
 
 int
+mig_dst_busy(struct backend *be, const uint8_t uuid[16], char *busy,
+    size_t busylen)
+{
+	char key[UUID_STR_LEN + 16];
+
+	uuid_fmt(uuid, key);
+	strcat(key, MIG_LOCK_INCOMING);
+	return joblock_check(mig_state_dir(be), key, busy, busylen);
+}
+
+int
 mig_dst_finish(struct backend *be, const char *key, char *name,
     size_t namelen)
 {
@@ -264,7 +275,7 @@ mig_dst_finish(struct backend *be, const char *key, char *name,
 	rc = joblock_take(&lock, mig_state_dir(be), lkey, what, busy,
 	    sizeof(busy));
 	if (rc != 0)
-		return rc == -EBUSY ? -EBUSY : rc;
+		return rc;
 	if ((rc = mig_dst_record_read(be, key, &r)) != 0) {
 		joblock_release(&lock);
 		return rc == -EINVAL ? -ENOENT : rc;

@@ -55,18 +55,6 @@ mig_state_dir(struct backend *be)
 	return d != NULL ? d : LOCALSTATEDIR "/lib/xmig";
 }
 
-/* Is a worker receiving the domain with this uuid here? */
-static int
-src_receiving(struct backend *be, const uint8_t uuid[16], char *busy,
-    size_t busylen)
-{
-	char key[64];
-
-	uuid_fmt(uuid, key);
-	strcat(key, MIG_LOCK_INCOMING);
-	return joblock_check(mig_state_dir(be), key, busy, busylen);
-}
-
 int
 mig_domain_busy(struct backend *be, const struct dom_info *d, char *busy,
     size_t busylen)
@@ -77,7 +65,7 @@ mig_domain_busy(struct backend *be, const struct dom_info *d, char *busy,
 	uuid_fmt(d->uuid, key);
 	if ((rc = joblock_check(mig_state_dir(be), key, busy, busylen)) != 0)
 		return rc;
-	return src_receiving(be, d->uuid, busy, busylen);
+	return mig_dst_busy(be, d->uuid, busy, busylen);
 }
 
 uint64_t
@@ -124,7 +112,7 @@ src_prepare(struct src_ctx *c, const char *what)
 	rc = joblock_take(&c->lock, mig_state_dir(c->be), uuid, what, busy,
 	    sizeof(busy));
 	if (rc == 0)
-		rc = src_receiving(c->be, c->dom.uuid, busy, sizeof(busy));
+		rc = mig_dst_busy(c->be, c->dom.uuid, busy, sizeof(busy));
 	if (rc == -EBUSY)
 		return src_fail(c, rc, "domain %s is busy: %s", c->dom.name,
 		    busy);
