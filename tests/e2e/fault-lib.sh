@@ -30,22 +30,7 @@ D() { "$XMIG" --sim-dir "$XD_SIM" "$@"; }
 fm_xd_restart() {
 	xd_stop
 	i=0
-	while :; do
-		# Count the "ready" lines before it starts: it may write its
-		# own before a count taken after the start.
-		n=$(grep -c "ready: listening" "$XD_LOG" || :)
-		XMIG_FAULT="$1" "$XMIGD" -f -c "$XD_CONF" >>"$XD_LOG" 2>&1 &
-		XD_PID=$!
-		j=0
-		while [ $j -lt 400 ]; do
-			[ "$(grep -c "ready: listening" "$XD_LOG")" -gt "$n" ] &&
-			    return 0
-			kill -0 "$XD_PID" 2>/dev/null || break
-			sleep 0.05; j=$((j + 1))
-		done
-		kill -9 "$XD_PID" 2>/dev/null || :
-		wait "$XD_PID" 2>/dev/null || :
-		XD_PID=""
+	while ! xd_launch "$1" 20; do
 		i=$((i + 1))
 		[ $i -lt 20 ] || e2e_fail "xmigd did not start again"
 		sleep 0.2

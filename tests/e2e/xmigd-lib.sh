@@ -69,22 +69,35 @@ $XD_EXTRA_CONF
 CONF
 }
 
+# xd_launch FAULT SECONDS: start xmigd on $XD_CONF (XMIG_FAULT=FAULT),
+# its log appended to $XD_LOG, and wait up to SECONDS for its "ready"
+# line.  0 when it is ready; otherwise it is killed and reaped and 1.
+xd_launch() {
+	# Count the "ready" lines before it starts: it may write its own
+	# before a count taken after the start.
+	xl_n=$(grep -c "ready: listening" "$XD_LOG" 2>/dev/null || :)
+	XMIG_FAULT="$1" "$XMIGD" -f -c "$XD_CONF" >>"$XD_LOG" 2>&1 &
+	XD_PID=$!
+	xl_i=0
+	while [ $xl_i -lt $(($2 * 20)) ]; do
+		[ "$(grep -c "ready: listening" "$XD_LOG")" -gt "${xl_n:-0}" ] &&
+		    return 0
+		kill -0 "$XD_PID" 2>/dev/null || break
+		sleep 0.05; xl_i=$((xl_i + 1))
+	done
+	kill -9 "$XD_PID" 2>/dev/null || :
+	wait "$XD_PID" 2>/dev/null || :
+	XD_PID=""
+	return 1
+}
+
 xd_start() {
 	tries=0
 	while :; do
 		XD_PORT=$(xd_free_port)
 		xd_write_conf
 		: > "$XD_LOG"
-		"$XMIGD" -f -c "$XD_CONF" >>"$XD_LOG" 2>&1 &
-		XD_PID=$!
-		i=0
-		while [ $i -lt 200 ]; do
-			grep -q "ready: listening" "$XD_LOG" && return 0
-			kill -0 "$XD_PID" 2>/dev/null || break
-			sleep 0.05; i=$((i + 1))
-		done
-		wait "$XD_PID" 2>/dev/null || :
-		XD_PID=""
+		xd_launch "${XMIG_FAULT:-}" 10 && return 0
 		tries=$((tries + 1))
 		if [ $tries -ge 5 ] || ! grep -q "bind" "$XD_LOG"; then
 			cat "$XD_LOG" >&2

@@ -17,17 +17,22 @@ one_copy() {
 	:
 }
 
+# settled RC OUT PATTERN WHAT: xmig exited 0 having settled by itself,
+# xmigd's log says PATTERN, and the guest runs once with its pattern.
+settled() {
+	cat "$2"
+	[ "$1" = 0 ] || fail "$4: xmig exited $1, not 0"
+	grep -q "$3" /results/xmigd-nn.log || fail "$4: no \"$3\" from xmigd"
+	one_copy xmnn
+	step wait_ok xmnn--incoming 120 || step wait_ok xmnn 120 ||
+		fail "pattern after $4"
+}
+
 XMIGD_FAULT=dst-after-go:kill start_xmigd /results/xmigd-nn.log
 create_guest xmnn pvh
 step xmig --backend xen -v migrate xmnn 127.0.0.1 >/tmp/nn.out 2>&1
-rc=$?
-cat /tmp/nn.out
-[ $rc = 0 ] || fail "worker killed after GO: xmig exited $rc, not 0"
-grep -q "xmigd finished the job" /results/xmigd-nn.log ||
-	fail "xmigd did not finish the job"
-one_copy xmnn
-step wait_ok xmnn--incoming 120 || step wait_ok xmnn 120 ||
-	fail "pattern after the worker was killed after GO"
+settled $? /tmp/nn.out "xmigd finished the job" \
+    "the worker killed after GO"
 
 # xmigd and its worker killed after GO; xmigd started again (as systemd
 # would) while xmig waits for an answer.
@@ -45,13 +50,6 @@ done
 say "xmigd killed after GO; starting it again"
 XMIGD_FAULT= start_xmigd /results/xmigd-nn.log
 wait "$mig"
-rc=$?
-cat /tmp/nn2.out
-[ $rc = 0 ] || fail "xmigd killed after GO: xmig exited $rc, not 0"
-grep -q "GO record.* settled" /results/xmigd-nn.log ||
-	fail "the restarted xmigd did not settle the GO record"
-one_copy xmnn
-step wait_ok xmnn--incoming 120 || step wait_ok xmnn 120 ||
-	fail "pattern after xmigd was killed after GO"
+settled $? /tmp/nn2.out "GO record.* settled" "xmigd killed after GO"
 xl destroy xmnn
 detail "worker killed after GO: finished by xmigd; xmigd killed after GO: finished at its start; each time one intact copy"
