@@ -112,9 +112,47 @@ struct save_callbacks {
 	void	*data;
 };
 
+/*
+ * The device model's part of a save: the libxl records an HVM domain's
+ * stream carries after the libxc stream, as libxl_stream_write.c writes
+ * them (EMULATOR_XENSTORE_DATA if there are keys, then EMULATOR_CONTEXT
+ * with the device-state file), each with libxl's emulator id and index.
+ * PV and PVH domains, which have no device model, have none.
+ */
+#define EMU_RECS_MAX	4
+
+struct emu_rec {
+	uint32_t	type;		/* LIBXL_REC_EMULATOR_* (2 or 3) */
+	uint32_t	emulator;	/* libxl's id: 2 = qemu-upstream */
+	uint32_t	index;
+	uint8_t		*data;		/* malloc()ed, len bytes */
+	size_t		len;
+};
+
+struct emu_recs {
+	struct emu_rec	rec[EMU_RECS_MAX];
+	unsigned	n;
+};
+
+/* Append a copy of data; -ENOSPC when full, -ENOMEM. */
+int	emu_recs_add(struct emu_recs *r, uint32_t type, uint32_t emulator,
+	    uint32_t index, const void *data, size_t len);
+/* The first record of "type", or NULL. */
+const struct emu_rec *emu_recs_find(const struct emu_recs *r,
+	    uint32_t type);
+/* Free the records' data; *r is empty after. */
+void	emu_recs_clear(struct emu_recs *r);
+
 struct save_params {
 	int		live;		/* precopy rounds while running */
 	uint64_t	bandwidth;	/* bytes/s cap, 0 = none */
+	/*
+	 * Out, never NULL: a backend that saves a device model fills it
+	 * with the domain suspended, after the libxc stream and before
+	 * callbacks->postcopy (which writes these records, then END).
+	 * The caller clears it.
+	 */
+	struct emu_recs	*emu;
 };
 
 struct restore_params {
@@ -124,6 +162,17 @@ struct restore_params {
 	uint64_t	max_memkb;
 	unsigned	vcpus;
 	const char	*config_json;	/* libxl domain config, or NULL */
+	/*
+	 * Read the libxl records between the libxc END and the libxl END
+	 * into *emu (owned by the caller, who clears it): they are checked
+	 * (an EMULATOR_CONTEXT of qemu-upstream must hold a QEMU
+	 * device-state file).  A backend that restores a device model
+	 * calls it once, right after the libxc stream; if it did not,
+	 * the caller reads them after the restore op returns.  Returns 0 or
+	 * a negative errno (the defect logged).
+	 */
+	int		(*read_tail)(void *data, struct emu_recs *emu);
+	void		*tail_data;
 };
 
 struct backend;

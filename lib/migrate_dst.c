@@ -76,6 +76,8 @@ dst_receive(const struct mig_dst_params *p, uint32_t *domid, int *created,
 	};
 	int tmo = (int)p->timeout_s * 1000;
 	struct streamio_in in;
+	struct streamio_tail tail;
+	struct emu_recs emu = { .n = 0 };
 	struct reloc_msg m;
 	struct srerr e;
 	char ebuf[300];
@@ -95,19 +97,24 @@ dst_receive(const struct mig_dst_params *p, uint32_t *domid, int *created,
 	}
 	rp.config_json = in.config != NULL ? in.config : r->config;
 	dst_phase(p, MIG_PHASE_RECEIVING, -1, NULL);
+	streamio_tail_init(&tail, &in, &rp);
 	rc = p->be->ops->restore(p->be, p->fd, &rp, domid);
+	if (rc != 0 && tail.done && tail.rc != 0) {
+		snprintf(why, whylen, "bad end of stream: %s",
+		    srerr_format(&tail.e, ebuf, sizeof(ebuf)));
+		goto out;
+	}
 	if (rc != 0) {
 		snprintf(why, whylen, "restoring %s failed: %s", r->name,
 		    strerror(-rc));
 		goto out;
 	}
 	*created = 1;
-	if (rp.type != DOM_TYPE_PV)
-		in.lx.dom_type = 2;	/* libxc's x86 HVM: PVH and HVM */
-	if ((rc = streamio_read_suffix(&in, &e)) != 0)
+	if ((rc = streamio_tail_finish(&tail, &emu)) != 0)
 		snprintf(why, whylen, "bad end of stream: %s",
-		    srerr_format(&e, ebuf, sizeof(ebuf)));
+		    srerr_format(&tail.e, ebuf, sizeof(ebuf)));
 out:
+	emu_recs_clear(&emu);
 	streamio_in_clear(&in);
 	return rc;
 }

@@ -42,6 +42,7 @@ struct src_ctx {
 	uint64_t	 round_sent;
 	uint64_t	 pages_sent;	/* rounds finished */
 	uint64_t	 last_progress_ns;
+	struct emu_recs	 emu;		/* the device model's, if any */
 	char		*why;
 	size_t		 whylen;
 };

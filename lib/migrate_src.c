@@ -257,8 +257,9 @@ src_cb_postcopy(void *data)
 {
 	struct src_ctx *c = data;
 
-	return streamio_write_suffix(c->fd, (int)(c->p->reply_timeout_s ?
-	    c->p->reply_timeout_s : 60) * 1000) == 0;
+	int tmo = (int)(c->p->reply_timeout_s ? c->p->reply_timeout_s : 60);
+
+	return streamio_write_suffix(c->fd, &c->emu, tmo * 1000) == 0;
 }
 
 static int
@@ -308,6 +309,7 @@ src_write_stream(struct src_ctx *c, const char *config)
 	struct save_params sp = {
 		.live = c->p->live,
 		.bandwidth = c->p->bandwidth,
+		.emu = &c->emu,
 	};
 	int rc;
 
@@ -321,6 +323,7 @@ src_write_stream(struct src_ctx *c, const char *config)
 		return src_fail(c, rc, "cannot write the stream: %s",
 		    strerror(-rc));
 	rc = c->be->ops->save(c->be, c->dom.domid, c->fd, &sp, &cb);
+	emu_recs_clear(&c->emu);
 	/* The final round: pages copied while the guest was suspended. */
 	c->pages_sent += c->round_sent;
 	c->stats->pages_sent = c->pages_sent;

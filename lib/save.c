@@ -128,6 +128,8 @@ mig_restore_run(struct backend *be, int in_fd, const char *name, int paused,
 {
 	struct restore_params rp = { .type = DOM_TYPE_HVM, .vcpus = 1 };
 	struct streamio_in in;
+	struct streamio_tail tail;
+	struct emu_recs emu = { .n = 0 };
 	struct dom_info d;
 	struct srerr e;
 	char ebuf[300], cname[DOMNAME_MAX];
@@ -157,18 +159,22 @@ mig_restore_run(struct backend *be, int in_fd, const char *name, int paused,
 	rp.name = name;
 	rp.config_json = in.config;
 	save_config_sizes(in.config, &rp);
+	streamio_tail_init(&tail, &in, &rp);
 	rc = be->ops->restore(be, in_fd, &rp, domid);
 	created = rc == 0;	/* on failure the backend cleaned up */
+	if (rc != 0 && tail.done && tail.rc != 0) {
+		snprintf(why, whylen, "the end of the save file is defective: "
+		    "%s", srerr_format(&tail.e, ebuf, sizeof(ebuf)));
+		goto out;
+	}
 	if (rc != 0) {
 		snprintf(why, whylen, "restoring %s failed: %s", name,
 		    strerror(-rc));
 		goto out;
 	}
-	if (rp.type != DOM_TYPE_PV)
-		in.lx.dom_type = 2;	/* libxc's x86 HVM: PVH and HVM */
-	if ((rc = streamio_read_suffix(&in, &e)) != 0) {
+	if ((rc = streamio_tail_finish(&tail, &emu)) != 0) {
 		snprintf(why, whylen, "the end of the save file is defective: "
-		    "%s", srerr_format(&e, ebuf, sizeof(ebuf)));
+		    "%s", srerr_format(&tail.e, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	if (!paused && (rc = be->ops->unpause(be, *domid)) != 0) {
@@ -184,6 +190,7 @@ out:
 		    *domid);
 	if (rc != 0)
 		log_warnx("%s", why);
+	emu_recs_clear(&emu);
 	streamio_in_clear(&in);
 	return rc;
 }

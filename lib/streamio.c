@@ -9,6 +9,7 @@
 
 #include "cursor.h"
 #include "log.h"
+#include "qevm.h"
 #include "relocio.h"
 #include "streamio.h"
 
@@ -41,14 +42,40 @@ streamio_write_prefix(int fd, const char *config, int timeout_ms)
 }
 
 int
-streamio_write_suffix(int fd, int timeout_ms)
+streamio_write_suffix(int fd, const struct emu_recs *emu, int timeout_ms)
 {
-	uint8_t end[LIBXL_RHDR_SIZE];
-	int rc;
+	uint8_t h[LIBXL_RHDR_SIZE + LIBXL_EMU_HDR_SIZE], pad[8] = { 0 };
+	const struct emu_rec *r;
+	size_t body;
+	unsigned i;
+	int rc = 0;
 
-	store_le32(end, LIBXL_REC_END);
-	store_le32(end + 4, 0);
-	if ((rc = relocio_write_full(fd, end, sizeof(end), timeout_ms)) != 0)
+	for (i = 0; emu != NULL && i < emu->n && rc == 0; i++) {
+		r = &emu->rec[i];
+		body = LIBXL_EMU_HDR_SIZE + r->len;
+		if (body > LIBXL_REC_MAX) {
+			log_warnx("the device model's state is too large for "
+			    "the stream (%zu bytes)", r->len);
+			return -EFBIG;
+		}
+		store_le32(h, r->type);
+		store_le32(h + 4, (uint32_t)body);
+		libxl_emu_hdr_encode(h + LIBXL_RHDR_SIZE, r->emulator,
+		    r->index);
+		rc = relocio_write_full(fd, h, sizeof(h), timeout_ms);
+		if (rc == 0 && r->len > 0)
+			rc = relocio_write_full(fd, r->data, r->len,
+			    timeout_ms);
+		if (rc == 0 && (body & 7) != 0)
+			rc = relocio_write_full(fd, pad, 8 - (body & 7),
+			    timeout_ms);
+	}
+	if (rc == 0) {
+		store_le32(h, LIBXL_REC_END);
+		store_le32(h + 4, 0);
+		rc = relocio_write_full(fd, h, LIBXL_RHDR_SIZE, timeout_ms);
+	}
+	if (rc != 0)
 		log_warnx("writing the stream end: %s", strerror(-rc));
 	return rc;
 }
@@ -209,8 +236,22 @@ streamio_read_prefix(struct streamio_in *in, int fd, int timeout_ms,
 	}
 }
 
+/* An EMULATOR_CONTEXT of QEMU must hold a device-state file. */
+static int
+streamio_check_emu(const struct libxl_rec *r, struct srerr *e)
+{
+	struct qevm_info qi;
+
+	if (r->type != LIBXL_REC_EMULATOR_CONTEXT ||
+	    r->emu_id != LIBXL_EMU_QEMU_UPSTREAM)
+		return 0;
+	return qevm_check(r->emu_data, r->emu_len,
+	    r->offset + LIBXL_RHDR_SIZE + LIBXL_EMU_HDR_SIZE, &qi, e);
+}
+
 int
-streamio_read_suffix(struct streamio_in *in, struct srerr *e)
+streamio_read_suffix(struct streamio_in *in, struct emu_recs *emu,
+    struct srerr *e)
 {
 	struct libxl_rec r;
 	uint8_t *body;
@@ -218,15 +259,59 @@ streamio_read_suffix(struct streamio_in *in, struct srerr *e)
 
 	for (;;) {
 		rc = streamio_read_record(in, &r, &body, e);
+		if (rc == 0 && r.type != LIBXL_REC_END &&
+		    (r.type == LIBXL_REC_EMULATOR_CONTEXT ||
+		    r.type == LIBXL_REC_EMULATOR_XENSTORE_DATA)) {
+			in->emulator_records++;
+			if ((rc = streamio_check_emu(&r, e)) == 0 &&
+			    emu != NULL && emu_recs_add(emu, r.type,
+			    r.emu_id, r.emu_index, r.emu_data,
+			    r.emu_len) != 0)
+				rc = srerr_set(e, SRERR_NOMEM, r.offset,
+				    libxl_rec_name(r.type), "too many "
+				    "emulator records, or out of memory");
+		}
 		free(body);
 		if (rc != 0)
 			return rc;
 		if (r.type == LIBXL_REC_END)
 			return 0;
-		if (r.type == LIBXL_REC_EMULATOR_CONTEXT ||
-		    r.type == LIBXL_REC_EMULATOR_XENSTORE_DATA)
-			in->emulator_records++;
 	}
+}
+
+static int
+streamio_tail_read(void *data, struct emu_recs *emu)
+{
+	struct streamio_tail *t = data;
+	char buf[300];
+
+	if (t->done)
+		return t->rc;
+	t->done = 1;
+	t->rc = streamio_read_suffix(t->in, emu, &t->e);
+	if (t->rc != 0)
+		log_warnx("the end of the stream is defective: %s",
+		    srerr_format(&t->e, buf, sizeof(buf)));
+	return t->rc;
+}
+
+void
+streamio_tail_init(struct streamio_tail *t, struct streamio_in *in,
+    struct restore_params *rp)
+{
+	memset(t, 0, sizeof(*t));
+	srerr_clear(&t->e);
+	t->in = in;
+	if (rp->type != DOM_TYPE_PV)
+		in->lx.dom_type = 2;	/* libxc's x86 HVM: PVH and HVM */
+	rp->read_tail = streamio_tail_read;
+	rp->tail_data = t;
+}
+
+int
+streamio_tail_finish(struct streamio_tail *t, struct emu_recs *emu)
+{
+	return streamio_tail_read(t, emu);
 }
 
 void

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "libxl_stream.h"
 #include "srerr.h"
 #include "xlhdr.h"
@@ -23,7 +24,7 @@ struct streamio_in {
 	struct xlhdr	 xl;		/* config fields not valid: below */
 	char		*config;	/* the domain config JSON, or NULL */
 	struct libxl_state lx;
-	uint32_t	 emulator_records;	/* skipped after libxc */
+	uint32_t	 emulator_records;	/* read after libxc */
 };
 
 /*
@@ -33,8 +34,12 @@ struct streamio_in {
  */
 int	streamio_write_prefix(int fd, const char *config, int timeout_ms);
 
-/* Write the libxl END record.  Returns 0 or a negative errno (logged). */
-int	streamio_write_suffix(int fd, int timeout_ms);
+/*
+ * Write the device model's records "emu" (NULL or empty: none), then the
+ * libxl END record.  Returns 0 or a negative errno (logged).
+ */
+int	streamio_write_suffix(int fd, const struct emu_recs *emu,
+	    int timeout_ms);
 
 /*
  * Read and check everything up to the end of the LIBXC_CONTEXT record.
@@ -47,10 +52,33 @@ int	streamio_read_prefix(struct streamio_in *in, int fd, int timeout_ms,
 
 /*
  * After the backend consumed the libxc stream: read the libxl records up
- * to END.  Emulator records are counted and skipped (xmig restores no
- * device model).  Returns 0 or a negative errno with e filled.
+ * to END.  Emulator records are counted, checked (an EMULATOR_CONTEXT of
+ * qemu-upstream must hold a QEMU device-state file, protocol/qevm.h) and
+ * added to *emu (NULL: dropped).  Emulator records are accepted only
+ * when in->lx.dom_type is set to libxc's x86 HVM (2) beforehand.
+ * Returns 0 or a negative errno with e filled.
  */
-int	streamio_read_suffix(struct streamio_in *in, struct srerr *e);
+int	streamio_read_suffix(struct streamio_in *in, struct emu_recs *emu,
+	    struct srerr *e);
+
+/*
+ * The restore side's read_tail (backend.h): init sets rp->read_tail and
+ * tail_data to read the records after the libxc stream from "in" (and
+ * marks "in" as carrying an HVM-container stream for a non-PV domain);
+ * after the backend's restore, finish reads them if the backend did not
+ * and returns the answer (0, or a negative errno with the defect in
+ * t->e, already logged).  *emu then holds the emulator records.
+ */
+struct streamio_tail {
+	struct streamio_in	*in;
+	struct srerr		 e;
+	int			 done;	/* read_tail was called */
+	int			 rc;	/* and answered this */
+};
+
+void	streamio_tail_init(struct streamio_tail *t, struct streamio_in *in,
+	    struct restore_params *rp);
+int	streamio_tail_finish(struct streamio_tail *t, struct emu_recs *emu);
 
 /* Free what *in owns. */
 void	streamio_in_clear(struct streamio_in *in);

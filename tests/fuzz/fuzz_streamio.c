@@ -29,7 +29,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int fd = -1;
 	struct streamio_in in;
+	struct emu_recs emu = { .n = 0 };
 	struct srerr e;
+	unsigned i;
 
 	if (fd < 0) {
 		log_init("fuzz", 1, LOG_LVL_ERR);
@@ -45,7 +47,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (in.config != NULL && strlen(in.config) > in.xl.config_len)
 			abort();
 		srerr_clear(&e);
-		(void)streamio_read_suffix(&in, &e);
+		in.lx.dom_type = 2;	/* emulator records allowed */
+		(void)streamio_read_suffix(&in, &emu, &e);
+		/* What was kept is what the records said. */
+		for (i = 0; i < emu.n; i++)
+			if (emu.rec[i].type != 2 && emu.rec[i].type != 3)
+				abort();
+		emu_recs_clear(&emu);
 	}
 	streamio_in_clear(&in);
 	return 0;

@@ -46,6 +46,7 @@ for t in $targets; do
 			    $srcdir/lib/sim/simxs_perm.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c" ;;
 	fuzz_streamio)	srcs="$stream_srcs $srcdir/lib/streamio.c
+			    $srcdir/lib/emurecs.c
 			    $srcdir/lib/relocio.c $srcdir/protocol/reloc.c
 			    $srcdir/protocol/uuid.c $srcdir/lib/log.c
 			    $srcdir/lib/util.c" ;;
