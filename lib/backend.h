@@ -61,6 +61,13 @@ struct dom_info {
 	unsigned	vcpus;
 	/* Set by the sim backend: does the guest acknowledge suspend? */
 	int		has_suspend_evtchn;
+	/*
+	 * An HVM guest without PV drivers (on Xen: its callback irq,
+	 * HVM_PARAM_CALLBACK_IRQ, is not set): nobody in it reads xenstore's
+	 * control/shutdown, so it is suspended by the hypervisor
+	 * (backend_ops.suspend_hypercall).  0 for every other domain.
+	 */
+	int		no_pv_drivers;
 };
 
 /*
@@ -252,6 +259,15 @@ struct backend_ops {
 	 * always.
 	 */
 	int	(*can_live)(struct backend *be, uint32_t domid);
+	/*
+	 * Suspend a guest without PV drivers (dom_info.no_pv_drivers) the
+	 * way Xen's toolstack does: the hypervisor shuts it down for
+	 * suspend (SCHEDOP_remote_shutdown, SHUTDOWN_suspend) without
+	 * asking it.  Returns 0 once requested (the caller waits for the
+	 * shutdown on @releaseDomain) or a negative errno.  May be NULL:
+	 * such guests cannot be suspended here.
+	 */
+	int	(*suspend_hypercall)(struct backend *be, uint32_t domid);
 };
 
 struct backend {

@@ -216,10 +216,12 @@ src_cb_suspend(void *data)
 	rc = suspend_domain(c->be, c->xs, c->dom.domid,
 	    c->p->suspend_timeout_s ? c->p->suspend_timeout_s : 60,
 	    c->p->cancel);
-	if (rc == -ETIMEDOUT || rc == -ECANCELED) {
+	if (rc == -ETIMEDOUT || rc == -ECANCELED || rc == -EOPNOTSUPP) {
 		src_fail(c, rc, "domain %s: %s", c->dom.name, rc ==
 		    -ETIMEDOUT ? "the guest did not acknowledge the suspend "
-		    "request; it keeps running here" : "cancelled");
+		    "request; it keeps running here" : rc == -EOPNOTSUPP ?
+		    "it has no PV drivers and cannot be suspended here; it "
+		    "keeps running" : "cancelled");
 		return 0;
 	}
 	if (rc == -EIO || rc == -ESRCH) {

@@ -133,14 +133,60 @@ suspend_wait_shutdown(struct backend *be, struct xs_handle *xs,
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * A guest without PV drivers: the hypervisor suspends it; nothing to
+ * acknowledge, nothing to withdraw.
+ */
+static int
+suspend_by_hypercall(struct backend *be, struct xs_handle *xs,
+    uint32_t domid, unsigned timeout_s)
+{
+	char state[32] = "unknown";
+	uint64_t deadline;
+	int rc;
+
+	if (be->ops->suspend_hypercall == NULL) {
+		log_warnx("domain %u has no PV drivers and the %s backend "
+		    "cannot suspend it by hypercall", domid, be->ops->name);
+		return -EOPNOTSUPP;
+	}
+	if (!xs_watch(xs, "@releaseDomain", SUSPEND_TOKEN)) {
+		rc = -errno;
+		log_warn("domain %u: cannot watch for suspend", domid);
+		return rc;
+	}
+	log_debug("domain %u has no PV drivers: suspending by hypercall",
+	    domid);
+	if ((rc = be->ops->suspend_hypercall(be, domid)) != 0)
+		goto out;
+	deadline = util_now_ms() + (uint64_t)timeout_s * 1000;
+	rc = suspend_wait_shutdown(be, xs, domid, deadline, state,
+	    sizeof(state));
+	if (rc == -ETIME)
+		log_warnx("domain %u: suspended by hypercall but not shut "
+		    "down within %u s", domid, timeout_s);
+	else if (rc == -EIO || rc == -ESRCH)
+		log_warnx("domain %u stopped instead of suspending: it is %s; "
+		    "left as it is", domid, state);
+	else if (rc != 0)
+		log_warnx("domain %u: did not suspend: %s", domid,
+		    strerror(-rc));
+out:
+	xs_unwatch(xs, "@releaseDomain", SUSPEND_TOKEN);
+	return rc;
+}
+
 int
 suspend_domain(struct backend *be, struct xs_handle *xs, uint32_t domid,
     unsigned timeout_s, volatile sig_atomic_t *cancel)
 {
 	char node[128], state[32] = "unknown";
+	struct dom_info d;
 	uint64_t deadline;
 	int rc, w;
 
+	if (be->ops->info(be, domid, &d) == 0 && d.no_pv_drivers)
+		return suspend_by_hypercall(be, xs, domid, timeout_s);
 	snprintf(node, sizeof(node), "/local/domain/%u/control/shutdown",
 	    domid);
 	/* Watch before writing so no change is missed. */

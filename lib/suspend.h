@@ -7,6 +7,10 @@
  * timeout.  If the guest never acknowledges, the request is withdrawn (in
  * a transaction, only if the node still says "suspend") and the guest
  * runs on, untouched.
+ *
+ * An HVM guest without PV drivers (dom_info.no_pv_drivers) reads no
+ * xenstore: the backend's hypervisor suspends it (suspend_hypercall)
+ * and only the shutdown is waited for, as Xen's toolstack does.
  */
 #ifndef XMIG_SUSPEND_H
 #define XMIG_SUSPEND_H
@@ -30,7 +34,10 @@
  *   -EIO:       the domain shut down for another reason (it crashed,
  *               say), before or after acknowledging: it is left as it
  *               is, and must not be resumed (that would undo a crash);
- *   -ESRCH:     the domain went away; other negative errnos on error.
+ *   -ESRCH:     the domain went away;
+ *   -EOPNOTSUPP: no PV drivers and the backend cannot suspend by
+ *               hypercall;
+ * other negative errnos on error.
  * Logged once with the reason.
  */
 int	suspend_domain(struct backend *be, struct xs_handle *xs,
