@@ -183,40 +183,46 @@ mig_dst_record_write(struct backend *be, const char *key,
 	return rc;
 }
 
+struct dst_rec_read {
+	struct mig_dst_record	*r;
+	int			 found;
+};
+
+static void
+dst_record_kv(const char *key, const char *v, void *arg)
+{
+	struct dst_rec_read *rd = arg;
+	struct mig_dst_record *r = rd->r;
+	uint64_t n;
+
+	if (strcmp(key, "name") == 0 && v[0] != '\0' &&
+	    util_strlcpy(r->name, v, sizeof(r->name)) == 0)
+		rd->found |= 1;
+	else if (strcmp(key, "incoming") == 0 && v[0] != '\0' &&
+	    util_strlcpy(r->incoming, v, sizeof(r->incoming)) == 0)
+		rd->found |= 2;
+	else if (strcmp(key, "domid") == 0 &&
+	    util_parse_uint(v, 1, UINT32_MAX, &n) == 0) {
+		r->domid = (uint32_t)n;
+		rd->found |= 4;
+	} else if (strcmp(key, "abandon") == 0 &&
+	    util_parse_uint(v, 0, 1, &n) == 0)
+		r->abandon = (int)n;
+}
+
 int
 mig_dst_record_read(struct backend *be, const char *key,
     struct mig_dst_record *r)
 {
-	char path[4200], line[300], *v;
-	uint64_t n;
-	FILE *f;
-	int found = 0;
+	struct dst_rec_read rd = { .r = r };
+	char path[4200];
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	dst_record_path(be, key, path, sizeof(path));
-	if ((f = fopen(path, "r")) == NULL)
-		return -errno;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if ((v = strchr(line, '=')) == NULL)
-			continue;
-		*v++ = '\0';
-		if (strcmp(line, "name") == 0 && v[0] != '\0' &&
-		    util_strlcpy(r->name, v, sizeof(r->name)) == 0)
-			found |= 1;
-		else if (strcmp(line, "incoming") == 0 && v[0] != '\0' &&
-		    util_strlcpy(r->incoming, v, sizeof(r->incoming)) == 0)
-			found |= 2;
-		else if (strcmp(line, "domid") == 0 &&
-		    util_parse_uint(v, 1, UINT32_MAX, &n) == 0) {
-			r->domid = (uint32_t)n;
-			found |= 4;
-		} else if (strcmp(line, "abandon") == 0 &&
-		    util_parse_uint(v, 0, 1, &n) == 0)
-			r->abandon = (int)n;
-	}
-	fclose(f);
-	if (found != 7) {
+	if ((rc = util_read_kv(path, dst_record_kv, &rd)) != 0)
+		return rc;
+	if (rd.found != 7) {
 		log_warnx("%s: not a GO record; ignored", path);
 		return -EINVAL;
 	}

@@ -44,37 +44,44 @@ recover_path(struct backend *be, const struct dom_info *d, char *path,
 	snprintf(path, len, "%s/recover-%s", mig_state_dir(be), uuid);
 }
 
+struct recover_rec {
+	char		*host;
+	size_t		 hostlen;
+	unsigned	*port;
+	int		 found;
+};
+
+static void
+recover_record_kv(const char *key, const char *v, void *arg)
+{
+	struct recover_rec *r = arg;
+	uint64_t n;
+
+	if (strcmp(key, "host") == 0 &&
+	    util_strlcpy(r->host, v, r->hostlen) == 0)
+		r->found |= 1;
+	else if (strcmp(key, "port") == 0 &&
+	    util_parse_uint(v, 1, 65535, &n) == 0) {
+		*r->port = (unsigned)n;
+		r->found |= 2;
+	}
+}
+
 int
 mig_recover_record(struct backend *be, const char *domain, char *host,
     size_t hostlen, unsigned *port)
 {
-	char path[4200], line[600], *v;
+	struct recover_rec r = { .host = host, .hostlen = hostlen,
+	    .port = port };
+	char path[4200];
 	struct dom_info d;
-	uint64_t n;
-	FILE *f;
-	int found = 0;
 
 	if (recover_find(be, domain, &d) != 0)
 		return -ESRCH;
 	recover_path(be, &d, path, sizeof(path));
-	if ((f = fopen(path, "r")) == NULL)
+	if (util_read_kv(path, recover_record_kv, &r) != 0)
 		return -ENOENT;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if ((v = strchr(line, '=')) == NULL)
-			continue;
-		*v++ = '\0';
-		if (strcmp(line, "host") == 0 &&
-		    util_strlcpy(host, v, hostlen) == 0)
-			found |= 1;
-		else if (strcmp(line, "port") == 0 &&
-		    util_parse_uint(v, 1, 65535, &n) == 0) {
-			*port = (unsigned)n;
-			found |= 2;
-		}
-	}
-	fclose(f);
-	return found == 3 ? 0 : -EINVAL;
+	return r.found == 3 ? 0 : -EINVAL;
 }
 
 /* Ask the destination about the domain; fills *m (STATE). */

@@ -263,3 +263,31 @@ util_strlcpy(char *dst, const char *src, size_t len)
 	memcpy(dst, src, n + 1);
 	return 0;
 }
+
+int
+util_read_kv(const char *path,
+    void (*fn)(const char *key, const char *value, void *arg), void *arg)
+{
+	char line[1024], *v;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -errno;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((v = strchr(line, '=')) == NULL)
+			continue;
+		*v++ = '\0';
+		fn(line, v, arg);
+	}
+	fclose(f);
+	return 0;
+}
+
+int
+util_has_suffix(const char *s, const char *suffix)
+{
+	size_t len = strlen(s), n = strlen(suffix);
+
+	return len > n && strcmp(s + len - n, suffix) == 0;
+}

@@ -78,6 +78,20 @@ ssize_t	util_write_full(int fd, const void *buf, size_t len);
  */
 int	util_write_atomic(const char *path, const char *text, mode_t mode);
 
+/* Does "s" end in "suffix", with something before it? */
+int	util_has_suffix(const char *s, const char *suffix);
+
+/*
+ * Read the "key=value" lines of the file "path" (as the state records
+ * util_write_atomic() writes): "fn" is called with each line's key and
+ * value (both NUL-terminated, valid during the call); lines without '='
+ * are skipped.  Returns 0, or a negative errno when the file cannot be
+ * opened (nothing is logged).
+ */
+int	util_read_kv(const char *path,
+	    void (*fn)(const char *key, const char *value, void *arg),
+	    void *arg);
+
 /* Set O_NONBLOCK or FD_CLOEXEC on fd.  Return 0 or a negative errno. */
 int	util_set_nonblock(int fd, int on);
 int	util_set_cloexec(int fd);

@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,32 @@ START_TEST(test_util_strlcpy_truncates)
 }
 END_TEST
 
+static void
+kv_collect(const char *key, const char *value, void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "[%s|%s]", key, value);
+}
+
+START_TEST(test_util_read_kv_lines)
+{
+	char dir[] = "/tmp/test_util_XXXXXX", path[64], out[256] = "";
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rec", dir);
+	ck_assert_int_eq(util_read_kv(path, kv_collect, out), -ENOENT);
+	ck_assert_int_eq(util_write_atomic(path, "name=a=b\nno equals\n"
+	    "empty=\nlast=x", 0600), 0);
+	ck_assert_int_eq(util_read_kv(path, kv_collect, out), 0);
+	/* Split at the first '='; no newline kept; the last line too. */
+	ck_assert_str_eq(out, "[name|a=b][empty|][last|x]");
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -153,6 +180,7 @@ util_suite(void)
 	tcase_add_test(tc, test_util_fmt_size_readable);
 	tcase_add_test(tc, test_util_full_io_pipe);
 	tcase_add_test(tc, test_util_strlcpy_truncates);
+	tcase_add_test(tc, test_util_read_kv_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
