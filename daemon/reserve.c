@@ -21,10 +21,11 @@
 #include <string.h>
 
 #include "log.h"
+#include "migrate.h"
 #include "util.h"
 #include "xmigd.h"
 
-#define RESERVE_SUFFIX	"--incoming"
+#define RESERVE_SUFFIX	MIG_SUFFIX_INCOMING
 
 void
 reserve_init(struct reserve_table *t)

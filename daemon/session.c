@@ -373,11 +373,7 @@ session_job_running(struct xmigd *d, const char *name)
 static int
 session_is_away(const char *name)
 {
-	static const char suffix[] = "--migratedaway";
-	size_t len = strlen(name);
-
-	return len >= sizeof(suffix) &&
-	    strcmp(name + len - (sizeof(suffix) - 1), suffix) == 0;
+	return util_has_suffix(name, MIG_SUFFIX_AWAY);
 }
 
 /*

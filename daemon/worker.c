@@ -594,11 +594,10 @@ worker_reap(struct xmigd *d)
 void
 worker_sweep_stale(struct xmigd *d)
 {
-	static const char suffix[] = "--incoming";
 	struct backend *be = xmigd_backend(d);
 	struct dom_info *doms = NULL;
 	char busy[256];
-	size_t n = 0, i, len;
+	size_t n = 0, i;
 	int rc;
 
 	if (be == NULL)
@@ -609,9 +608,7 @@ worker_sweep_stale(struct xmigd *d)
 	if (be->ops->list(be, &doms, &n) != 0)
 		return;
 	for (i = 0; i < n; i++) {
-		len = strlen(doms[i].name);
-		if (len <= sizeof(suffix) - 1 || strcmp(doms[i].name + len -
-		    (sizeof(suffix) - 1), suffix) != 0)
+		if (!util_has_suffix(doms[i].name, MIG_SUFFIX_INCOMING))
 			continue;
 		if (doms[i].state != DOM_PAUSED &&
 		    doms[i].state != DOM_DYING) {

@@ -21,6 +21,13 @@
 #include "joblock.h"
 #include "reloc.h"
 
+/*
+ * The names a domain carries while it moves, as xl's: the destination's
+ * paused copy until GO, the source's copy from the suspend on.
+ */
+#define MIG_SUFFIX_INCOMING	"--incoming"
+#define MIG_SUFFIX_AWAY		"--migratedaway"
+
 #define MIG_ROUNDS_MAX	64	/* statistics kept for at most this many */
 
 /* Outcome of a source-side flow, mapped to xmig's exit codes. */

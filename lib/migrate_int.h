@@ -14,8 +14,6 @@
 #include "migrate.h"
 #include "precopy.h"
 
-#define MIG_SUFFIX_INCOMING	"--incoming"
-#define MIG_SUFFIX_AWAY		"--migratedaway"
 /* The lock a receiving worker holds is the uuid with this suffix. */
 #define MIG_LOCK_INCOMING	".incoming"
 
