@@ -508,8 +508,9 @@ besim_pause(struct backend *be, uint32_t domid)
 	return rc;
 }
 
+/* Unpause; with "dm", an HVM domain's device model gets "cont" first. */
 static int
-besim_unpause(struct backend *be, uint32_t domid)
+besim_unpause_dm(struct backend *be, uint32_t domid, int dm)
 {
 	struct besim *s = besim(be);
 	struct simmem *m;
@@ -523,7 +524,7 @@ besim_unpause(struct backend *be, uint32_t domid)
 	 * As libxl's unpause: the device model runs first (a restored one
 	 * starts stopped), and a device model that cannot is a failure.
 	 */
-	if (d.type == DOM_TYPE_HVM && d.state == DOM_RUNNING &&
+	if (dm && d.type == DOM_TYPE_HVM && d.state == DOM_RUNNING &&
 	    (rc = be_sim_dm_cont(be, domid)) != 0)
 		return rc;
 	if ((rc = simhost_dom_map(s->h, domid, &m)) != 0)
@@ -535,6 +536,12 @@ besim_unpause(struct backend *be, uint32_t domid)
 	    (rc = besim_start_guest(s, domid)) != 0)
 		return rc;
 	return simhost_dom_update(s->h, domid, besim_set_paused, &off);
+}
+
+static int
+besim_unpause(struct backend *be, uint32_t domid)
+{
+	return besim_unpause_dm(be, domid, 1);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -636,15 +643,22 @@ besim_resume(struct backend *be, uint32_t domid)
 	if ((rc = besim_get(s, domid, &d)) != 0)
 		return rc;
 	/*
-	 * As libxl's resume: the device model (stopped by a save) runs
-	 * again first; one that cannot leaves the domain suspended.
+	 * The device model (stopped by a save) runs again first; one that
+	 * refuses leaves the domain suspended.  One that is gone (it died)
+	 * is not waited for: libxl would leave the guest suspended, but
+	 * then no copy of it would run anywhere (DESIGN.md, invariant 1);
+	 * it runs on, without its devices, and "sim check" says so.
 	 */
 	if (d.type == DOM_TYPE_HVM && d.state == DOM_SHUTDOWN &&
 	    d.shutdown_reason == DOM_SHUTDOWN_SUSPEND &&
 	    (rc = be_sim_dm_cont(be, domid)) != 0) {
-		log_warnx("domain %u: its device model cannot run: left "
-		    "suspended", domid);
-		return rc;
+		if (rc != -ENOENT && rc != -ECONNREFUSED) {
+			log_warnx("domain %u: its device model cannot run: "
+			    "left suspended", domid);
+			return rc;
+		}
+		log_warnx("domain %u: its device model is gone: the guest "
+		    "runs on without it (its device state is lost)", domid);
 	}
 	if ((rc = simhost_dom_update(s->h, domid, besim_set_resumed,
 	    NULL)) != 0)
@@ -655,7 +669,7 @@ besim_resume(struct backend *be, uint32_t domid)
 	__atomic_store_n(&m->ctl->suspended, 0, __ATOMIC_SEQ_CST);
 	simmem_wake(m);
 	simmem_close(m);
-	return besim_unpause(be, domid);
+	return besim_unpause_dm(be, domid, 0);
 }
 
 static int

@@ -173,7 +173,8 @@ simdm_load(struct simdm *d, const char *path, char *why, size_t whylen)
 	int fd;
 
 	if (fault_armed("simdm-refuse-state")) {
-		snprintf(why, whylen, "%s: refused (fault point)", path);
+		snprintf(why, whylen, "%s: refused (fault point "
+		    "simdm-refuse-state)", path);
 		return -EBADMSG;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -234,6 +235,8 @@ simdm_command(struct simdm *d, const struct qmp_msg *m)
 			    "missing", m->id);
 			return;
 		}
+		if (d->dirty_log != on)
+			log_info("simdm: dirty log %s", on ? "on" : "off");
 		d->dirty_log = on;
 		simdm_return(d, NULL, m->id);
 	} else if (strcmp(m->name, "xen-save-devices-state") == 0) {
