@@ -55,9 +55,11 @@ sim_create(struct cli_ctx *ctx, int argc, char **argv)
 		{ "dirty-rate", required_argument, NULL, 'r' },
 		{ "working-set", required_argument, NULL, 'w' },
 		{ "ignore-suspend", no_argument, NULL, 'i' },
+		{ "type", required_argument, NULL, 't' },
+		{ "no-pv-drivers", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct be_sim_params p = { .vcpus = 1 };
+	struct be_sim_params p = { .vcpus = 1, .type = DOM_TYPE_PVH };
 	struct backend be;
 	uint64_t v;
 	uint32_t domid;
@@ -94,6 +96,21 @@ sim_create(struct cli_ctx *ctx, int argc, char **argv)
 		case 'i':
 			p.ignore_suspend = 1;
 			break;
+		case 't':
+			if (strcmp(optarg, "pv") == 0)
+				p.type = DOM_TYPE_PV;
+			else if (strcmp(optarg, "pvh") == 0)
+				p.type = DOM_TYPE_PVH;
+			else if (strcmp(optarg, "hvm") == 0)
+				p.type = DOM_TYPE_HVM;
+			else
+				return cmd_usage_error(&cmd_sim_entry,
+				    "--type %s: expected pv, pvh or hvm",
+				    optarg);
+			break;
+		case 'N':
+			p.no_pv_drivers = 1;
+			break;
 		default:
 			return cmd_usage_error(&cmd_sim_entry, "bad option");
 		}
@@ -104,6 +121,9 @@ sim_create(struct cli_ctx *ctx, int argc, char **argv)
 	if (p.working_set > p.memory)
 		return cmd_usage_error(&cmd_sim_entry,
 		    "--working-set is larger than --memory");
+	if (p.no_pv_drivers && p.type != DOM_TYPE_HVM)
+		return cmd_usage_error(&cmd_sim_entry,
+		    "--no-pv-drivers is for --type hvm");
 	if ((rc = sim_open(ctx, &be)) != 0)
 		return rc;
 	rc = be_sim_create(&be, &p, &domid);
@@ -226,6 +246,12 @@ sim_check_json(const struct dom_info *d, const struct simguest_report *r,
 	sim_json_int(g, "generation", r->generation);
 	if (r->header_error[0] != '\0')
 		sim_json_str(g, "header_error", r->header_error);
+	if (r->device) {
+		sim_json_int(g, "device_register", r->dev_reg);
+		sim_json_int(g, "device_seen", r->dev_seen);
+		if (r->dev_error[0] != '\0')
+			sim_json_str(g, "device_error", r->dev_error);
+	}
 	yajl_gen_string(g, (const unsigned char *)"defects", 7);
 	yajl_gen_array_open(g);
 	for (i = 0; i < r->nfirst; i++) {
@@ -246,11 +272,15 @@ static void
 sim_check_text(const struct dom_info *d, const struct simguest_report *r,
     int intact)
 {
+	char dev[64] = "";
 	size_t i;
 
+	if (r->device && r->dev_error[0] == '\0')
+		snprintf(dev, sizeof(dev), ", device register %llu",
+		    (unsigned long long)r->dev_reg);
 	if (intact) {
-		printf("%s: %llu pages checked, all intact\n", d->name,
-		    (unsigned long long)r->pages);
+		printf("%s: %llu pages checked%s, all intact\n", d->name,
+		    (unsigned long long)r->pages, dev);
 		return;
 	}
 	if (r->header_error[0] != '\0') {
@@ -258,6 +288,10 @@ sim_check_text(const struct dom_info *d, const struct simguest_report *r,
 		    r->header_error);
 		return;
 	}
+	if (r->device && r->dev_error[0] != '\0')
+		printf("%s: %s\n", d->name, r->dev_error);
+	if (r->bad == 0)
+		return;
 	printf("%s: %llu pages checked, %llu damaged\n", d->name,
 	    (unsigned long long)r->pages, (unsigned long long)r->bad);
 	for (i = 0; i < r->nfirst; i++)
@@ -401,6 +435,52 @@ sim_guest(struct cli_ctx *ctx, int argc, char **argv)
 	    fd == UINT64_MAX ? -1 : (int)fd);
 }
 
+/* Internal: an HVM domain's device model (started by the backend). */
+static int
+sim_dm(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sim-dir", required_argument, NULL, 'S' },
+		{ "domid", required_argument, NULL, 'd' },
+		{ "incoming", required_argument, NULL, 'I' },
+		{ "ready-fd", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *dir = sim_dir(ctx), *incoming = NULL;
+	uint64_t domid = 0, fd = UINT64_MAX;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'S':
+			dir = optarg;
+			break;
+		case 'd':
+			if (util_parse_uint(optarg, 1, SIMHOST_MAX_DOMID,
+			    &domid) != 0)
+				return cmd_usage_error(&cmd_sim_entry,
+				    "--domid %s: not a domain id", optarg);
+			break;
+		case 'I':
+			incoming = optarg;
+			break;
+		case 'r':
+			if (util_parse_uint(optarg, 0, 1023, &fd) != 0)
+				return cmd_usage_error(&cmd_sim_entry,
+				    "--ready-fd %s: not a descriptor", optarg);
+			break;
+		default:
+			return cmd_usage_error(&cmd_sim_entry, "bad option");
+		}
+	}
+	if (domid == 0 || optind != argc)
+		return cmd_usage_error(&cmd_sim_entry, "dm needs --domid");
+	log_init("xmig-simdm", 1, log_getlevel());
+	return simdm_main(dir, (uint32_t)domid, incoming,
+	    fd == UINT64_MAX ? -1 : (int)fd) == 0 ? XMIG_EXIT_OK :
+	    XMIG_EXIT_FAILED;
+}
+
 /* Internal: the host's xenstore server, in the foreground. */
 static int
 sim_xenstored(struct cli_ctx *ctx, int argc, char **argv)
@@ -463,7 +543,8 @@ sim_stop(struct cli_ctx *ctx, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		if (doms[i].domid == 0)
 			continue;
-		if ((rc = simguest_kill(h, doms[i].domid)) != 0) {
+		if ((rc = simguest_kill(h, doms[i].domid)) != 0 ||
+		    (rc = be_sim_dm_kill(h, doms[i].domid)) != 0) {
 			fprintf(stderr, "xmig sim stop: the guest of %s: %s\n",
 			    doms[i].name, strerror(-rc));
 			failed = 1;
@@ -496,6 +577,7 @@ cmd_sim_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "resume", sim_op },
 		{ "rename", sim_rename },
 		{ "guest", sim_guest },
+		{ "dm", sim_dm },
 		{ "xenstored", sim_xenstored },
 		{ "stop", sim_stop },
 	};
@@ -523,13 +605,18 @@ const struct cmd_entry cmd_sim_entry = {
 	    "created on first use with XMIG_SIM_MEMORY (default 8G) of memory.\n"
 	    "Guests' memory is files there: a tmpfs (/dev/shm) keeps it in memory.\n"
 	    "\n"
-	    "  sim create --name NAME --memory SIZE [--vcpus N]\n"
-	    "      [--dirty-rate RATE/s] [--working-set SIZE] [--ignore-suspend]\n"
-	    "      create and start a domain whose guest writes pages at RATE\n"
-	    "      over its working set; prints the domain id\n"
+	    "  sim create --name NAME --memory SIZE [--type pv|pvh|hvm]\n"
+	    "      [--no-pv-drivers] [--vcpus N] [--dirty-rate RATE/s]\n"
+	    "      [--working-set SIZE] [--ignore-suspend]\n"
+	    "      create and start a domain (default pvh) whose guest\n"
+	    "      writes pages at RATE over its working set; an hvm domain\n"
+	    "      also has a device model its guest does I/O to, and with\n"
+	    "      --no-pv-drivers ignores xenstore (suspended by hypercall);\n"
+	    "      prints the domain id\n"
 	    "  sim destroy DOMAIN        destroy a domain (the host keeps the\n"
 	    "      memory of up to four for domains it restores into)\n"
-	    "  sim check [--json] DOMAIN  verify every page of the guest\n"
+	    "  sim check [--json] DOMAIN  verify every page of the guest (and\n"
+	    "      an hvm guest's device state)\n"
 	    "  sim info                  host memory and domains\n"
 	    "  sim pause|unpause|resume DOMAIN\n"
 	    "  sim rename DOMAIN NEWNAME\n"

@@ -16,11 +16,13 @@
 
 #include "backend.h"
 #include "be_sim.h"
+#include "be_sim_dm.h"
 #include "be_sim_stream.h"
 #include "conf.h"
 #include "fault.h"
 #include "json.h"
 #include "log.h"
+#include "simdm.h"
 #include "simguest.h"
 #include "simhost.h"
 #include "simmem.h"
@@ -47,6 +49,12 @@ struct simhost *
 be_sim_host(struct backend *be)
 {
 	return besim(be)->h;
+}
+
+const char *
+be_sim_exe(struct backend *be)
+{
+	return besim(be)->exe[0] != '\0' ? besim(be)->exe : NULL;
 }
 
 /*
@@ -359,8 +367,15 @@ besim_fill(const struct be_sim_params *p, struct simdom *d)
 		memcpy(d->uuid, p->uuid, 16);
 	else if ((rc = simhost_uuid_generate(d->uuid)) != 0)
 		return rc;
+	if ((unsigned)p->type > DOM_TYPE_HVM ||
+	    (p->no_pv_drivers && p->type != DOM_TYPE_HVM)) {
+		log_warnx("%s: only an HVM domain can be without PV drivers",
+		    p->name);
+		return -EINVAL;
+	}
 	d->state = DOM_RUNNING;
-	d->type = DOM_TYPE_HVM;
+	d->type = p->type;
+	d->no_pv_drivers = p->no_pv_drivers != 0;
 	d->memory = p->memory;
 	d->vcpus = p->vcpus == 0 ? 1 : p->vcpus;
 	d->dirty_rate = p->dirty_rate;
@@ -398,6 +413,7 @@ besim_create(struct besim *s, const struct be_sim_params *p, int paused,
 {
 	struct simmem *m = NULL;
 	struct simdom d;
+	char why[512];
 	int rc;
 
 	if ((rc = besim_fill(p, &d)) != 0)
@@ -421,6 +437,11 @@ besim_create(struct besim *s, const struct be_sim_params *p, int paused,
 	}
 	if ((rc = besim_xs_populate(s, &d)) != 0)
 		goto fail_xs;
+	/* The device model first: the guest's devices are there at boot. */
+	if (!paused && d.type == DOM_TYPE_HVM &&
+	    (rc = simdm_spawn(s->h, d.domid, s->exe[0] != '\0' ? s->exe :
+	    NULL, NULL, why, sizeof(why))) != 0)
+		goto fail_xs;
 	if (!paused && (rc = besim_start_guest(s, d.domid)) != 0)
 		goto fail_xs;
 	*domid = d.domid;
@@ -429,6 +450,7 @@ besim_create(struct besim *s, const struct be_sim_params *p, int paused,
 
 fail_xs:
 	(void)simguest_kill(s->h, d.domid);
+	(void)simdm_kill(s->h, d.domid);
 	besim_xs_remove(s, &d);
 fail_remove:
 	(void)simhost_dom_remove(s->h, d.domid);
@@ -486,8 +508,9 @@ besim_pause(struct backend *be, uint32_t domid)
 	return rc;
 }
 
+/* Unpause; with "dm", an HVM domain's device model gets "cont" first. */
 static int
-besim_unpause(struct backend *be, uint32_t domid)
+besim_unpause_dm(struct backend *be, uint32_t domid, int dm)
 {
 	struct besim *s = besim(be);
 	struct simmem *m;
@@ -496,6 +519,13 @@ besim_unpause(struct backend *be, uint32_t domid)
 
 	if ((rc = besim_get(s, domid, &d)) != 0 ||
 	    (rc = besim_changeable(&d, "unpaused")) != 0)
+		return rc;
+	/*
+	 * As libxl's unpause: the device model runs first (a restored one
+	 * starts stopped), and a device model that cannot is a failure.
+	 */
+	if (dm && d.type == DOM_TYPE_HVM && d.state == DOM_RUNNING &&
+	    (rc = be_sim_dm_cont(be, domid)) != 0)
 		return rc;
 	if ((rc = simhost_dom_map(s->h, domid, &m)) != 0)
 		return rc;
@@ -506,6 +536,12 @@ besim_unpause(struct backend *be, uint32_t domid)
 	    (rc = besim_start_guest(s, domid)) != 0)
 		return rc;
 	return simhost_dom_update(s->h, domid, besim_set_paused, &off);
+}
+
+static int
+besim_unpause(struct backend *be, uint32_t domid)
+{
+	return besim_unpause_dm(be, domid, 1);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -540,7 +576,8 @@ besim_destroy(struct backend *be, uint32_t domid)
 		return rc;
 	if (fault_armed("sim-destroy-cut-short"))
 		abort();
-	if ((rc = simguest_kill(s->h, domid)) != 0)
+	if ((rc = simguest_kill(s->h, domid)) != 0 ||
+	    (rc = simdm_kill(s->h, domid)) != 0)
 		return rc;
 	besim_xs_remove(s, &d);
 	if ((rc = simhost_dom_remove(s->h, domid)) != 0)
@@ -598,10 +635,31 @@ besim_resume(struct backend *be, uint32_t domid)
 {
 	struct besim *s = besim(be);
 	struct simmem *m;
+	struct simdom d;
 	int rc;
 
 	if (domid == 0)
 		return -EPERM;
+	if ((rc = besim_get(s, domid, &d)) != 0)
+		return rc;
+	/*
+	 * The device model (stopped by a save) runs again first; one that
+	 * refuses leaves the domain suspended.  One that is gone (it died)
+	 * is not waited for: libxl would leave the guest suspended, but
+	 * then no copy of it would run anywhere (DESIGN.md, invariant 1);
+	 * it runs on, without its devices, and "sim check" says so.
+	 */
+	if (d.type == DOM_TYPE_HVM && d.state == DOM_SHUTDOWN &&
+	    d.shutdown_reason == DOM_SHUTDOWN_SUSPEND &&
+	    (rc = be_sim_dm_cont(be, domid)) != 0) {
+		if (rc != -ENOENT && rc != -ECONNREFUSED) {
+			log_warnx("domain %u: its device model cannot run: "
+			    "left suspended", domid);
+			return rc;
+		}
+		log_warnx("domain %u: its device model is gone: the guest "
+		    "runs on without it (its device state is lost)", domid);
+	}
 	if ((rc = simhost_dom_update(s->h, domid, besim_set_resumed,
 	    NULL)) != 0)
 		return rc;
@@ -611,7 +669,63 @@ besim_resume(struct backend *be, uint32_t domid)
 	__atomic_store_n(&m->ctl->suspended, 0, __ATOMIC_SEQ_CST);
 	simmem_wake(m);
 	simmem_close(m);
-	return besim_unpause(be, domid);
+	return besim_unpause_dm(be, domid, 0);
+}
+
+static int
+besim_set_suspended(struct simdom *d, void *arg)
+{
+	(void)arg;
+	if (d->state != DOM_RUNNING)
+		return -EINVAL;
+	d->state = DOM_SHUTDOWN;
+	d->shutdown_reason = DOM_SHUTDOWN_SUSPEND;
+	return 0;
+}
+
+/*
+ * SHUTDOWN_suspend by the hypervisor: the guest is stopped where it is
+ * (between two page writes or device I/Os, its pause point), without
+ * being asked, and the domain shuts down for suspend.  A resume lets it
+ * go on (besim_resume() unpauses it); after a move, its copy starts
+ * from the memory it left.
+ */
+static int
+besim_suspend_hypercall(struct backend *be, uint32_t domid)
+{
+	struct besim *s = besim(be);
+	struct simmem *m;
+	struct simdom d;
+	pid_t pid;
+	int rc;
+
+	if ((rc = besim_get(s, domid, &d)) != 0 ||
+	    (rc = besim_changeable(&d, "suspended")) != 0)
+		return rc;
+	if (d.state != DOM_RUNNING) {
+		log_warnx("domain %u is not running", domid);
+		return -EINVAL;
+	}
+	if ((rc = simhost_dom_map(s->h, domid, &m)) != 0)
+		return rc;
+	simmem_pause_request(m);
+	if (simguest_alive(s->h, domid, &pid) == 0 &&
+	    simmem_pause_wait(m, BESIM_PAUSE_TIMEOUT_MS) != 0) {
+		log_warnx("domain %u: guest did not stop within %d ms",
+		    domid, BESIM_PAUSE_TIMEOUT_MS);
+		rc = -ETIMEDOUT;
+	}
+	if (rc == 0 && (rc = simhost_dom_update(s->h, domid,
+	    besim_set_suspended, NULL)) != 0)
+		log_warnx("domain %u: cannot record the suspend", domid);
+	if (rc != 0)
+		simmem_unpause(m);
+	simmem_close(m);
+	if (rc == 0) {
+		log_debug("domain %u: suspended by hypercall", domid);
+		(void)simhost_raise_virq(s->h);
+	}
+	return rc;
 }
 
 static int
@@ -669,8 +783,15 @@ besim_gen_config(yajl_gen g, const struct simdom *d)
 	besim_gen_kv_int(g, "max_vcpus", d->vcpus);
 	besim_gen_kv_int(g, "max_memkb", d->memory / KiB);
 	besim_gen_kv_int(g, "target_memkb", d->memory / KiB);
-	besim_gen_str(g, "type.hvm");
+	if (d->type == DOM_TYPE_HVM)
+		besim_gen_kv_str(g, "device_model_version", "qemu_xen");
+	besim_gen_str(g, d->type == DOM_TYPE_PV ? "type.pv" :
+	    d->type == DOM_TYPE_PVH ? "type.pvh" : "type.hvm");
 	yajl_gen_map_open(g);
+	/* libxl's defbool: "False" turns the platform device off. */
+	if (d->type == DOM_TYPE_HVM)
+		besim_gen_kv_str(g, "xen_platform_pci", d->no_pv_drivers ?
+		    "False" : "True");
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	besim_gen_kv_str(g, "on_poweroff", "destroy");
@@ -682,6 +803,8 @@ besim_gen_config(yajl_gen g, const struct simdom *d)
 	besim_gen_kv_int(g, "working_set", d->working_set);
 	besim_gen_str(g, "ignore_suspend");
 	yajl_gen_bool(g, d->ignore_suspend);
+	besim_gen_str(g, "no_pv_drivers");
+	yajl_gen_bool(g, d->no_pv_drivers);
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 }
@@ -730,13 +853,28 @@ besim_json_uint(yajl_val root, const char *key, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+static int
+besim_json_bool(yajl_val root, const char *key, int *out)
+{
+	const char *path[] = { "xmig_sim", key, NULL };
+	yajl_val v;
+
+	if ((v = yajl_tree_get(root, path, yajl_t_any)) == NULL)
+		return 0;
+	if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
+		log_warnx("domain config: xmig_sim.%s: not a boolean", key);
+		return -EINVAL;
+	}
+	*out = YAJL_IS_TRUE(v);
+	return 0;
+}
+
 int
 be_sim_params_from_restore(const struct restore_params *rp,
     struct be_sim_params *p)
 {
-	const char *path[] = { "xmig_sim", "ignore_suspend", NULL };
 	char err[128];
-	yajl_val root, v;
+	yajl_val root;
 	int rc = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -744,6 +882,7 @@ be_sim_params_from_restore(const struct restore_params *rp,
 	p->uuid = rp->uuid;
 	p->memory = rp->max_memkb * KiB;
 	p->vcpus = rp->vcpus;
+	p->type = rp->type;
 	if (rp->max_memkb == 0 || rp->max_memkb > SIMMEM_MAX_PAGES * 4 ||
 	    rp->max_memkb % 4 != 0) {
 		log_warnx("restore: %llu KiB: not a sim domain's memory",
@@ -771,14 +910,15 @@ be_sim_params_from_restore(const struct restore_params *rp,
 	    (rc = besim_json_uint(root, "working_set", p->memory,
 	    &p->working_set)) != 0)
 		goto out;
-	if ((v = yajl_tree_get(root, path, yajl_t_any)) != NULL) {
-		if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
-			log_warnx("domain config: xmig_sim.ignore_suspend: "
-			    "not a boolean");
-			rc = -EINVAL;
-			goto out;
-		}
-		p->ignore_suspend = YAJL_IS_TRUE(v);
+	if ((rc = besim_json_bool(root, "ignore_suspend",
+	    &p->ignore_suspend)) != 0 ||
+	    (rc = besim_json_bool(root, "no_pv_drivers",
+	    &p->no_pv_drivers)) != 0)
+		goto out;
+	if (p->no_pv_drivers && p->type != DOM_TYPE_HVM) {
+		log_warnx("domain config: xmig_sim.no_pv_drivers: the domain "
+		    "is %s, not HVM", dom_type_name(p->type));
+		rc = -EINVAL;
 	}
 out:
 	yajl_tree_free(root);
@@ -809,4 +949,5 @@ const struct backend_ops sim_backend_ops = {
 	.config_json = besim_config_json,
 	.xenstore_path = besim_xenstore_path,
 	.state_dir = besim_state_dir,
+	.suspend_hypercall = besim_suspend_hypercall,
 };

@@ -26,6 +26,10 @@
  *            the first unpause starts the guest process, which finds its
  *            whole state in the restored memory and carries on.
  *
+ * An HVM domain has a device model process beside its guest (simdm.h):
+ * started with the domain, killed with it; a save stops it and carries
+ * its state (be_sim_dm.h), a restore starts a new one from that state.
+ *
  * Domain state: "running" while the guest process lives; "paused" once
  * the guest has acknowledged a pause between two page writes; a guest
  * process that died without shutting down makes its domain
@@ -50,6 +54,9 @@ struct be_sim_params {
 	uint64_t	 dirty_rate;	/* bytes/s the guest writes */
 	uint64_t	 working_set;	/* bytes; 0 = all memory */
 	int		 ignore_suspend; /* guest never acks a suspend */
+	enum dom_type	 type;		/* DOM_TYPE_*: set it (0 is PV) */
+	/* HVM: the guest reads no xenstore, suspended by hypercall */
+	int		 no_pv_drivers;
 };
 
 /*
@@ -67,8 +74,8 @@ struct simhost *be_sim_host(struct backend *be);
  * Create and start a domain ("xmig sim create"): make sure the xenstore
  * server runs, add the domain, lay its memory out as a fresh guest
  * (every page at generation 0), write its xenstore entries and
- * introduce it, start its guest process.  *domid is set.  On failure
- * nothing is left behind.
+ * introduce it, start its device model (HVM) and its guest process.
+ * *domid is set.  On failure nothing is left behind.
  */
 int	be_sim_create(struct backend *be, const struct be_sim_params *p,
 	    uint32_t *domid);
@@ -99,5 +106,22 @@ int	be_sim_params_from_restore(const struct restore_params *rp,
  * simmem_close().  -ESRCH for an unknown domain, -EPERM for domain 0.
  */
 int	be_sim_map(struct backend *be, uint32_t domid, struct simmem **m);
+
+/*
+ * The program the backend runs a domain's processes with ("xmig"), or
+ * NULL: they are forked children of this process.
+ */
+const char *be_sim_exe(struct backend *be);
+
+/* Kill domain "domid"'s device model, if any ("xmig sim stop"). */
+int	be_sim_dm_kill(struct simhost *h, uint32_t domid);
+
+/*
+ * The device model process's main ("xmig sim dm"): serve domain
+ * "domid" of host "dir" (see simdm.h), loading "incoming" (or NULL).
+ * Returns an exit status.
+ */
+int	simdm_main(const char *dir, uint32_t domid, const char *incoming,
+	    int ready_fd);
 
 #endif /* XMIG_BE_SIM_H */

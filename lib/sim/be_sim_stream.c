@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "be_sim.h"
+#include "be_sim_dm.h"
 #include "be_sim_stream.h"
 #include "fault.h"
 #include "log.h"
@@ -190,13 +191,28 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 	struct dom_info d;
 	uint64_t *bits = NULL, n;
 	unsigned iteration = 0;
-	int rc;
+	int rc, hvm, dm_logdirty = 0;
 
 	pace_init(&out.pace, params->bandwidth);
 	if ((rc = be->ops->info(be, domid, &d)) != 0)
 		return rc;
-	if ((rc = be_sim_map(be, domid, &m)) != 0)
+	hvm = d.type == DOM_TYPE_HVM;
+	if (d.type == DOM_TYPE_PV)
+		sp.dom_type = LIBXC_DOM_X86_PV;
+	/*
+	 * The device model answers before anything changes (a dead one
+	 * fails the save with the guest untouched); its own log-dirty is
+	 * on for the live rounds, as libxenguest's switch_qemu_logdirty.
+	 */
+	if (hvm && (rc = params->live ? be_sim_dm_logdirty(be, domid, 1) :
+	    be_sim_dm_ping(be, domid)) != 0) {
+		log_warnx("domain %u: its device model does not answer: not "
+		    "saved, left as it is", domid);
 		return rc;
+	}
+	dm_logdirty = hvm && params->live;
+	if ((rc = be_sim_map(be, domid, &m)) != 0)
+		goto out;
 	sp.max_pfn = m->npages - 1;
 	sp.vcpus = d.vcpus;
 	out.m = m;
@@ -220,6 +236,17 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 		    "the suspend step failed", domid);
 		goto out;
 	}
+	/*
+	 * Still the suspend step, as libxl's suspend callback: with the
+	 * guest stopped, its device model stops and saves its state,
+	 * before the last memory round.  On failure the caller resumes
+	 * the domain, which sends "cont".
+	 */
+	if (hvm && (rc = be_sim_dm_save(be, domid, params->emu, 1)) != 0) {
+		log_warnx("domain %u: save stopped: the device model's state "
+		    "could not be saved", domid);
+		goto out;
+	}
 	if (params->live) {
 		/* The stop-and-copy round follows the live ones. */
 		n = simmem_dirty_clean(m, bits);
@@ -237,7 +264,9 @@ fail_write:
 	log_warnx("domain %u: writing the stream failed: %s", domid,
 	    strerror(-rc));
 out:
-	if (simmem_logdirty_enabled(m))
+	if (dm_logdirty && be_sim_dm_logdirty(be, domid, 0) != 0)
+		log_debug("domain %u: device model log-dirty left on", domid);
+	if (m != NULL && simmem_logdirty_enabled(m))
 		simmem_logdirty_disable(m);
 	stream_writer_free(w);
 	free(bits);
@@ -419,7 +448,7 @@ sims_sink(void *opaque, const struct libxc_page_batch *b, uint64_t len)
 
 /* Read the libxc stream into m; returns 0 at END or a negative errno. */
 static int
-sims_read_stream(struct simmem *m, int fd)
+sims_read_stream(struct simmem *m, int fd, uint32_t dom_type)
 {
 	struct sims_in in = { .fd = fd, .m = m, .pipe = { -1, -1 } };
 	struct stream_reader *r;
@@ -443,11 +472,12 @@ sims_read_stream(struct simmem *m, int fd)
 	stream_reader_set_page_sink(r, sims_sink, &in);
 	while ((rc = stream_reader_next(r, &ev, &e)) == 1) {
 		if (ev.kind == STREAM_EV_LIBXC_HEADER &&
-		    ev.dhdr->type != LIBXC_DOM_X86_HVM) {
+		    ev.dhdr->type != dom_type) {
 			rc = srerr_set(&e, SRERR_TYPE, ev.offset,
 			    "libxc domain header", "a %s stream cannot be "
-			    "restored on the simulated host",
-			    libxc_dom_type_name(ev.dhdr->type));
+			    "restored into a simulated %s domain",
+			    libxc_dom_type_name(ev.dhdr->type),
+			    libxc_dom_type_name(dom_type));
 			break;
 		}
 		/* PAGE_DATA went to sims_sink. */
@@ -472,6 +502,7 @@ int
 be_sim_stream_restore(struct backend *be, int fd,
     const struct restore_params *rp, uint32_t *domid)
 {
+	struct emu_recs emu = { .n = 0 };
 	struct be_sim_params p;
 	struct simmem *m = NULL;
 	int rc;
@@ -482,8 +513,23 @@ be_sim_stream_restore(struct backend *be, int fd,
 		return rc;
 	if ((rc = be_sim_map(be, *domid, &m)) != 0)
 		goto fail_destroy;
-	rc = sims_read_stream(m, fd);
+	rc = sims_read_stream(m, fd, p.type == DOM_TYPE_PV ?
+	    LIBXC_DOM_X86_PV : LIBXC_DOM_X86_HVM);
 	simmem_close(m);
+	if (rc != 0 || p.type != DOM_TYPE_HVM)
+		goto done;
+	/*
+	 * As libxl: the device model's records follow the libxc stream; a
+	 * new device model starts from its state, stopped until the
+	 * domain's first unpause.  An HVM domain without one is refused.
+	 */
+	if (rp->read_tail == NULL) {
+		log_warnx("restore: no way to read the device model's state");
+		rc = -EINVAL;
+	} else if ((rc = rp->read_tail(rp->tail_data, &emu)) == 0)
+		rc = be_sim_dm_load(be, *domid, &emu);
+	emu_recs_clear(&emu);
+done:
 	if (rc == 0)
 		return 0;
 fail_destroy:

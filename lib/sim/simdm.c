@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cursor.h"
+#include "fault.h"
 #include "log.h"
 #include "qevm.h"
 #include "qmp.h"
@@ -171,6 +172,11 @@ simdm_load(struct simdm *d, const char *path, char *why, size_t whylen)
 	ssize_t n;
 	int fd;
 
+	if (fault_armed("simdm-refuse-state")) {
+		snprintf(why, whylen, "%s: refused (fault point "
+		    "simdm-refuse-state)", path);
+		return -EBADMSG;
+	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return -errno;
@@ -229,6 +235,8 @@ simdm_command(struct simdm *d, const struct qmp_msg *m)
 			    "missing", m->id);
 			return;
 		}
+		if (d->dirty_log != on)
+			log_info("simdm: dirty log %s", on ? "on" : "off");
 		d->dirty_log = on;
 		simdm_return(d, NULL, m->id);
 	} else if (strcmp(m->name, "xen-save-devices-state") == 0) {
@@ -237,6 +245,8 @@ simdm_command(struct simdm *d, const struct qmp_msg *m)
 			    "is missing", m->id);
 			return;
 		}
+		/* A device model dying in the middle of the save. */
+		fault_point("simdm-save-devices", -1);
 		/* QEMU stops the VM for the save and restarts it after. */
 		if (simdm_save(d, file) != 0) {
 			simdm_error(d, "GenericError", "An IO error has "
@@ -368,7 +378,10 @@ simdm_device_input(struct simdm *d, struct simdm_conn *c)
 		return;
 	}
 	while (c->fd >= 0 && simdm_line(c, line, sizeof(line), &len)) {
-		if (strcmp(line, "inc") != 0)
+		if (strcmp(line, "peek") == 0)
+			n = snprintf(out, sizeof(out), "%llu\n",
+			    (unsigned long long)d->st.reg);
+		else if (strcmp(line, "inc") != 0)
 			n = snprintf(out, sizeof(out), "error\n");
 		else if (!d->running)
 			n = snprintf(out, sizeof(out), "stopped\n");
@@ -484,6 +497,10 @@ simdm_run(const struct simdm_params *p)
 	if (p->incoming != NULL &&
 	    (rc = simdm_load(&d, p->incoming, why, sizeof(why))) != 0) {
 		log_warnx("simdm: cannot load the incoming state: %s", why);
+		if (p->ready_fd >= 0) {
+			dprintf(p->ready_fd, "refused: %s\n", why);
+			close(p->ready_fd);
+		}
 		return rc;
 	}
 	sigemptyset(&set);

@@ -6,7 +6,8 @@
 #include "config.h"
 
 #include <sys/prctl.h>
-#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -23,7 +24,9 @@
 #include <xenstore.h>
 
 #include "log.h"
+#include "simdm.h"
 #include "simguest.h"
+#include "simproc.h"
 #include "util.h"
 
 #define SG_WORDS	(SIMGUEST_PAYLOAD / 8)
@@ -329,7 +332,6 @@ simguest_header_ok(const struct simmem *m, char *why, size_t len)
 
 #define SG_PAUSE_TIMEOUT_MS	5000
 #define SG_SPAWN_TIMEOUT_MS	10000
-#define SG_KILL_TIMEOUT_MS	5000
 #define SG_BURST_NS		UINT64_C(4000000)	/* token bucket depth */
 #define SG_BATCH		64	/* pages between clock reads */
 
@@ -347,68 +349,65 @@ struct sg_proc {
 	int		 request;	/* enum sg_request, atomic */
 	struct xs_handle *xs;
 	char		 node[64];	/* control/shutdown */
+	int		 dev;		/* HVM: device socket, -1 none */
+	char		 dev_path[108];	/* "" when not HVM */
+	uint64_t	 next_io;	/* ns */
+	int		 dev_told;	/* "no device" logged */
 };
 
 int
 simguest_alive(struct simhost *h, uint32_t domid, pid_t *pid)
 {
-	char buf[512], *nl, *rp;
-	uint64_t v;
-	int rc;
-
-	rc = simhost_dom_read_file(h, domid, "guest.pid", buf, 32);
-	if (rc != 0)
-		return rc == -ENOENT ? -ENOENT : rc;
-	if ((nl = strchr(buf, '\n')) != NULL)
-		*nl = '\0';
-	if (util_parse_uint(buf, 2, INT32_MAX, &v) != 0) {
-		log_warnx("domain %u: bad guest.pid \"%s\"", domid, buf);
-		return -EINVAL;
-	}
-	*pid = (pid_t)v;
-	/* A zombie nobody reaped is dead too (pid 1 may not reap). */
-	snprintf(buf, sizeof(buf), "/proc/%llu/stat", (unsigned long long)v);
-	if ((rc = open(buf, O_RDONLY | O_CLOEXEC)) == -1)
-		return -ESRCH;
-	v = (uint64_t)read(rc, buf, sizeof(buf) - 1);
-	close(rc);
-	if ((ssize_t)v <= 0)
-		return -ESRCH;
-	buf[v] = '\0';
-	if ((rp = strrchr(buf, ')')) == NULL || rp[1] != ' ' ||
-	    rp[2] == 'Z' || rp[2] == 'X')
-		return -ESRCH;
-	return 0;
+	return simproc_alive(h, domid, "guest.pid", pid);
 }
 
 int
 simguest_kill(struct simhost *h, uint32_t domid)
 {
-	struct pollfd pfd;
-	pid_t pid;
-	int fd, rc;
+	return simproc_kill(h, domid, "guest.pid", "guest");
+}
 
-	if ((rc = simguest_alive(h, domid, &pid)) != 0)
-		return rc == -ENOENT || rc == -ESRCH ? 0 : rc;
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (kill(pid, SIGKILL) == -1 && errno != ESRCH) {
-		rc = -errno;
-		log_warn("domain %u: kill guest %ld", domid, (long)pid);
-		goto out;
-	}
-	if (fd == -1)
-		goto out;	/* gone already, or an old kernel */
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, SG_KILL_TIMEOUT_MS) == 0) {
-		log_warnx("domain %u: guest %ld did not die", domid,
-		    (long)pid);
-		rc = -ETIMEDOUT;
-	}
-out:
-	if (fd != -1)
-		close(fd);
-	return rc;
+static const char *
+sg_dev_kind(uint64_t got)
+{
+	return got <= 1 ? "dropped: the device started again from 0" :
+	    "stale: the device holds an older state";
+}
+
+/*
+ * The device half of the check, with the guest stopped: its device
+ * model's register against what the guest was last answered.  Returns
+ * 1 with r->dev_error set for a defect.
+ */
+static int
+sg_check_device(struct simhost *h, uint32_t domid, const struct simmem *m,
+    struct simguest_report *r)
+{
+	const struct simguest_hdr *hd = sg_hdr(m);
+	struct simdom d;
+	char why[128];
+
+	if (simhost_dom_get(h, domid, &d) != 0 || d.type != DOM_TYPE_HVM ||
+	    r->header_error[0] != '\0')
+		return 0;
+	r->device = 1;
+	r->dev_seen = hd->dev_seen;
+	if (simdm_peek(h, domid, &r->dev_reg, why, sizeof(why)) != 0)
+		snprintf(r->dev_error, sizeof(r->dev_error), "device model "
+		    "not running (%s)", why);
+	else if (hd->dev_bad)
+		snprintf(r->dev_error, sizeof(r->dev_error), "device state "
+		    "%s (the guest had seen register %llu, then was answered "
+		    "%llu)", sg_dev_kind(hd->dev_bad_got),
+		    (unsigned long long)hd->dev_bad_seen,
+		    (unsigned long long)hd->dev_bad_got);
+	else if (r->dev_reg < hd->dev_seen)
+		snprintf(r->dev_error, sizeof(r->dev_error), "device state "
+		    "%s (register %llu, the guest has seen %llu)",
+		    sg_dev_kind(r->dev_reg + 1),
+		    (unsigned long long)r->dev_reg,
+		    (unsigned long long)hd->dev_seen);
+	return r->dev_error[0] != '\0';
 }
 
 int
@@ -433,6 +432,8 @@ simguest_check(struct simhost *h, uint32_t domid, struct simguest_report *r)
 		goto out;
 	}
 	rc = simguest_verify(m, r);
+	if (rc >= 0 && sg_check_device(h, domid, m, r) != 0)
+		rc = 1;
 out:
 	if (requested)
 		simmem_unpause(m);
@@ -509,6 +510,106 @@ fail:
 	g->xs = NULL;
 }
 
+/* ------------------------------------------------------------ device */
+
+static void
+sg_dev_close(struct sg_proc *g)
+{
+	if (g->dev >= 0)
+		close(g->dev);
+	g->dev = -1;
+}
+
+static int
+sg_dev_connect(struct sg_proc *g)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	(void)util_strlcpy(sun.sun_path, g->dev_path, sizeof(sun.sun_path));
+	if ((g->dev = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(g->dev, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		if (!g->dev_told)
+			log_warn("domain %u: no device model at %s",
+			    g->d.domid, g->dev_path);
+		g->dev_told = 1;
+		sg_dev_close(g);
+		return -1;
+	}
+	g->dev_told = 0;
+	return 0;
+}
+
+/* Keep the answer "v" in page 0; note the first one that went back. */
+static void
+sg_dev_record(struct sg_proc *g, uint64_t v)
+{
+	struct simguest_hdr *hd = sg_hdr(g->m);
+
+	if (v <= hd->dev_seen && !hd->dev_bad) {
+		hd->dev_bad_seen = hd->dev_seen;
+		hd->dev_bad_got = v;
+		hd->dev_bad = 1;
+		log_warnx("domain %u: device register went back from %llu "
+		    "to %llu", g->d.domid, (unsigned long long)hd->dev_seen,
+		    (unsigned long long)v);
+	}
+	hd->dev_seen = v;
+	hd->dev_ios++;
+	simmem_mark_dirty(g->m, 0);
+}
+
+/*
+ * One device I/O: "inc", wait (bounded) for the answer, record it.  A
+ * device model that is gone or does not answer costs a reconnection at
+ * the next I/O, nothing else.
+ */
+static void
+sg_dev_io(struct sg_proc *g)
+{
+	struct pollfd pfd;
+	char buf[32];
+	size_t used = 0;
+	ssize_t n;
+	uint64_t v;
+
+	if (g->dev < 0 && sg_dev_connect(g) != 0)
+		return;
+	if (send(g->dev, "inc\n", 4, MSG_NOSIGNAL) != 4)
+		goto fail;
+	pfd.fd = g->dev;
+	pfd.events = POLLIN;
+	while (used == 0 || memchr(buf, '\n', used) == NULL) {
+		if (used + 1 >= sizeof(buf) || poll(&pfd, 1, 1000) <= 0 ||
+		    (n = read(g->dev, buf + used, sizeof(buf) - 1 - used)) <= 0)
+			goto fail;
+		used += (size_t)n;
+	}
+	buf[used] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (util_parse_uint(buf, 0, UINT64_MAX, &v) == 0)
+		sg_dev_record(g, v);
+	return;		/* "stopped": nothing happened */
+fail:
+	sg_dev_close(g);
+}
+
+/* Time for device I/O?  Then do it.  Returns the ns until the next. */
+static uint64_t
+sg_dev_tick(struct sg_proc *g)
+{
+	uint64_t now;
+
+	if (g->dev_path[0] == '\0')
+		return UINT64_MAX;
+	now = util_now_ns();
+	if (now >= g->next_io) {
+		sg_dev_io(g);
+		g->next_io = now + SIMGUEST_IO_MS * UINT64_C(1000000);
+	}
+	return g->next_io - now;
+}
+
 /* ------------------------------------------------------------ run loop */
 
 static int
@@ -570,7 +671,7 @@ sg_shutdown(struct sg_proc *g, int reason)
 static int
 sg_loop(struct sg_proc *g)
 {
-	uint64_t rate = g->d.dirty_rate, page_ns, next, now;
+	uint64_t rate = g->d.dirty_rate, page_ns, next, now, io_ns;
 	uint32_t seq;
 	int req, i;
 
@@ -593,13 +694,16 @@ sg_loop(struct sg_proc *g)
 		if (req == SG_REQ_POWEROFF || req == SG_REQ_REBOOT)
 			return sg_shutdown(g, req == SG_REQ_REBOOT ?
 			    DOM_SHUTDOWN_REBOOT : DOM_SHUTDOWN_POWEROFF);
+		/* A step of its own, between two pause points. */
+		io_ns = sg_dev_tick(g);
 		if (rate == 0) {
-			simmem_wait(g->m, seq, 0);
+			simmem_wait(g->m, seq, io_ns == UINT64_MAX ? 0 : io_ns);
 			continue;
 		}
 		now = util_now_ns();
 		if (next > now) {
-			simmem_wait(g->m, seq, next - now);
+			simmem_wait(g->m, seq, next - now < io_ns ? next - now :
+			    io_ns);
 			continue;
 		}
 		if (now - next > SG_BURST_NS)
@@ -634,6 +738,7 @@ simguest_run(const char *dir, uint32_t domid, int ready_fd)
 	int rc = 1;
 
 	memset(&g, 0, sizeof(g));
+	g.dev = -1;
 	if (simhost_open(dir, SIMHOST_DEFAULT_MEMORY, &g.h) != 0 ||
 	    simhost_dom_get(g.h, domid, &g.d) != 0 ||
 	    simhost_dom_map(g.h, domid, &g.m) != 0)
@@ -646,14 +751,18 @@ simguest_run(const char *dir, uint32_t domid, int ready_fd)
 	if (simhost_dom_write_file(g.h, domid, "guest.pid", buf) != 0)
 		goto out;
 	/* After the pid file: xenstore knows us as domain N by our pid. */
-	if (!g.d.ignore_suspend)
+	if (!g.d.ignore_suspend && !g.d.no_pv_drivers)
 		sg_xs_start(&g, dir);
+	if (g.d.type == DOM_TYPE_HVM && simdm_paths(dir, domid, why,
+	    g.dev_path, sizeof(g.dev_path)) != 0)
+		goto out;
 	if (sg_ready(ready_fd) != 0)
 		goto out;
 	log_info("domain %u: guest running, %llu bytes/s", domid,
 	    (unsigned long long)g.d.dirty_rate);
 	rc = sg_loop(&g);
 out:
+	sg_dev_close(&g);
 	/* The xenstore thread may still run: leave its handle alone. */
 	simmem_close(g.m);
 	simhost_close(g.h);
@@ -664,30 +773,9 @@ out:
 static void
 sg_child(const char *dir, uint32_t domid, const char *exe, int ready)
 {
-	char log[PATH_MAX], id[16];
-	sigset_t all;
-	int fd, sig;
+	char id[16];
 
-	if (setsid() == -1 || fork() != 0)
-		_exit(0);
-	/* Nothing of the parent's signal set-up (xmigd's, a test's). */
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)signal(sig, SIG_DFL);
-	if ((fd = open("/dev/null", O_RDWR)) != -1) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-	}
-	snprintf(log, sizeof(log), "%s/domains/%u/guest.log", dir, domid);
-	if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) != -1)
-		dup2(fd, 2);
-	if (ready == 3)
-		fcntl(3, F_SETFD, 0);
-	else
-		dup2(ready, 3);
-	close_range(4, ~0U, 0);
+	simproc_detach(dir, domid, "guest.log", ready);
 	if (exe != NULL) {
 		snprintf(id, sizeof(id), "%u", domid);
 		execl(exe, exe, "sim", "guest", "--sim-dir", dir, "--domid",

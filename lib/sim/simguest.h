@@ -26,6 +26,20 @@
  * or shutdown(reboot).  A guest created with ignore_suspend never
  * acknowledges anything.
  *
+ * Device I/O (HVM domains): every SIMGUEST_IO_MS while it runs, the
+ * guest sends "inc" to its device model (simdm.h) and keeps the answer,
+ * the device register, in page 0 (dev_seen).  The register only grows,
+ * and the guest is its only user: an answer not above what it saw
+ * before means the device model lost its state (dropped: it restarted
+ * from 0) or was given an old one (stale).  The guest records the first
+ * such answer in page 0 for simguest_check() to report; a device model
+ * that is stopped ("stopped") or absent changes nothing.  An I/O is one
+ * step, like a page write: a paused or suspended guest has recorded
+ * every answer it was given.
+ *
+ * A guest with no_pv_drivers (HVM only) reads nothing from xenstore:
+ * it is suspended by the hypervisor (the backend's suspend_hypercall).
+ *
  * A guest process that died without shutting down leaves its domain
  * crashed: the backend reports it as shutdown(crash) (simguest_alive()).
  */
@@ -61,6 +75,13 @@ struct simguest_hdr {
 	uint64_t	cursor;		/* sequential mode: next offset */
 	uint64_t	suspends;	/* suspends acknowledged */
 	uint64_t	resumes;	/* suspends cancelled */
+	/* HVM: the guest's view of its device (see "Device I/O" above) */
+	uint64_t	dev_seen;	/* the register, as last answered */
+	uint64_t	dev_ios;	/* I/Os answered */
+	uint64_t	dev_bad_seen;	/* the first time it went back: */
+	uint64_t	dev_bad_got;	/* had seen this, answered that */
+	uint32_t	dev_bad;	/* 1 once it went back */
+	uint32_t	dev_pad;
 };
 
 /* The head of every data page. */
@@ -82,6 +103,7 @@ enum simguest_defect {
 };
 
 #define SIMGUEST_REPORT_MAX	8
+#define SIMGUEST_IO_MS		10
 
 struct simguest_report {
 	uint64_t	pages;		/* pages checked */
@@ -94,6 +116,11 @@ struct simguest_report {
 		enum simguest_defect	kind;
 		char			why[96];
 	}		first[SIMGUEST_REPORT_MAX];
+	/* simguest_check() of an HVM domain: its device model's state */
+	int		device;		/* 1: checked, fields below valid */
+	uint64_t	dev_reg;	/* the device model's register */
+	uint64_t	dev_seen;	/* the guest's last answer */
+	char		dev_error[192];	/* "" if the device state is sane */
 };
 
 /* "missing", "misplaced", ... */
@@ -122,8 +149,11 @@ int	simguest_header_ok(const struct simmem *m, char *why, size_t len);
 
 /*
  * The full check of domain "domid" on host "h": pause the guest
- * (cooperatively) if it runs, verify, let it go again.  Same returns as
- * simguest_verify(); -ETIMEDOUT if the guest would not pause.
+ * (cooperatively) if it runs, verify, and for an HVM domain compare its
+ * device model's register with the guest's view of it (dev_error says
+ * what is wrong: the device model absent, the state dropped or stale),
+ * let it go again.  Same returns as simguest_verify() (1 also for a
+ * device defect); -ETIMEDOUT if the guest would not pause.
  */
 int	simguest_check(struct simhost *h, uint32_t domid,
 	    struct simguest_report *r);

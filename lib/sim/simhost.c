@@ -396,13 +396,14 @@ simhost_dom_format(const struct simdom *d, char *buf, size_t len)
 	snprintf(buf, len,
 	    "name=%s\nuuid=%s\nstate=%s\npaused=%d\nshutdown_reason=%d\n"
 	    "type=%s\nmemory=%llu\nvcpus=%u\ndirty_rate=%llu\n"
-	    "working_set=%llu\nignore_suspend=%d\nguest_started=%d\n",
+	    "working_set=%llu\nignore_suspend=%d\nguest_started=%d\n"
+	    "no_pv_drivers=%d\n",
 	    d->name, uuid, simhost_state_names[d->state], d->paused,
 	    d->shutdown_reason, simhost_type_names[d->type],
 	    (unsigned long long)d->memory, d->vcpus,
 	    (unsigned long long)d->dirty_rate,
 	    (unsigned long long)d->working_set, d->ignore_suspend,
-	    d->guest_started);
+	    d->guest_started, d->no_pv_drivers);
 }
 
 static int
@@ -411,8 +412,10 @@ simhost_lookup_name(const char *const *names, size_t n, const char *val,
 {
 	size_t i;
 
+	/* "paused" is a state never stored (a flag of its own). */
 	for (i = 0; i < n; i++) {
-		if (i != DOM_PAUSED && strcmp(names[i], val) == 0) {
+		if (!(names == simhost_state_names && i == DOM_PAUSED) &&
+		    strcmp(names[i], val) == 0) {
 			*out = (int)i;
 			return 0;
 		}
@@ -443,7 +446,8 @@ simhost_dom_kv2(struct simdom *d, const char *key, const char *val)
 		return util_parse_uint(val, 0, UINT64_MAX / 2,
 		    &d->working_set);
 	if (strcmp(key, "ignore_suspend") == 0 ||
-	    strcmp(key, "guest_started") == 0 || strcmp(key, "paused") == 0) {
+	    strcmp(key, "guest_started") == 0 || strcmp(key, "paused") == 0 ||
+	    strcmp(key, "no_pv_drivers") == 0) {
 		if ((rc = util_parse_uint(val, 0, 1, &v)) != 0)
 			return rc;
 		i = (int)v;
@@ -451,6 +455,8 @@ simhost_dom_kv2(struct simdom *d, const char *key, const char *val)
 			d->ignore_suspend = i;
 		else if (key[0] == 'g')
 			d->guest_started = i;
+		else if (key[0] == 'n')
+			d->no_pv_drivers = i;
 		else
 			d->paused = i;
 		return 0;
@@ -462,7 +468,11 @@ static const char *const simhost_dom_keys[] = {
 	"name", "uuid", "state", "paused", "shutdown_reason", "type",
 	"memory", "vcpus", "dirty_rate", "working_set", "ignore_suspend",
 	"guest_started",
+	"no_pv_drivers",	/* optional: last, see SIMHOST_DOM_OPTIONAL */
 };
+
+/* Keys a record written before they existed may lack: 0 then. */
+#define SIMHOST_DOM_OPTIONAL	(1u << 12)
 
 static int
 simhost_dom_kv(const char *key, const char *val, void *arg)
@@ -531,7 +541,8 @@ simhost_dom_read(struct simhost *h, uint32_t domid, struct simdom *d)
 	memset(d, 0, sizeof(*d));
 	if ((rc = simhost_parse_kv(buf, path, simhost_dom_kv, &p)) != 0)
 		return rc;
-	if (p.seen != (1u << ARRAY_SIZE(simhost_dom_keys)) - 1) {
+	if ((p.seen | SIMHOST_DOM_OPTIONAL) !=
+	    (1u << ARRAY_SIZE(simhost_dom_keys)) - 1) {
 		log_warnx("%s: missing keys", path);
 		return -EINVAL;
 	}
@@ -593,6 +604,7 @@ simhost_dom_to_info(const struct simdom *d, struct dom_info *out)
 	out->cur_memkb = d->memory / KiB;
 	out->vcpus = d->vcpus;
 	out->has_suspend_evtchn = 0;
+	out->no_pv_drivers = d->type == DOM_TYPE_HVM && d->no_pv_drivers;
 }
 
 static int
@@ -701,7 +713,8 @@ simhost_dom_check(const struct simdom *d)
 	if (d->memory == 0 || d->memory % SIMMEM_PAGE_SIZE != 0 ||
 	    d->memory / SIMMEM_PAGE_SIZE > SIMMEM_MAX_PAGES ||
 	    d->working_set > d->memory || d->vcpus == 0 || d->vcpus > 512 ||
-	    (unsigned)d->type > DOM_TYPE_HVM) {
+	    (unsigned)d->type > DOM_TYPE_HVM ||
+	    (d->no_pv_drivers && d->type != DOM_TYPE_HVM)) {
 		log_warnx("%s: bad memory, working set, vcpus or type",
 		    d->name);
 		return -EINVAL;

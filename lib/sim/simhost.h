@@ -49,6 +49,8 @@ struct simdom {
 	uint64_t	working_set;	/* bytes; 0 = all memory */
 	int		ignore_suspend;	/* guest never acks a suspend */
 	int		guest_started;	/* a guest process was started */
+	/* HVM only: the guest ignores xenstore, suspended by hypercall */
+	int		no_pv_drivers;
 };
 
 struct simhost;

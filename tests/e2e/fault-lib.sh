@@ -6,7 +6,8 @@
 # name, with every page intact (the guest's own verdict), and nothing is
 # left behind: no NAME--incoming, no NAME--migratedaway, no recovery or GO
 # record, no job, no reservation.  Source after lib.sh, xmigd-lib.sh and
-# sim-lib.sh.
+# sim-lib.sh.  FM_MEM, FM_RATE and FM_CREATE_OPTS (more options of "sim
+# create", e.g. "--type hvm") shape the domains.
 #
 #   fm_init                       start xmigd and the source host
 #   fm_trial SIDE FAULT EXPECT    one trial; SIDE: src (XMIG_FAULT for
@@ -153,8 +154,9 @@ fm_settle_check() {
 fm_new_domain() {
 	FM_N=$((FM_N + 1))
 	dom="fm$FM_N"
+	# shellcheck disable=SC2086
 	expect_exit 0 S sim create --name "$dom" --memory "$FM_MEM" \
-	    --dirty-rate "$FM_RATE"
+	    --dirty-rate "$FM_RATE" ${FM_CREATE_OPTS:-}
 }
 
 fm_trial() {

@@ -24,8 +24,8 @@ expect_grep "^2$" "$E2E_TMP/out"
 XMIG_SIM_DIR="$A" expect_exit 0 "$XMIG" --backend sim list
 expect_grep "^Name  *ID Mem(MiB) VCPUs State  *Type" "$E2E_TMP/out"
 expect_grep "^Domain-0  *0 .* running  *pv" "$E2E_TMP/out"
-expect_grep "^web1  *1  *32  *1 running  *hvm" "$E2E_TMP/out"
-expect_grep "^db1  *2  *16  *1 running  *hvm" "$E2E_TMP/out"
+expect_grep "^web1  *1  *32  *1 running  *pvh" "$E2E_TMP/out"
+expect_grep "^db1  *2  *16  *1 running  *pvh" "$E2E_TMP/out"
 expect_exit 0 "$XMIG" --backend sim --sim-dir "$A" --json list
 expect_grep '"name":"web1","domid":1,"mem_mib":32' "$E2E_TMP/out"
 e2e_ok "create and list"

@@ -56,3 +56,22 @@ json_get() {
 	/usr/bin/python3 -c 'import json, sys
 print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
 }
+
+# sim_dm_count DIR: device models alive on host DIR (their monitor
+# sockets still listening: a dead one's are closed even if its file stays).
+sim_dm_count() {
+	awk -v d="$1/domains/" '$4 == "00010000" && index($8, d) == 1 &&
+	    $8 ~ /\/dm-qmp\.sock$/' /proc/net/unix | wc -l
+}
+
+# sim_expect_dms DIR N: exactly N device models on DIR.
+sim_expect_dms() {
+	n=$(sim_dm_count "$1")
+	[ "$n" -eq "$2" ] || e2e_fail "$n device models on $1, expected $2"
+}
+
+# sim_dev_reg DIR NAME: NAME's device register ("sim check --json").
+sim_dev_reg() {
+	"$XMIG" --sim-dir "$1" --json sim check "$2" |
+	    sed -n 's/.*"device_register":\([0-9]*\).*/\1/p'
+}

@@ -51,6 +51,7 @@ for t in $targets; do
 			    $srcdir/protocol/uuid.c $srcdir/lib/log.c
 			    $srcdir/lib/util.c" ;;
 	fuzz_qevm)	srcs="$stream_srcs $srcdir/lib/sim/simdm.c
+			    $srcdir/lib/fault.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c" ;;
 	fuzz_conf)	srcs="$srcdir/lib/conf.c $srcdir/lib/acl.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c

@@ -2,7 +2,8 @@
  * test_simguest.c - the guest's integrity check finds every kind of
  * damage done to a domain's mem file; a guest process really dirties
  * pages at its rate, passes the check after a pause, and a new process
- * carries on from the state kept in memory.
+ * carries on from the state kept in memory; an HVM guest's device I/O
+ * is checked against its device model, which losing its state fails.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sim/simdm.h"
 #include "sim/simguest.h"
 #include "sim/simhost.h"
 #include "sim/simmem.h"
@@ -41,14 +43,16 @@ teardown(void)
 	char cmd[PATH_MAX + 16];
 
 	simguest_kill(host, 1);
+	simdm_kill(host, 1);
 	simhost_close(host);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Domain 1: a guest of "mem" bytes, sequential writer, formatted. */
+/* Domain 1: a guest of "mem" bytes, formatted. */
 static struct simmem *
-make_guest(uint64_t mem, uint64_t rate, unsigned mode)
+make_guest_type(uint64_t mem, uint64_t rate, unsigned mode,
+    enum dom_type type)
 {
 	struct simmem *m;
 	struct simdom d;
@@ -56,7 +60,7 @@ make_guest(uint64_t mem, uint64_t rate, unsigned mode)
 	memset(&d, 0, sizeof(d));
 	strcpy(d.name, "g");
 	ck_assert_int_eq(simhost_uuid_generate(d.uuid), 0);
-	d.type = DOM_TYPE_HVM;
+	d.type = type;
 	d.memory = mem;
 	d.vcpus = 1;
 	d.dirty_rate = rate;
@@ -65,6 +69,12 @@ make_guest(uint64_t mem, uint64_t rate, unsigned mode)
 	ck_assert_int_eq(simhost_dom_map(host, 1, &m), 0);
 	ck_assert_int_eq(simguest_format(m, 0, mode), 0);
 	return m;
+}
+
+static struct simmem *
+make_guest(uint64_t mem, uint64_t rate, unsigned mode)
+{
+	return make_guest_type(mem, rate, mode, DOM_TYPE_PVH);
 }
 
 static int
@@ -247,6 +257,67 @@ START_TEST(test_simguest_process_dirties_and_passes_check)
 }
 END_TEST
 
+/* Wait (bounded) until the guest's device I/O made "done" true. */
+#define WAIT_DEVICE(done) do {						\
+	uint64_t deadline_ = util_now_ms() + 10000;			\
+	while (!(done) && util_now_ms() < deadline_)			\
+		usleep(1000);						\
+	ck_assert(done);						\
+} while (0)
+
+START_TEST(test_simguest_device_state_checked)
+{
+	struct simmem *m = make_guest_type(4 * MiB, 0, SIMGUEST_MODE_RANDOM,
+	    DOM_TYPE_HVM);
+	volatile struct simguest_hdr *h = (void *)simmem_page(m, 0);
+	struct simguest_report r;
+	char why[512];
+	pid_t pid;
+
+	ck_assert_int_eq(simdm_spawn(host, 1, NULL, NULL, why, sizeof(why)),
+	    0);
+	ck_assert_int_eq(simdm_alive(host, 1), 0);
+	ck_assert_int_eq(simguest_spawn(tmpdir, 1, NULL, &pid), 0);
+	/* An idle guest (no page writes) still uses its device. */
+	WAIT_DEVICE(h->dev_seen >= 5);
+	ck_assert_int_eq(simguest_check(host, 1, &r), 0);
+	ck_assert_int_eq(r.device, 1);
+	ck_assert_uint_eq(r.dev_reg, r.dev_seen);
+	ck_assert_str_eq(r.dev_error, "");
+	/* No device model: a failed check, saying so. */
+	ck_assert_int_eq(simdm_kill(host, 1), 0);
+	ck_assert_int_eq(simguest_check(host, 1, &r), 1);
+	ck_assert_ptr_nonnull(strstr(r.dev_error, "not running"));
+	/* A device model that lost its state: the guest's next I/O tells. */
+	ck_assert_int_eq(simdm_spawn(host, 1, NULL, NULL, why, sizeof(why)),
+	    0);
+	WAIT_DEVICE(h->dev_bad);
+	ck_assert_int_eq(simguest_check(host, 1, &r), 1);
+	ck_assert_ptr_nonnull(strstr(r.dev_error, "dropped"));
+	ck_assert_uint_eq(h->dev_bad_got, 1);
+	simmem_close(m);
+}
+END_TEST
+
+START_TEST(test_simguest_device_refused_state_leaves_nothing)
+{
+	char path[PATH_MAX], why[512];
+	FILE *f;
+
+	simmem_close(make_guest_type(4 * MiB, 0, SIMGUEST_MODE_RANDOM,
+	    DOM_TYPE_HVM));
+	ck_assert_int_eq(simhost_dom_path(host, 1, "in.state", path,
+	    sizeof(path)), 0);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("QEVM but not a device state", f);
+	fclose(f);
+	ck_assert_int_eq(simdm_spawn(host, 1, NULL, path, why, sizeof(why)),
+	    -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(why, "refused"));
+	ck_assert_int_ne(simdm_alive(host, 1), 0);
+}
+END_TEST
+
 static Suite *
 simguest_suite(void)
 {
@@ -261,6 +332,8 @@ simguest_suite(void)
 	tcase_add_test(tc, test_simguest_detects_misplaced);
 	tcase_add_test(tc, test_simguest_detects_bad_header);
 	tcase_add_test(tc, test_simguest_process_dirties_and_passes_check);
+	tcase_add_test(tc, test_simguest_device_state_checked);
+	tcase_add_test(tc, test_simguest_device_refused_state_leaves_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
