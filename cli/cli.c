@@ -238,6 +238,12 @@ cli_report(const struct cli_ctx *ctx, const char *op, enum mig_result r,
 	if (ctx->quiet)
 		return;
 	util_fmt_size(s->bytes_sent, sent, sizeof(sent));
+	/* A restore reads a file: no downtime, pages or rounds of its own. */
+	if (strcmp(op, "restore") == 0) {
+		printf("%s %s: done in %" PRIu64 " ms, %s read, %.1f Mbit/s\n",
+		    op, domain, s->total_ms, sent, cli_mbps(s));
+		return;
+	}
 	printf("%s %s%s%s: done in %" PRIu64 " ms, downtime %" PRIu64
 	    " ms, %s sent (%" PRIu64 " pages, %u rounds), %.1f Mbit/s\n", op,
 	    domain, host != NULL ? " to " : "", host != NULL ? host : "",
