@@ -21,7 +21,8 @@ cat /tmp/verify.out
 grep -q "device model: *qemu" /tmp/verify.out ||
 	fail "no device model state in xmig's file"
 if grep -q XENSTORE /tmp/verify.out; then
-	checker="not exported (EMULATOR_XENSTORE_DATA: verify-stream-v2's py3 bug)"
+	checker="not exported (EMULATOR_XENSTORE_DATA:"
+	checker="$checker verify-stream-v2's Python 3 bug)"
 else
 	export_file /results/$g.xmig
 	checker="exported for verify-stream-v2"
