@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "xen_int.h"
+#include "xen_dm.h"
 #include "be_xen.h"
 #include "log.h"
 #include "util.h"
@@ -212,6 +213,8 @@ xen_fill_info(struct xen_priv *x, const xc_domaininfo_t *di,
 	else
 		out->state = DOM_RUNNING;
 	out->type = xen_dom_type(di);
+	if (out->type == DOM_TYPE_HVM && !(di->flags & XEN_DOMINF_dying))
+		out->no_pv_drivers = xen_hvm_no_pv_drivers(x, di->domain);
 	out->cur_memkb = di->tot_pages * (XC_PAGE_SIZE / 1024);
 	out->max_memkb = di->max_pages * (XC_PAGE_SIZE / 1024);
 	out->vcpus = di->max_vcpu_id == XEN_INVALID_MAX_VCPU_ID ? 0 :
@@ -374,9 +377,37 @@ xen_rename(struct backend *be, uint32_t domid, const char *name)
 }
 
 /*
+ * An HVM guest whose QEMU died: libxl's resume fails at "cont".  Cancel
+ * the suspend without it, so that the guest is as it was before the save
+ * (its device model already gone), and say so.  Anything else: as it is.
+ */
+static int
+xen_resume_hvm_no_dm(struct backend *be, const struct dom_info *di,
+    int lrc)
+{
+	struct xen_priv *x = be->priv;
+	struct xen_dm dm;
+	int rc;
+
+	if (di->type != DOM_TYPE_HVM ||
+	    xen_dm_init(&dm, di->domid, di->uuid, XEN_DM_RUN_DIR,
+	    XEN_DM_LIB_DIR) != 0 || xen_dm_alive(&dm)) {
+		log_warnx("xen: cannot resume domain %u", di->domid);
+		return xen_libxl_errno(lrc);
+	}
+	log_warnx("xen: domain %u's device model (QEMU) is gone: resuming "
+	    "the guest without it (its emulated devices no longer answer)",
+	    di->domid);
+	if ((rc = xen_hvm_resume_without_dm(x, di->domid)) != 0)
+		log_warnx("xen: domain %u stays suspended", di->domid);
+	return rc;
+}
+
+/*
  * As xl does when a migration fails after the suspend: a cooperative
  * resume (suspend_cancel), the guest sees its suspend hypercall return
- * "cancelled" and carries on with its devices still connected.
+ * "cancelled" and carries on with its devices still connected.  For HVM
+ * libxl first sends QEMU "cont" (libxl__domain_resume).
  */
 static int
 xen_resume(struct backend *be, uint32_t domid)
@@ -392,10 +423,8 @@ xen_resume(struct backend *be, uint32_t domid)
 		log_warnx("xen: domain %u is not suspended", domid);
 		return -EINVAL;
 	}
-	if ((rc = libxl_domain_resume(x->ctx, domid, 1, NULL)) != 0) {
-		log_warnx("xen: cannot resume domain %u", domid);
-		return xen_libxl_errno(rc);
-	}
+	if ((rc = libxl_domain_resume(x->ctx, domid, 1, NULL)) != 0)
+		return xen_resume_hvm_no_dm(be, &di, rc);
 	if ((rc = xen_info(be, domid, &di)) != 0)
 		return rc;
 	if (di.state == DOM_PAUSED &&
@@ -503,4 +532,5 @@ const struct backend_ops xen_backend_ops = {
 	.config_json = xen_config_json,
 	.xenstore_path = xen_xenstore_path,
 	.can_live = xen_check_live,
+	.suspend_hypercall = xen_suspend_hypercall,
 };

@@ -5,7 +5,12 @@
  *                  pause, unpause, destroy, rename, resume), the host's
  *                  free memory, the domain configuration, the ops table;
  *   xen_save.c     save: xc_domain_save() with our callbacks, paced to
- *                  the --bandwidth cap;
+ *                  the --bandwidth cap, and an HVM guest's device model
+ *                  suspended and its state collected;
+ *   xen_hvm.c      HVM on the Xen side: which device model, PV drivers
+ *                  or not, suspend by hypercall, QEMU's xenstore keys;
+ *   xen_dm.c       the device model over QMP (xen_dm.h: no Xen library
+ *                  there, so its tests run without Xen);
  *   xen_restore.c  restore: the relay that frames the caller's libxc
  *                  stream as a libxl stream for
  *                  libxl_domain_create_restore(), and memory claims.
@@ -34,6 +39,17 @@
 #include "backend.h"
 
 #define XEN_LIST_BATCH		256	/* xc_domain_getinfolist() entries */
+
+/*
+ * libxl stream values the backend writes itself (protocol/libxl_stream.h
+ * has them too, but its LIBXL_VERSION clashes with libxl.h's).
+ */
+#define XEN_REC_EMULATOR_XENSTORE_DATA	2
+#define XEN_REC_EMULATOR_CONTEXT	3
+#define XEN_REC_MAX			(128U << 20)
+#define XEN_RHDR_SIZE			8	/* type, length */
+#define XEN_EMU_HDR_SIZE		8	/* emulator id, index */
+#define XEN_EMU_QEMU_UPSTREAM		2
 
 /* The backend's state, be->priv of an open xen backend. */
 struct xen_priv {
@@ -72,6 +88,33 @@ int	xen_check_guest(struct backend *be, uint32_t domid,
 /* The save op (xen_save.c): see struct backend_ops. */
 int	xen_save(struct backend *be, uint32_t domid, int fd,
 	    const struct save_params *params, struct save_callbacks *cb);
+
+/*
+ * HVM (xen_hvm.c).  xen_hvm_dm_check: 0 if "domid"'s device model is
+ * upstream QEMU in dom0 (what xmig saves), else -EOPNOTSUPP (logged).
+ */
+int	xen_hvm_dm_check(struct xen_priv *x, uint32_t domid);
+
+/* 1 if the HVM guest "domid" has no PV drivers (no callback irq). */
+int	xen_hvm_no_pv_drivers(struct xen_priv *x, uint32_t domid);
+
+/* The suspend_hypercall op: see struct backend_ops. */
+int	xen_suspend_hypercall(struct backend *be, uint32_t domid);
+
+/*
+ * The EMULATOR_XENSTORE_DATA body libxl would write for "domid": *out
+ * malloc()ed (NULL when there are no keys), *outlen bytes.  Returns 0 or
+ * a negative errno (logged).
+ */
+int	xen_hvm_xsdata(struct xen_priv *x, uint32_t domid, char **out,
+	    size_t *outlen);
+
+/*
+ * Resume a suspended HVM guest whose QEMU is gone (libxl's resume stops
+ * at the "cont" nobody answers): cancel the suspend, unpause.  Returns 0
+ * or a negative errno (logged).
+ */
+int	xen_hvm_resume_without_dm(struct xen_priv *x, uint32_t domid);
 
 /* The restore op (xen_restore.c): see struct backend_ops. */
 int	xen_restore(struct backend *be, int fd,

@@ -6,8 +6,12 @@
  * configuration and reads a libxl stream: the backend boundary is the
  * libxc stream, so a relay thread frames the caller's libxc stream as a
  * libxl stream (header, LIBXC_CONTEXT, the libxc records through its END,
- * libxl END) on a socketpair, and claims the new domain's memory as soon
- * as it exists.
+ * for HVM the device model's records read through read_tail, libxl END)
+ * on a socketpair, and claims the new domain's memory as soon as it
+ * exists.  libxl writes an EMULATOR_CONTEXT to
+ * /var/lib/xen/qemu-resume.DOMID and starts QEMU on it; when anything
+ * fails it destroys the domain, which kills that QEMU and removes the
+ * file.
  */
 #include "config.h"
 
@@ -80,6 +84,10 @@ struct xen_relay {
 	const uint8_t		*uuid;
 	uint64_t		 claim_pages;
 	uint32_t		 claimed_domid;
+	/* HVM: the records after the libxc stream, forwarded before END. */
+	const struct restore_params *params;
+	int			 hvm;
+	int			 tail_failed;	/* read_tail refused it */
 };
 
 static void
@@ -89,6 +97,15 @@ xen_put_be(uint8_t *p, uint64_t v, int n)
 		p[n] = v & 0xff;
 		v >>= 8;
 	}
+}
+
+static void
+xen_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = v >> 24;
 }
 
 static uint32_t
@@ -262,6 +279,56 @@ out:
 	return rc;
 }
 
+/* One emulator record as libxl frames it: header, sub-header, padding. */
+static int
+xen_relay_emu_rec(int out, const struct emu_rec *e)
+{
+	uint8_t h[XEN_RHDR_SIZE + XEN_EMU_HDR_SIZE], pad[8] = { 0 };
+	uint64_t body = XEN_EMU_HDR_SIZE + (uint64_t)e->len;
+	int rc;
+
+	if (body > XEN_REC_MAX)
+		return -EFBIG;
+	xen_put_le32(h, e->type);
+	xen_put_le32(h + 4, (uint32_t)body);
+	xen_put_le32(h + 8, e->emulator);
+	xen_put_le32(h + 12, e->index);
+	if ((rc = xen_relay_send(out, h, sizeof(h))) != 0 ||
+	    (e->len > 0 && (rc = xen_relay_send(out, e->data, e->len)) != 0))
+		return rc;
+	if ((body & 7) != 0)
+		rc = xen_relay_send(out, pad, 8 - (body & 7));
+	return rc;
+}
+
+/*
+ * The caller's records between the libxc END and the libxl END (checked
+ * by read_tail), forwarded to libxl in order.
+ */
+static int
+xen_relay_tail(struct xen_relay *r)
+{
+	struct emu_recs emu = { .n = 0 };
+	unsigned i;
+	int rc;
+
+	if (!r->hvm || r->params->read_tail == NULL)
+		return 0;
+	rc = r->params->read_tail(r->params->tail_data, &emu);
+	if (rc != 0)
+		r->tail_failed = 1;
+	else if (emu_recs_find(&emu, XEN_REC_EMULATOR_CONTEXT) == NULL) {
+		log_warnx("xen: the stream of HVM domain \"%s\" carries no "
+		    "device-model state", r->name != NULL ? r->name : "?");
+		r->tail_failed = 1;
+		rc = -EBADMSG;
+	}
+	for (i = 0; rc == 0 && i < emu.n; i++)
+		rc = xen_relay_emu_rec(r->out, &emu.rec[i]);
+	emu_recs_clear(&emu);
+	return rc;
+}
+
 static int
 xen_relay_run(struct xen_relay *r)
 {
@@ -298,6 +365,8 @@ xen_relay_run(struct xen_relay *r)
 		    (rc = xen_relay_copy(r, (len + 7ULL) & ~7ULL)) != 0)
 			return rc;
 	} while (type != LIBXC_REC_END);
+	if ((rc = xen_relay_tail(r)) != 0)
+		return rc;
 	memset(rec, 0, sizeof(rec));		/* libxl END */
 	return xen_relay_send(out, rec, sizeof(rec));
 }
@@ -382,6 +451,8 @@ xen_restore(struct backend *be, int fd, const struct restore_params *params,
 	    dc.b_info.max_memkb / 4 > r.claim_pages)
 		r.claim_pages = dc.b_info.max_memkb / 4;
 	r.claimed_domid = INVALID_DOMID;
+	r.params = params;
+	r.hvm = dc.c_info.type == LIBXL_DOMAIN_TYPE_HVM;
 	if ((rc = pthread_create(&th, NULL, xen_relay_main, &r)) != 0) {
 		rc = -rc;
 		goto out_close;
@@ -399,8 +470,8 @@ xen_restore(struct backend *be, int fd, const struct restore_params *params,
 		    dc.c_info.name != NULL ? dc.c_info.name : "?",
 		    r.rc == -EPROTO ? ": not a libxc stream" :
 		    r.rc == -ENOMEM ? ": the host cannot give its memory" :
-		    "");
-		rc = xen_libxl_errno(lrc);
+		    r.tail_failed ? ": the device model's records" : "");
+		rc = r.tail_failed ? r.rc : xen_libxl_errno(lrc);
 		goto out_close;
 	}
 	if (r.rc != 0) {

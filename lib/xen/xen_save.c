@@ -2,6 +2,13 @@
  * xen_save.c - the xen backend's save: xc_domain_save() in this process
  * with our callbacks adapted to libxenguest's, and the stream paced to
  * the --bandwidth cap through a pipe (lib/pace.c).
+ *
+ * An HVM guest's QEMU is driven as libxl drives it: its log-dirty
+ * switched when libxenguest asks (switch_qemu_logdirty), then, right
+ * after the guest suspended and before libxenguest's last memory round,
+ * stopped and its device state written to a file; after the libxc stream
+ * the file and QEMU's xenstore keys become the emulator records
+ * (save_params.emu) that the caller writes before the libxl END.
  */
 #include "config.h"
 
@@ -17,6 +24,7 @@
 #include <unistd.h>
 
 #include "xen_int.h"
+#include "xen_dm.h"
 #include "be_xen.h"
 #include "log.h"
 #include "pace.h"
@@ -31,14 +39,35 @@
 struct xen_save {
 	struct xen_priv		*x;
 	struct save_callbacks	*cb;
+	int			 hvm;	/* with a device model: dm */
+	struct xen_dm		 dm;
+	int			 dm_rc;	/* why the device model failed */
+	int			 dm_saved;	/* its state file is written */
 };
 
+/*
+ * The guest first (the caller's suspend), then its device model, as
+ * libxl's suspend callback: QEMU stops before the last memory round, so
+ * what it wrote to guest memory is in the stream.
+ */
 static int
 xen_save_suspend(void *data)
 {
 	struct xen_save *s = data;
+	int rc;
 
-	return s->cb->suspend(s->cb->data);
+	if (!s->cb->suspend(s->cb->data))
+		return 0;
+	if (!s->hvm)
+		return 1;
+	if ((rc = xen_dm_suspend(&s->dm)) != 0) {
+		log_warnx("xen: domain %u suspended, but not its device model",
+		    s->dm.domid);
+		s->dm_rc = rc;
+		return 0;
+	}
+	s->dm_saved = 1;
+	return 1;
 }
 
 /* libxenguest's own default: 5 rounds, or under 50 dirty pages. */
@@ -70,17 +99,61 @@ xen_save_precopy(struct xg_precopy_stats st, void *data)
 }
 
 /*
- * libxenguest asks for this on every live save of an HVM-container guest.
- * HVM guests with a device model are refused before the save, so this
- * only runs for PVH, which has no device model to switch: success.
+ * libxenguest asks for this at the start and the end of every save of an
+ * HVM-container guest.  PVH has no device model: success, as in libxl.
  */
 static int
 xen_save_qemu_logdirty(uint32_t domid, unsigned enable, void *data)
 {
+	struct xen_save *s = data;
+	int rc;
+
 	(void)domid;
-	(void)enable;
-	(void)data;
+	if (!s->hvm)
+		return 0;
+	if ((rc = xen_dm_logdirty(&s->dm, enable != 0)) != 0) {
+		if (s->dm_rc == 0)
+			s->dm_rc = rc;
+		return -1;
+	}
 	return 0;
+}
+
+/*
+ * The device model's records, with the domain suspended after the libxc
+ * stream: QEMU's xenstore keys when it has some, then its state file
+ * (which is removed).
+ */
+static int
+xen_save_emu(struct xen_save *s, uint32_t domid, struct emu_recs *emu)
+{
+	char *xs = NULL;
+	uint8_t *st = NULL;
+	size_t xslen = 0, stlen = 0;
+	int rc;
+
+	if ((rc = xen_hvm_xsdata(s->x, domid, &xs, &xslen)) != 0)
+		goto out;
+	if (xslen > 0 && (rc = emu_recs_add(emu,
+	    XEN_REC_EMULATOR_XENSTORE_DATA, XEN_EMU_QEMU_UPSTREAM, 0, xs,
+	    xslen)) != 0) {
+		log_warnx("xen: domain %u: keeping QEMU's xenstore keys: %s",
+		    domid, strerror(-rc));
+		goto out;
+	}
+	if ((rc = xen_dm_take_state(&s->dm, &st, &stlen)) != 0)
+		goto out;
+	if ((rc = emu_recs_add(emu, XEN_REC_EMULATOR_CONTEXT,
+	    XEN_EMU_QEMU_UPSTREAM, 0, st, stlen)) != 0)
+		log_warnx("xen: domain %u: keeping QEMU's state: %s", domid,
+		    strerror(-rc));
+	else
+		log_debug("xen: domain %u: device state %zu bytes, xenstore "
+		    "keys %zu bytes", domid, stlen, xslen);
+out:
+	free(xs);
+	free(st);
+	return rc;
 }
 
 int
@@ -97,13 +170,15 @@ xen_save(struct backend *be, uint32_t domid, int fd,
 
 	if ((rc = xen_check_guest(be, domid, &di)) != 0)
 		return rc;
-	if (di.type == DOM_TYPE_HVM) {
-		log_warnx("xen: domain %u is HVM with a device model: not "
-		    "supported yet (PV and PVH only)", domid);
-		return -EOPNOTSUPP;
-	}
-	if (cb->suspend == NULL)
+	if (cb->suspend == NULL || params->emu == NULL)
 		return -EINVAL;
+	if (di.type == DOM_TYPE_HVM) {
+		if ((rc = xen_hvm_dm_check(x, domid)) != 0 ||
+		    (rc = xen_dm_init(&s.dm, domid, di.uuid, XEN_DM_RUN_DIR,
+		    XEN_DM_LIB_DIR)) != 0)
+			return rc;
+		s.hvm = 1;
+	}
 	if (params->live) {
 		if ((rc = xen_check_live(be, domid)) != 0)
 			return rc;
@@ -144,7 +219,14 @@ xen_save(struct backend *be, uint32_t domid, int fd,
 		if (rc == 0 || rc == -EPIPE)
 			rc = rrc;
 	}
+	/* The device model's own error says more than libxenguest's. */
+	if (rc != 0 && s.dm_rc != 0 && rc != -EPIPE)
+		rc = s.dm_rc;
+	if (rc == 0 && s.hvm)
+		rc = xen_save_emu(&s, domid, params->emu);
 	if (rc != 0) {
+		if (s.dm_saved)
+			xen_dm_discard_state(&s.dm);
 		log_warnx("xen: saving domain %u failed", domid);
 		return rc;
 	}
