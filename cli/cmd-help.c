@@ -42,6 +42,9 @@ cmd_help_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    "  -q, --quiet             print errors only\n"
 	    "  -v, --verbose           more detail (repeat for debug)\n"
 	    "  --version               print the version and backends\n"
+	    "\nGuest types: pv, pvh, and hvm with its QEMU device model "
+	    "(\"GUEST TYPES\" in\nxmig(1)); \"xmig list\" shows each "
+	    "domain's.\n"
 	    "\nRun \"xmig help COMMAND\" for a command's options; see "
 	    "xmig(1).\n");
 	return XMIG_EXIT_OK;
