@@ -153,12 +153,19 @@ reserve_admit(struct reserve_table *t, const struct reserve_req *r,
 	held = reserve_held(t);
 	avail = h->free_bytes > held ? h->free_bytes - held : 0;
 	if (need > avail) {
+		/*
+		 * Fits in what is free but for other reservations: those
+		 * end (their domains arrive or fail) and the source may ask
+		 * again, which "busy" tells it.  The conservative count
+		 * above may then answer "no memory" on a later try.
+		 */
 		snprintf(why, whylen, "not enough memory for %s: needs %s, "
-		    "%s free of which %s reserved for incoming domains",
+		    "%s free of which %s reserved for incoming domains%s",
 		    r->name, util_fmt_size(need, b1, sizeof(b1)),
 		    util_fmt_size(h->free_bytes, b2, sizeof(b2)),
-		    util_fmt_size(held, b3, sizeof(b3)));
-		return -ENOSPC;
+		    util_fmt_size(held, b3, sizeof(b3)),
+		    need <= h->free_bytes ? "; try later" : "");
+		return need <= h->free_bytes ? -EAGAIN : -ENOSPC;
 	}
 	if ((res = calloc(1, sizeof(*res))) == NULL) {
 		snprintf(why, whylen, "out of memory");

@@ -65,14 +65,18 @@ session_flushed(struct bufferevent *bev, void *arg)
 	session_free(arg);
 }
 
-/* Send DENY {reason}, then close once it is written. */
+/*
+ * Send DENY {reason, code}, then close once it is written.  The code
+ * (RELOC_DENY_*) is what a source acts on; the reason is for people.
+ */
 static void
-session_deny(struct session *s, const char *reason)
+session_deny(struct session *s, const char *code, const char *reason)
 {
 	struct reloc_msg m;
 
 	reloc_msg_init(&m, RELOC_DENY);
 	util_strlcpy(m.reason, reason, sizeof(m.reason));
+	util_strlcpy(m.code, code, sizeof(m.code));
 	s->state = SESS_CLOSING;
 	bufferevent_disable(s->bev, EV_READ);
 	if (session_send(s, &m) != 0) {
@@ -273,7 +277,7 @@ session_start(struct session *s, const char *refusal)
 		log_warnx("%s: connection refused: %s", s->peer, refusal);
 		snprintf(why, sizeof(why), "%s is %s", s->peer, refusal);
 		bufferevent_enable(s->bev, EV_WRITE);
-		session_deny(s, why);
+		session_deny(s, RELOC_DENY_NOT_ALLOWED, why);
 		if (s->dead)
 			session_free(s);
 		return;
@@ -326,7 +330,7 @@ session_hello(struct session *s, const struct reloc_msg *m)
 		snprintf(why, sizeof(why), "protocol version %u not "
 		    "supported: this host speaks version %d", m->version,
 		    RELOC_VERSION);
-		session_deny(s, why);
+		session_deny(s, RELOC_DENY_VERSION, why);
 		return;
 	}
 	reloc_msg_init(&r, RELOC_HELLO);
@@ -396,7 +400,8 @@ session_query(struct session *s, const struct reloc_msg *m)
 	int rc = -ENOENT;
 
 	if (be == NULL) {
-		session_deny(s, "the hypervisor backend is not available");
+		session_deny(s, RELOC_DENY_UNAVAILABLE,
+		    "the hypervisor backend is not available");
 		return;
 	}
 	reloc_msg_init(&r, RELOC_STATE);
@@ -426,7 +431,8 @@ session_query(struct session *s, const struct reloc_msg *m)
 		goto answer;
 	}
 	if (be->ops->list(be, &doms, &n) != 0) {
-		session_deny(s, "the hypervisor backend is not available");
+		session_deny(s, RELOC_DENY_UNAVAILABLE,
+		    "the hypervisor backend is not available");
 		return;
 	}
 	for (i = 0; i < n && hit == NULL; i++)
@@ -458,7 +464,7 @@ session_status(struct session *s)
 
 	reloc_msg_init(&r, RELOC_STATUS);
 	if ((r.status = control_status_text(s->d)) == NULL) {
-		session_deny(s, "out of memory");
+		session_deny(s, RELOC_DENY_UNAVAILABLE, "out of memory");
 		return;
 	}
 	log_info("%s: status query", s->peer);
@@ -503,6 +509,28 @@ session_wait_stream(struct session *s)
 		s->dead = 1;
 }
 
+/*
+ * The refusal code of a reserve_admit() error: "busy" only for what ends
+ * by itself (max-incoming, memory held by reservations in flight).
+ */
+static const char *
+session_deny_code(int rc)
+{
+	switch (rc) {
+	case -EBUSY:
+	case -EAGAIN:
+		return RELOC_DENY_BUSY;
+	case -ENOSPC:
+		return RELOC_DENY_NO_MEMORY;
+	case -EEXIST:
+		return RELOC_DENY_EXISTS;
+	case -EINVAL:
+		return RELOC_DENY_INVALID;
+	default:
+		return RELOC_DENY_UNAVAILABLE;
+	}
+}
+
 static void
 session_reserve(struct session *s, struct reloc_msg *m)
 {
@@ -513,25 +541,33 @@ session_reserve(struct session *s, struct reloc_msg *m)
 	struct reservation *res;
 	struct reloc_msg r;
 	char why[RELOC_TEXT_MAX];
+	int rc;
 
 	if (s->d->stopping || be == NULL) {
-		session_deny(s, s->d->stopping ? "the daemon is stopping" :
+		session_deny(s, RELOC_DENY_UNAVAILABLE, s->d->stopping ?
+		    "the daemon is stopping" :
 		    "the hypervisor backend is not available");
 		return;
 	}
-	if (reserve_host_facts(be, &req, &h, why, sizeof(why)) != 0 ||
-	    reserve_admit(&s->d->reserves, &req, &h, s->d->conf.max_incoming,
-	    &res, why, sizeof(why)) != 0) {
+	if (reserve_host_facts(be, &req, &h, why, sizeof(why)) != 0) {
 		log_warnx("%s: reservation for %s refused: %s", s->peer,
 		    m->name, why);
-		session_deny(s, why);
+		session_deny(s, RELOC_DENY_UNAVAILABLE, why);
+		return;
+	}
+	rc = reserve_admit(&s->d->reserves, &req, &h,
+	    s->d->conf.max_incoming, &res, why, sizeof(why));
+	if (rc != 0) {
+		log_warnx("%s: reservation for %s refused: %s", s->peer,
+		    m->name, why);
+		session_deny(s, session_deny_code(rc), why);
 		return;
 	}
 	if (reserve_finish_dying(be, res, &h, why, sizeof(why)) != 0) {
 		reserve_release(&s->d->reserves, res);
 		log_warnx("%s: reservation for %s refused: %s", s->peer,
 		    m->name, why);
-		session_deny(s, why);
+		session_deny(s, RELOC_DENY_UNAVAILABLE, why);
 		return;
 	}
 	if (h.self)
@@ -576,7 +612,7 @@ session_unexpected(struct session *s, enum reloc_type type)
 	snprintf(why, sizeof(why), "unexpected %s frame",
 	    reloc_type_name(type));
 	log_warnx("%s: %s", s->peer, why);
-	session_deny(s, why);
+	session_deny(s, RELOC_DENY_PROTOCOL, why);
 }
 
 /*
@@ -613,7 +649,7 @@ session_payload(struct session *s, struct evbuffer *in)
 		    reloc_type_name(s->hdr.type), why);
 		snprintf(reason, sizeof(reason), "bad %s frame: %s",
 		    reloc_type_name(s->hdr.type), why);
-		session_deny(s, reason);
+		session_deny(s, RELOC_DENY_PROTOCOL, reason);
 		return -1;
 	}
 	evbuffer_drain(in, s->hdr.len);
@@ -644,7 +680,7 @@ session_read(struct bufferevent *bev, void *arg)
 				    why);
 				snprintf(reason, sizeof(reason),
 				    "bad frame header: %s", why);
-				session_deny(s, reason);
+				session_deny(s, RELOC_DENY_PROTOCOL, reason);
 				break;
 			}
 			/*

@@ -261,8 +261,11 @@ void	reserve_init(struct reserve_table *t);
  * Judge a request against the host and every reservation held: memory
  * (free memory minus what others hold), vcpus, name and uuid clashes,
  * max_incoming.  On success adds a reservation (RES_WAITING) to t and
- * returns 0 with *out set; otherwise -ENOSPC/-EEXIST/-EINVAL/-EBUSY with
- * a reason for people in why and t unchanged.
+ * returns 0 with *out set; otherwise a negative errno with a reason for
+ * people in why and t unchanged: -EBUSY (max_incoming reached) and
+ * -EAGAIN (the memory is free but held by other reservations) may pass
+ * once reservations end; -ENOSPC (more than the host has free),
+ * -EEXIST and -EINVAL will not.
  */
 int	reserve_admit(struct reserve_table *t, const struct reserve_req *r,
 	    const struct reserve_host *h, unsigned max_incoming,

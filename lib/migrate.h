@@ -56,6 +56,11 @@ struct mig_stats {
 	uint64_t	pages_sent;
 	unsigned	nrounds;
 	struct mig_round rounds[MIG_ROUNDS_MAX];
+	/*
+	 * MIG_REFUSED by the destination's DENY: its code (RELOC_DENY_*,
+	 * RELOC_DENY_BUSY when waiting may help), "" when it sent none.
+	 */
+	char		refusal[RELOC_CODE_MAX];
 };
 
 /*

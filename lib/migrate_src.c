@@ -424,9 +424,12 @@ src_negotiate(struct src_ctx *c, const char *config, int tmo)
 	int rc;
 
 	rc = relocio_hello(c->fd, &m, tmo);
-	if (rc == -ECONNREFUSED)
+	if (rc == -ECONNREFUSED) {
+		util_strlcpy(c->stats->refusal, m.code,
+		    sizeof(c->stats->refusal));
 		return src_fail(c, rc, "%s refused: %s", c->p->host,
 		    m.reason);
+	}
 	if (rc == -EPROTONOSUPPORT)
 		return src_fail(c, rc, "xmigd on %s answered in "
 		    "relocation protocol version %u; this xmig speaks %u",
@@ -452,9 +455,12 @@ src_negotiate(struct src_ctx *c, const char *config, int tmo)
 		return src_fail(c, rc, "cannot send the reservation: %s",
 		    strerror(-rc));
 	rc = relocio_expect(c->fd, RELOC_ACCEPT, &m, tmo);
-	if (rc == -ECONNREFUSED)
+	if (rc == -ECONNREFUSED) {
+		util_strlcpy(c->stats->refusal, m.code,
+		    sizeof(c->stats->refusal));
 		return src_fail(c, rc, "%s refused the reservation: %s",
 		    c->p->host, m.reason);
+	}
 	if (rc != 0)
 		return src_fail(c, rc, "no answer to the reservation: %s",
 		    strerror(-rc));

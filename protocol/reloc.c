@@ -65,6 +65,11 @@ static const struct field f_reason_req[] = {
 	FS("reason", reason, 1),
 	{ NULL }
 };
+static const struct field f_deny[] = {
+	FS("reason", reason, 1),
+	FS("code", code, 0),
+	{ NULL }
+};
 static const struct field f_reason_opt[] = {
 	FS("reason", reason, 0),
 	{ NULL }
@@ -107,7 +112,7 @@ static const struct {
 	[RELOC_HELLO] = { "HELLO", f_hello, SMALL_MAX },
 	[RELOC_RESERVE] = { "RESERVE", f_reserve, RELOC_PAYLOAD_MAX },
 	[RELOC_ACCEPT] = { "ACCEPT", f_accept, SMALL_MAX },
-	[RELOC_DENY] = { "DENY", f_reason_req, SMALL_MAX },
+	[RELOC_DENY] = { "DENY", f_deny, SMALL_MAX },
 	[RELOC_STREAM] = { "STREAM", f_none, SMALL_MAX },
 	[RELOC_RECEIVED] = { "RECEIVED", f_received, SMALL_MAX },
 	[RELOC_GO] = { "GO", f_none, SMALL_MAX },

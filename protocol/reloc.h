@@ -13,7 +13,7 @@
  *   RESERVE {job, name, uuid, type,
  *            memkb, vcpus, config} ->
  *                                  <-     ACCEPT {reservation, incoming}
- *                                         or DENY {reason}
+ *                                         or DENY {reason, code}
  *   STREAM {}                      ->     then the save stream, raw: the
  *                                         xl header and libxl stream v2,
  *                                         which ends with its END record
@@ -41,6 +41,26 @@
 #define RELOC_PAYLOAD_MAX	(1024 * 1024)
 #define RELOC_NAME_MAX		64	/* domain names, with the NUL */
 #define RELOC_TEXT_MAX		512	/* reasons, software, host names */
+#define RELOC_CODE_MAX		32	/* DENY codes, with the NUL */
+
+/*
+ * The refusal code a DENY carries beside its reason (for people), so that
+ * a source decides what to do without parsing messages.  Optional on the
+ * wire: an xmigd older than the codes sends none (""), which a source
+ * treats as a refusal that waiting does not cure; a code it does not know
+ * is treated the same way, so later versions may add codes.
+ */
+#define RELOC_DENY_BUSY		"busy"	/* max-incoming reached, or memory
+					 * held by reservations in flight:
+					 * the same request may fit later */
+#define RELOC_DENY_NO_MEMORY	"no-memory"	/* more than the host has
+						 * free, with nothing held */
+#define RELOC_DENY_EXISTS	"exists"	/* the name or uuid is here */
+#define RELOC_DENY_INVALID	"invalid"	/* a request never accepted */
+#define RELOC_DENY_NOT_ALLOWED	"not-allowed"	/* hosts-allow */
+#define RELOC_DENY_VERSION	"version"	/* protocol version */
+#define RELOC_DENY_PROTOCOL	"protocol"	/* a bad or unexpected frame */
+#define RELOC_DENY_UNAVAILABLE	"unavailable"	/* stopping, no backend */
 
 enum reloc_type {
 	RELOC_HELLO = 1,
@@ -89,6 +109,7 @@ struct reloc_msg {
 	int64_t		domid;			/* RECEIVED REPORT, -1 none */
 	char		result[32];		/* REPORT */
 	char		reason[RELOC_TEXT_MAX];	/* DENY ABORT FAILED */
+	char		code[RELOC_CODE_MAX];	/* DENY: RELOC_DENY_*, or "" */
 	int		found;			/* STATE */
 	char		state[32];		/* STATE */
 	char		*status;		/* STATUS: JSON text or NULL */

@@ -2,7 +2,8 @@
  * fuzz_reloc.c - libFuzzer target for relocation protocol frames: the
  * input is a sequence of frames as xmigd's sessions and xmig's flows
  * read them (8-byte header, payload).  Every decoded frame is encoded
- * again and must decode to the same type.
+ * again and must decode to the same type (and a DENY to the same
+ * refusal code: a source's retry decision rests on it).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    h2.type != h.type ||
 				    reloc_decode(&h2, frame + RELOC_HDR_LEN,
 				    &m2, reason, sizeof(reason)) != 0)
+					abort();
+				if (strcmp(m.code, m2.code) != 0)
 					abort();
 				reloc_msg_clear(&m2);
 				free(frame);

@@ -229,6 +229,36 @@ START_TEST(test_reloc_decode_rejects_bad_payloads)
 }
 END_TEST
 
+/*
+ * DENY's refusal code travels when set, is absent when not (an old
+ * xmigd's DENY decodes with an empty code), and is bounded.
+ */
+START_TEST(test_reloc_deny_code)
+{
+	struct reloc_msg m, d;
+
+	reloc_msg_init(&m, RELOC_DENY);
+	strcpy(m.reason, "4 incoming migrations already");
+	strcpy(m.code, RELOC_DENY_BUSY);
+	round_trip(&m, &d);
+	ck_assert_str_eq(d.code, "busy");
+	ck_assert_str_eq(d.reason, m.reason);
+	reloc_msg_init(&m, RELOC_DENY);
+	strcpy(m.reason, "no");
+	round_trip(&m, &d);
+	ck_assert_str_eq(d.code, "");
+	ck_assert_int_eq(DECODE(RELOC_DENY, "{\"reason\":\"r\"}"), 0);
+	ck_assert_int_eq(DECODE(RELOC_DENY, "{\"reason\":\"r\","
+	    "\"code\":\"some-future-code\"}"), 0);
+	ck_assert_int_eq(DECODE(RELOC_DENY, "{\"reason\":\"r\","
+	    "\"code\":7}"), -EPROTO);
+	ck_assert_ptr_nonnull(strstr(why, "\"code\" is not a string"));
+	ck_assert_int_eq(DECODE(RELOC_DENY, "{\"reason\":\"r\",\"code\":"
+	    "\"0123456789012345678901234567890123\"}"), -EPROTO);
+	ck_assert_ptr_nonnull(strstr(why, "\"code\" longer than 31"));
+}
+END_TEST
+
 START_TEST(test_reloc_encode_refuses_oversized)
 {
 	struct reloc_msg m;
@@ -379,6 +409,7 @@ reloc_suite(void)
 	tcase_add_test(tc, test_reloc_hello_round_trip);
 	tcase_add_test(tc, test_reloc_reserve_round_trip);
 	tcase_add_test(tc, test_reloc_every_type_round_trips);
+	tcase_add_test(tc, test_reloc_deny_code);
 	tcase_add_test(tc, test_reloc_hdr_rejects_bad);
 	tcase_add_test(tc, test_reloc_decode_rejects_bad_payloads);
 	tcase_add_test(tc, test_reloc_encode_refuses_oversized);

@@ -35,10 +35,11 @@ START_TEST(test_reserve_concurrent_requests_are_accounted)
 	    0);
 	ck_assert_str_eq(ra->incoming, "a--incoming");
 	ck_assert_uint_eq(reserve_held(&t), 600 * MiB);
-	/* Each fits alone; not both. */
+	/* Each fits alone; not both: "busy" while a's is held. */
 	ck_assert_int_eq(reserve_admit(&t, &b, &h, 4, &rb, why, sizeof(why)),
-	    -ENOSPC);
+	    -EAGAIN);
 	ck_assert_ptr_nonnull(strstr(why, "not enough memory for b"));
+	ck_assert_ptr_nonnull(strstr(why, "try later"));
 	ck_assert_uint_eq(t.count, 1);
 	reserve_release(&t, ra);
 	ck_assert_uint_eq(reserve_held(&t), 0);
@@ -63,8 +64,13 @@ START_TEST(test_reserve_exact_fit_and_one_byte_over)
 	ck_assert_int_eq(reserve_admit(&t, &a, &h, 4, &r, why, sizeof(why)),
 	    0);
 	ck_assert_int_eq(reserve_admit(&t, &b, &h, 4, &r, why, sizeof(why)),
-	    -ENOSPC);
+	    -EAGAIN);
 	reserve_clear(&t);
+	/* Over what is free with nothing held: waiting cannot help. */
+	h.free_bytes = 512 * MiB - 1;
+	ck_assert_int_eq(reserve_admit(&t, &a, &h, 4, &r, why, sizeof(why)),
+	    -ENOSPC);
+	ck_assert_ptr_null(strstr(why, "try later"));
 }
 END_TEST
 
