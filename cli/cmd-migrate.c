@@ -11,43 +11,22 @@
 #include <string.h>
 
 #include "cli.h"
-#include "fault.h"
-#include "log.h"
-#include "transport.h"
+#include "climig.h"
 #include "util.h"
 
-/*
- * The connection was lost after the suspend: before leaving it to "xmig
- * recover", ask the destination (for up to 30 s, while it is unreachable
- * or still settling) what became of the domain; the same rules as "xmig
- * recover" decide.
- */
-static enum mig_result
-migrate_settle(struct backend *be, const struct mig_stats *st,
-    const char *host, unsigned port, const struct transport_tls *tls,
-    char *why, size_t whylen)
+/* --wait: say that it waits, and why (the destination's reason). */
+static void
+migrate_waiting(void *arg, const char *reason, uint64_t pause_ms,
+    uint64_t waited_ms)
 {
-	char lost[1024], again[1024] = "";
-	enum mig_result res;
+	const struct cli_ctx *ctx = arg;
 
-	util_strlcpy(lost, why, sizeof(lost));
-	log_warnx("%s; asking %s what became of %s", lost, host, st->domain);
-	res = cli_settle(be, st->domain, host, port, tls, 30, 1, again,
-	    sizeof(again));
-	switch (res) {
-	case MIG_OK:
-		log_info("%s runs on %s; the suspended copy here was "
-		    "destroyed", st->domain, host);
-		return MIG_OK;
-	case MIG_RESUMED:
-		snprintf(why, whylen, "the connection to %s was lost after it "
-		    "was cleared to unpause; %s was not there and was "
-		    "resumed here", host, st->domain);
-		return MIG_RESUMED;
-	default:
-		snprintf(why, whylen, "%.700s (%.300s)", lost, again);
-		return MIG_UNDEFINED;
-	}
+	if (ctx->quiet)
+		return;
+	cli_progress_done(ctx);
+	fprintf(stderr, "xmig migrate: waiting: %s; trying again in %.1f s "
+	    "(waited %llu s)\n", reason, (double)pause_ms / 1000,
+	    (unsigned long long)(waited_ms / 1000));
 }
 
 static int
@@ -61,11 +40,12 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "max-time", required_argument, NULL, 't' },
 		{ "bandwidth", required_argument, NULL, 'b' },
 		{ "tls", no_argument, NULL, 'T' },
+		{ "wait", optional_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct mig_src_params p = { .live = 1 };
+	struct climig mj = { .params = { .live = 1, .fd = -1 } };
+	struct mig_src_params *p = &mj.params;
 	struct transport_tls tls = { 0 };
-	struct transport_conn conn;
 	struct mig_stats stats;
 	struct backend be;
 	struct conf conf;
@@ -78,7 +58,7 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
-			p.live = 0;
+			p->live = 0;
 			break;
 		case 'p':
 			if (util_parse_uint(optarg, 1, 65535, &v) != 0)
@@ -91,29 +71,37 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 				return cmd_usage_error(&cmd_migrate_entry,
 				    "--max-downtime %s: expected milliseconds",
 				    optarg);
-			p.max_downtime_ms = v;
+			p->max_downtime_ms = v;
 			break;
 		case 'r':
 			if (util_parse_uint(optarg, 1, 1000, &v) != 0)
 				return cmd_usage_error(&cmd_migrate_entry,
 				    "--max-rounds %s: expected 1-1000", optarg);
-			p.max_rounds = (unsigned)v;
+			p->max_rounds = (unsigned)v;
 			break;
 		case 't':
 			if (util_parse_uint(optarg, 1, 86400, &v) != 0)
 				return cmd_usage_error(&cmd_migrate_entry,
 				    "--max-time %s: expected seconds", optarg);
-			p.max_time_ms = v * 1000;
+			p->max_time_ms = v * 1000;
 			break;
 		case 'b':
 			if (util_parse_bandwidth(optarg, &v) != 0 || v == 0)
 				return cmd_usage_error(&cmd_migrate_entry,
 				    "--bandwidth %s: expected MiB/s such as "
 				    "100, or a rate such as 512K", optarg);
-			p.bandwidth = v;
+			p->bandwidth = v;
 			break;
 		case 'T':
 			tls.on = 1;
+			break;
+		case 'w':
+			mj.wait = 1;
+			if (optarg != NULL &&
+			    util_parse_uint(optarg, 1, 604800, &v) != 0)
+				return cmd_usage_error(&cmd_migrate_entry,
+				    "--wait=%s: expected seconds", optarg);
+			mj.wait_s = optarg != NULL ? (unsigned)v : 0;
 			break;
 		default:
 			return cmd_usage_error(&cmd_migrate_entry,
@@ -136,29 +124,25 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_backend_open(ctx, &be)) != 0)
 		return rc;
 	cli_catch_signals();
-	if ((rc = transport_connect(host, port, &tls, 10000, &conn)) != 0) {
-		fprintf(stderr, "xmig migrate: cannot connect to %s port %u: "
-		    "%s\n", host, port, strerror(-rc));
+	p->be = &be;
+	p->domain = argv[optind];
+	p->suspend_timeout_s = conf.suspend_timeout;
+	p->device_dir = conf.device_migrate_dir;
+	p->device_timeout_s = conf.device_migrate_timeout;
+	p->cancel = &cli_cancel;
+	p->progress = cli_progress;
+	p->arg = ctx;
+	mj.host = host;
+	mj.port = port;
+	mj.tls = &tls;
+	mj.waiting = migrate_waiting;
+	mj.arg = ctx;
+	res = climig_run(&mj, &stats, why, sizeof(why));
+	if (mj.unreachable) {
+		fprintf(stderr, "xmig migrate: %s\n", why);
 		backend_close(&be);
 		return XMIG_EXIT_FAILED;
 	}
-	p.be = &be;
-	p.domain = argv[optind];
-	p.fd = conn.fd;
-	p.host = host;
-	p.port = port;
-	p.suspend_timeout_s = conf.suspend_timeout;
-	p.device_dir = conf.device_migrate_dir;
-	p.device_timeout_s = conf.device_migrate_timeout;
-	p.cancel = &cli_cancel;
-	p.progress = cli_progress;
-	p.arg = ctx;
-	res = mig_src_run(&p, &stats, why, sizeof(why));
-	transport_close(&conn);
-	if (res == MIG_UNDEFINED && stats.domain[0] != '\0' &&
-	    !fault_armed("src-skip-settle"))
-		res = migrate_settle(&be, &stats, host, port, &tls, why,
-		    sizeof(why));
 	cli_report(ctx, "migrate", res,
 	    stats.domain[0] ? stats.domain : argv[optind], host, &stats, why);
 	backend_close(&be);
@@ -169,7 +153,7 @@ const struct cmd_entry cmd_migrate_entry = {
 	.name = "migrate",
 	.usage = "[--no-live] [--port N] [--max-downtime MS] "
 	    "[--max-rounds N] [--max-time S] [--bandwidth MB/s] [--tls] "
-	    "DOMAIN HOST[:PORT]",
+	    "[--wait[=S]] DOMAIN HOST[:PORT]",
 	.summary = "move a running domain to the xmigd on another host",
 	.help = "Live-migrate DOMAIN (a name or id) to HOST, where xmigd "
 	    "runs.  Memory is copied\nwhile the guest runs until the "
@@ -187,7 +171,15 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "  --max-time S       start no live round after S seconds\n"
 	    "  --bandwidth MB/s   cap the transfer: MiB/s, or a unit: 512K, 1G\n"
 	    "  --tls              encrypt and authenticate (tls-* keys of "
-	    "xmigd.conf)\n\n"
+	    "xmigd.conf)\n"
+	    "  --wait[=S]         while the destination is busy (max-incoming "
+	    "reached, or\n"
+	    "                     its memory held by migrations in flight), "
+	    "wait and try\n"
+	    "                     again with backoff, for at most S seconds "
+	    "(no limit\n"
+	    "                     without S); any other refusal fails at "
+	    "once\n\n"
 	    "Exit status: 0 moved; 1 failed, nothing changed; 3 refused; 4 "
 	    "failed and\nresumed here; 5 undefined: the connection was lost "
 	    "after GO and the\ndestination could not say what became of the "
