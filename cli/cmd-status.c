@@ -123,6 +123,12 @@ status_print(yajl_val r)
 	    status_str(r, "backend_state", b[2], 64),
 	    status_str(r, "listening", b[3], 64),
 	    status_str(r, "tls", b[0], 64));
+	if (status_int(r, "free_bytes") > 0 || status_int(r, "incoming") > 0)
+		printf("memory: %s free, %s reserved for incoming; incoming "
+		    "migrations: %lld of %lld\n", util_fmt_size((uint64_t)
+		    status_int(r, "free_bytes"), b[0], 64), util_fmt_size(
+		    (uint64_t)status_int(r, "reserved_bytes"), b[1], 64),
+		    status_int(r, "incoming"), status_int(r, "max_incoming"));
 	if (c != NULL)
 		printf("connections: %lld accepted, %lld refused; migrations: "
 		    "%lld received, %lld failed\n\n",

@@ -175,6 +175,8 @@ control_status_reservations(yajl_gen g, struct xmigd *d)
 static void
 control_status(yajl_gen g, struct xmigd *d)
 {
+	struct backend *be;
+	uint64_t free_bytes;
 	char where[256];
 
 	listener_describe(d, where, sizeof(where));
@@ -190,6 +192,11 @@ control_status(yajl_gen g, struct xmigd *d)
 	control_gen_kv_int(g, "max_incoming", d->conf.max_incoming);
 	control_gen_kv_int(g, "reserved_bytes",
 	    (long long)reserve_held(&d->reserves));
+	/* For placement ("xmig evacuate"): room is free minus reserved. */
+	control_gen_kv_int(g, "incoming", (long long)d->reserves.count);
+	if ((be = xmigd_backend(d)) != NULL &&
+	    be->ops->free_memory(be, &free_bytes) == 0)
+		control_gen_kv_int(g, "free_bytes", (long long)free_bytes);
 	control_status_jobs(g, d);
 	control_status_reservations(g, d);
 	GS(g, "counters");

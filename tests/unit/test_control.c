@@ -20,6 +20,7 @@ const char *worker_phase_name(int phase) { (void)phase; return "x"; }
 uint64_t worker_bytes(const struct job *j) { (void)j; return 0; }
 void session_free(struct session *s) { (void)s; }
 uint64_t reserve_held(const struct reserve_table *t) { (void)t; return 0; }
+struct backend *xmigd_backend(struct xmigd *d) { (void)d; return NULL; }
 
 static int
 parse(const char *line, struct control_req *r, char *why)
