@@ -24,6 +24,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_sim_entry,
 	&cmd_status_entry,
 	&cmd_cancel_entry,
+	&cmd_evacuate_entry,
 	NULL
 };
 

@@ -70,5 +70,6 @@ extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_sim_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_cancel_entry;
+extern const struct cmd_entry cmd_evacuate_entry;
 
 #endif /* XMIG_CLI_H */
