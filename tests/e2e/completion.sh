@@ -93,6 +93,8 @@ expect_comp "$XMIG --sim-dir $A save " db1 web1
 expect_comp "$XMIG --sim-dir $A recover d" db1
 expect_comp "$XMIG --sim-dir $A sim check " db1 web1
 expect_comp "$XMIG --sim-dir $A sim rename web1 " ""
+expect_comp "$XMIG --sim-dir $A evacuate --exclude " db1 web1
+expect_comp "$XMIG --sim-dir $A evacuate --exclude web1,d" web1,db1
 XMIG_SIM_DIR="$A" expect_comp "$XMIG migrate " db1 web1
 expect_comp "$XMIG --sim-dir $B migrate " ""
 e2e_ok "domain names from xmig list"
@@ -105,6 +107,9 @@ HOME="$E2E_TMP/home" expect_comp "xmig migrate web1 hostb" hostb.example
 HOME="$E2E_TMP/home" expect_comp "xmig migrate --port 8002 web1 192.0.2" \
     192.0.2.2
 HOME="$E2E_TMP/home" expect_comp "xmig status --host hostb" hostb.example
+HOME="$E2E_TMP/home" expect_comp "xmig evacuate --to hostb" hostb.example
+HOME="$E2E_TMP/home" expect_comp "xmig evacuate --to hostc:8002,192.0.2" \
+    hostc:8002,192.0.2.2
 e2e_ok "hosts from known_hosts"
 
 # Files for save's second argument, restore and verify.
