@@ -7,12 +7,13 @@
 #
 # Steps: check the host has what it needs (else exit 77: scripts/setup.sh
 # installs it); build, or take from the cache, a dom0 base initramfs
-# (busybox, Xen userland with the libraries ldd finds, kernel modules, the
-# guest kernel and the guest initramfs with tests/xen/guest_pattern.c) and
-# always a small overlay (xmig, xmigd, tests/xen/xenbe_probe, dom0 /init,
-# scenarios); boot Xen + dom0 in QEMU; dom0 runs each scenario under a
-# timeout and prints "XMIG-SCENARIO name PASS|FAIL|SKIP secs detail" on the
-# serial console; print a summary.  Exit 0 if no scenario failed.
+# (busybox, Xen userland with the libraries ldd finds, the HVM device model
+# with its firmware, kernel modules, the guest kernel and the guest
+# initramfs with tests/xen/guest_pattern.c) and always a small overlay
+# (xmig, xmigd, tests/xen/xenbe_probe, dom0 /init, scenarios); boot Xen
+# + dom0 in QEMU; dom0 runs each scenario under a timeout and prints
+# "XMIG-SCENARIO name PASS|FAIL|SKIP secs detail" on the serial console;
+# print a summary.  Exit 0 if no scenario failed.
 #
 # Environment: XEN_SCENARIOS (the list to run), XMIG_SKIP_XEN=1 (exit 77
 # at once, to leave this out of a quick "make check"), XEN_WAIT=1 (wait
@@ -36,6 +37,12 @@ work=${XEN_WORK:-$top_builddir/tests/xen/work}
 XENVER=4.17
 XENBIN=/usr/lib/xen-$XENVER/bin
 XEN_IMAGE=${XEN_IMAGE:-/boot/xen-$XENVER-amd64.gz}
+# HVM guests' device model (libxl's default path; not /usr/bin's
+# qemu-system-i386, a wrapper) and firmware loader
+HVM_DM=/usr/libexec/xen-qemu-system-i386
+HVMLOADER=/usr/lib/xen-$XENVER/boot/hvmloader
+# option ROMs the device model loads (fw_cfg, the -kernel boot)
+HVM_ROMS="linuxboot linuxboot_dma multiboot multiboot_dma kvmvapic pvh"
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
 SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-420}
 QEMU_MEM=${QEMU_MEM:-3072}
@@ -68,7 +75,7 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
 	suspend-crash reserve-too-big xmig-migrate never-neither"
 # Bump when the layout of the cached base image changes.
-BASE_FORMAT=4
+BASE_FORMAT=5
 
 log() { echo "xen-harness: $*" >&2; }
 skip() { log "SKIP: $*"; exit 77; }
@@ -85,6 +92,13 @@ check_host() {
 	[ -f "$XEN_IMAGE" ] || skip "no hypervisor $XEN_IMAGE"
 	for f in xl xenstored xenconsoled xen-init-dom0 libxl-save-helper; do
 		[ -x $XENBIN/$f ] || skip "no $XENBIN/$f"
+	done
+	# HVM guests: the device model libxl starts, hvmloader, the BIOS
+	# it loads (Debian's Xen takes SeaBIOS from the seabios package)
+	for f in $HVM_DM $HVMLOADER /usr/share/seabios/bios-256k.bin \
+	    /usr/share/qemu/keymaps/en-us; do
+		[ -e $f ] || skip "no $f: HVM guests need qemu-system-xen" \
+		    "and seabios (scripts/setup.sh installs them)"
 	done
 	[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 ||
 		skip "no static /bin/busybox (busybox-static)"
@@ -180,7 +194,8 @@ build_base() {
 	local key root=$run/base-root m line
 	key=$( (echo $KVER $BASE_FORMAT $DOM0_MODULES; cat "$GUEST_INITRD";
 	    pkgver xen-utils-$XENVER libxenmisc$XENVER busybox-static \
-	    libxen-dev) | sha256sum | cut -c1-16)
+	    libxen-dev qemu-system-xen qemu-system-data seabios) |
+	    sha256sum | cut -c1-16)
 	BASE_INITRD=$work/dom0-base-$key.gz
 	[ -f "$BASE_INITRD" ] && return 0
 	log "building the dom0 base initramfs ($key)"
@@ -197,6 +212,14 @@ build_base() {
 		ln -sf xenstore "$root/usr/bin/xenstore-$m"
 	done
 	ln -sf $XENBIN/xl "$root/usr/sbin/xl"
+	copy_with_libs "$root" $HVM_DM || return 1
+	mkdir -p "$root$(dirname $HVMLOADER)" "$root/usr/share/qemu"
+	cp $HVMLOADER "$root$HVMLOADER" || return 1
+	cp -a /usr/share/seabios "$root/usr/share/" || return 1
+	cp -a /usr/share/qemu/keymaps "$root/usr/share/qemu/" || return 1
+	for m in $HVM_ROMS; do
+		cp /usr/share/qemu/$m.bin "$root/usr/share/qemu/" || return 1
+	done
 	cp -a /etc/xen "$root/etc/"
 	mkdir -p "$root"/var/lib/xenstored "$root"/var/log/xen/console
 	: >"$root/modules.list"
