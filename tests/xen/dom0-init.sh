@@ -52,6 +52,8 @@ run_scenario() {
 	t0=$(up)
 	echo "XMIG-BEGIN $s uptime=$t0"
 	rm -f /results/$s.detail
+	# dom0-lib.sh's console_log: names seen by an earlier scenario
+	rm -rf /run/console-of
 	xl dmesg -c >/dev/null 2>&1
 	SCENARIO=$s timeout -s KILL "$SCENARIO_TIMEOUT" \
 		sh /scenarios/$s.sh >/results/$s.log 2>&1

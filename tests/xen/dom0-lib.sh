@@ -13,32 +13,73 @@ detail() { echo "$*" >>/results/$SCENARIO.detail; }
 fail() { say "FAIL: $*"; detail "$*"; dump; exit 1; }
 skip() { say "SKIP: $*"; detail "$*"; exit 77; }
 
-# run a command, log it with its status and time; returns its status
+# run a command, log it with its status and time (also left in
+# $step_secs); returns its status
 step() {
 	local t0=$(up) rc
 	say "+ $*"
 	"$@"
 	rc=$?
-	say "= rc=$rc secs=$(awk "BEGIN { printf \"%.1f\", $(up) - $t0 }")"
+	step_secs=$(awk "BEGIN { printf \"%.1f\", $(up) - $t0 }")
+	say "= rc=$rc secs=$step_secs"
 	return $rc
 }
 
-# guest_cfg NAME pv|pvh: an xl config for the pattern guest
+# guest_cfg NAME TYPE: an xl config for the pattern guest.  TYPE: pv, pvh,
+# hvm, or hvm-nopv (HVM without the Xen platform PCI device: the guest
+# finds no PV drivers, xl suspends it by hypercall).  An HVM guest's
+# console is its emulated serial port, which the device model appends to
+# hvm_log NAME: the device model of a restore or an incoming migration
+# gets the same config and carries on the same file.
 guest_cfg() {
+	local type=$2 console=hvc0
+	case $2 in
+	hvm*) type=hvm console=ttyS0 ;;
+	esac
 	cat >/etc/xen/$1.cfg <<CFG
 name     = "$1"
-type     = "$2"
+type     = "$type"
 kernel   = "/guest/vmlinuz"
 ramdisk  = "/guest/initrd.gz"
-extra    = "console=hvc0 quiet loglevel=3"
+extra    = "console=$console quiet loglevel=3"
 memory   = $GUEST_MEM
 vcpus    = 1
 on_crash = "preserve"
 CFG
+	case $2 in
+	hvm*) cat >>/etc/xen/$1.cfg <<CFG
+vnc      = 0
+sdl      = 0
+device_model_args_hvm = [ "-chardev",
+    "file,id=ser,path=$(hvm_log $1),append=on", "-serial", "chardev:ser" ]
+CFG
+	esac
+	[ "$2" != hvm-nopv ] || echo "xen_platform_pci = 0" >>/etc/xen/$1.cfg
 	[ -z "${GUEST_HAP:-}" ] || echo "hap = $GUEST_HAP" >>/etc/xen/$1.cfg
 }
 
-console_log() { echo /var/log/xen/console/guest-$1.log; }
+# not xenconsoled's file: it opens one for an HVM guest too and writes
+# its "Logfile Opened" lines in it
+hvm_log() { echo /var/log/xen/console/hvm-$1.log; }
+
+# console_log NAME: the file that holds guest NAME's console.  An HVM
+# guest keeps its device model's file under any name: NAME--incoming
+# (xenconsoled's name for a PV(H) guest migrated by xl) is NAME's, and
+# another name is looked up once in the guest's config and remembered.
+console_log() {
+	local m=/run/console-of/$1 f
+	[ -f $m ] && { cat $m; return; }
+	f=$(hvm_log $1)
+	[ -f $f ] || f=$(hvm_log "${1%--incoming}")
+	if [ ! -f $f ]; then
+		f=$(xl list -l "$1" 2>/dev/null) || {
+			echo /var/log/xen/console/guest-$1.log; return; }
+		f=$(echo "$f" | grep -o 'file,id=ser,path=[^,"]*' |
+		    sed 's/.*path=//')
+		[ -n "$f" ] || f=/var/log/xen/console/guest-$1.log
+	fi
+	mkdir -p /run/console-of && echo $f >$m && echo $f
+}
 
 # count PATTERN-... lines of guest $1 matching $2
 count() {
@@ -75,17 +116,21 @@ export_file() {
 	    cp "$1" /results/export/; } && say "exported $1 for the host"
 }
 
-# create_guest NAME pv|pvh: xl create the pattern guest, wait for its
-# first verdict and set $id.  A PVH guest under TCG now and then triple
-# faults early in boot (Xen logs "d1v0 Triple fault"); xl restarts it
-# (on_reboot), so the domain id is read only once the guest runs.
+# create_guest NAME TYPE: xl create the pattern guest (TYPE as for
+# guest_cfg), wait for its first verdict and set $id.  A PVH guest under
+# TCG now and then triple faults early in boot (Xen logs "d1v0 Triple
+# fault"); xl restarts it (on_reboot), so the domain id is read only once
+# the guest runs.
 create_guest() {
 	guest_cfg $1 $2
+	rm -f /run/console-of/$1 "$(hvm_log $1)"
 	step xl create /etc/xen/$1.cfg || fail "xl create $2 failed"
 	step wait_ok $1 300 || fail "$2 guest did not report its pattern"
 	id=$(domid $1)
-	[ "$(count $1 'Logfile Opened')" -gt 1 ] &&
+	if [ "$(count $1 'Logfile Opened')" -gt 1 ] ||
+	    [ "$(count $1 GUEST-UP)" -gt 1 ]; then
 		say "note: guest $1 rebooted during boot"
+	fi
 	[ -n "$id" ] || fail "no domain id for $1"
 }
 
@@ -98,7 +143,7 @@ dump() {
 		[ -f "$f" ] || continue
 		say "---- $f (last 15 lines)"; tail -n 15 "$f"
 	done
-	for f in /var/log/xen/xl-*.log; do
+	for f in /var/log/xen/xl-*.log /var/log/xen/qemu-dm-*.log; do
 		[ -f "$f" ] || continue
 		say "---- $f (last 15 lines)"; tail -n 15 "$f"
 	done

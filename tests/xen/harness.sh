@@ -73,7 +73,7 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # in the same boot, once per boot in all (EMU_RERUNS=0: never): both runs
 # are in the report, the failed one's log first, and the second decides.
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
-	suspend-crash reserve-too-big xmig-migrate never-neither"
+	suspend-crash reserve-too-big xmig-migrate never-neither xl-hvm"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=5
 
