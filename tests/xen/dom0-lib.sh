@@ -62,21 +62,35 @@ CFG
 # its "Logfile Opened" lines in it
 hvm_log() { echo /var/log/xen/console/hvm-$1.log; }
 
-# console_log NAME: the file that holds guest NAME's console.  An HVM
-# guest keeps its device model's file under any name: NAME--incoming
-# (xenconsoled's name for a PV(H) guest migrated by xl) is NAME's, and
-# another name is looked up once in the guest's config and remembered.
+# dm_log KEY VALUE: the serial log on the command line of the device
+# model started with "KEY VALUE" (libxl passes -name and -xen-domid)
+dm_log() {
+	local p
+	for p in $(pidof xen-qemu-system-i386); do
+		tr '\0' '\n' </proc/$p/cmdline 2>/dev/null | awk -v k="$1" \
+		    -v v="$2" 'last == k && $0 == v { hit = 1 } { last = $0 }
+		    sub(/^file,id=ser,path=/, "") { sub(/,.*/, ""); f = $0 }
+		    END { if (hit && f != "") print f }'
+	done | head -n 1
+}
+
+# console_log NAME: the file that holds guest NAME's console: for an HVM
+# guest its device model's file, under the name the guest had when that
+# was started (NAME--incoming during and after an xl migrate) or, through
+# its domain id, any later name; else xenconsoled's.  Found once, then
+# remembered.  No xl call unless a device model runs: PV and PVH guests
+# have none.
 console_log() {
-	local m=/run/console-of/$1 f
+	local m=/run/console-of/$1 f id
 	[ -f $m ] && { cat $m; return; }
-	f=$(hvm_log $1)
-	[ -f $f ] || f=$(hvm_log "${1%--incoming}")
-	if [ ! -f $f ]; then
-		f=$(xl list -l "$1" 2>/dev/null) || {
-			echo /var/log/xen/console/guest-$1.log; return; }
-		f=$(echo "$f" | grep -o 'file,id=ser,path=[^,"]*' |
-		    sed 's/.*path=//')
-		[ -n "$f" ] || f=/var/log/xen/console/guest-$1.log
+	f=$(dm_log -name "$1")
+	if [ -z "$f" ] && [ -n "$(pidof xen-qemu-system-i386)" ] &&
+	    id=$(xl domid "$1" 2>/dev/null); then
+		f=$(dm_log -xen-domid "$id")
+	fi
+	if [ -z "$f" ]; then
+		echo /var/log/xen/console/guest-$1.log
+		return
 	fi
 	mkdir -p /run/console-of && echo $f >$m && echo $f
 }

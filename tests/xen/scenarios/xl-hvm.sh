@@ -21,6 +21,9 @@ xl_moves() {
 		fail "$2: xl migrate failed"
 	migrate=$step_secs
 	step wait_ok $g--incoming 120 || fail "$2: no pattern after xl migrate"
+	# renamed: its console is found through its domain id
+	[ "$(count $g PATTERN-OK)" -gt 0 ] ||
+		fail "$2: console_log $g: $(console_log $g), not the guest's"
 	step xl destroy $g || fail "$2: xl destroy failed"
 	times="$2 save=${save}s restore=${restore}s migrate=${migrate}s"
 }
