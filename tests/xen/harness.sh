@@ -77,8 +77,10 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # fails with one of those signs (dom0-init.sh, emu_fault) runs once more
 # in the same boot, once per run in all (EMU_RERUNS=0: never): both runs
 # are in the report, the failed one's log first, and the second decides.
-# A dom0 that falls silent (once seen right after xl create of an HVM
-# guest; none in 24 HVM boots since) is killed and the host booted again
+# A dom0 that falls silent (seen during HVM boots: none in 24 with
+# QEMU_SMP=2, one in the first 4 with QEMU_SMP=1, where the only CPU sat
+# halted in Xen's idle loop with interrupts on and never woke: a timer
+# interrupt lost, it seems) is killed and the host booted again
 # for the scenarios not yet done; the one it interrupted fails, and runs
 # again as such a rerun (boot_all).  While an HVM guest boots, dom0's
 # processes now and then die (busybox reading glibc's thread pointer as
@@ -384,8 +386,8 @@ for c in sys.argv[2:]:
 # has begun (XMIG-DOM0-INIT in $SERIAL past OFFSET), take silence on the
 # serial line for $DOM0_STALL s for a stalled emulated host: dom0-init.sh
 # prints a heartbeat every 10 s however slow a scenario is.  Then save
-# the vCPUs' registers twice (do they move?) and kill QEMU; $STALL says
-# what happened.
+# the vCPUs' registers and local APIC (its timer) twice (do they move?)
+# and kill QEMU; $STALL says what happened.
 watch_dom0() {
 	local pid=$1 off=$2 begun= quiet f
 	STALL=
@@ -401,8 +403,8 @@ watch_dom0() {
 		STALL="dom0 silent for $quiet s"
 		f=$run/stall.$(date +%s).txt
 		log "$STALL; registers in $f; killing QEMU"
-		{ monitor "info cpus" "info registers -a"; sleep 3
-		  monitor "info registers -a"; } >"$f"
+		{ monitor "info cpus" "info registers -a" "info lapic"
+		  sleep 3; monitor "info registers -a" "info lapic"; } >"$f"
 		grep -a 'RIP=' "$f" | sed 's/^/  /' >&2
 		kill "$(cat "$run/qemu.pid" 2>/dev/null)" 2>/dev/null
 		break
