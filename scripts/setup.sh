@@ -19,12 +19,14 @@ builddir=${1:-"$top/build"}
 # nothing is started).  The real-Xen harness (tests/xen/) boots Debian's
 # hypervisor and kernel under QEMU TCG with a busybox dom0; with
 # --no-install-recommends no boot loader is pulled in and this host's boot
-# is not touched.
+# is not touched.  Its HVM guests need Xen's device model (qemu-system-xen)
+# and the BIOS hvmloader hands them (seabios).
 packages="build-essential autoconf automake libtool pkg-config
 	libxen-dev libyajl-dev libevent-dev libssl-dev check
 	xen-utils-4.17 python3-pyxs clang libclang-rt-14-dev iperf3
 	iproute2 procps xenstore-utils
 	qemu-system-x86 xen-hypervisor-4.17-amd64 linux-image-amd64
+	qemu-system-xen seabios
 	busybox-static cpio kmod perl bash-completion
 	debhelper lintian systemd"
 

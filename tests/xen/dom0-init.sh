@@ -21,6 +21,19 @@ mkdir -p /run/xen /run/xenstored /results /var/lib/xen /var/log/xen/console
 mkdir -p /var/lib/xmig /usr/local/var/lib/xmig /run/xmig
 up() { cut -d' ' -f1 /proc/uptime; }
 echo "XMIG-DOM0-INIT uptime=$(up)"
+# A line every 10 s until poweroff, with the running scenario's last log
+# line: the host takes a minute of silence for a stalled dom0 (harness.sh,
+# watch_dom0), and the last beat says where it was.
+heartbeat() {
+	local s
+	while sleep 10; do
+		s=$(cat /run/scenario-now 2>/dev/null)
+		echo "XMIG-HEARTBEAT uptime=$(up) ${s:--}" \
+		    "$([ -n "$s" ] && tail -n 1 /results/$s.log | cut -c1-120)"
+	done
+}
+heartbeat &
+echo $! >/run/heartbeat.pid
 . /harness.conf
 for m in $(cat /modules.list); do
 	insmod "$m" 2>/dev/null || echo "XMIG-DOM0 insmod $m failed"
@@ -51,7 +64,10 @@ run_scenario() {
 	local s=$1 t0 t1 rc secs detail
 	t0=$(up)
 	echo "XMIG-BEGIN $s uptime=$t0"
+	echo $s >/run/scenario-now
 	rm -f /results/$s.detail
+	# dom0-lib.sh's console_log: names seen by an earlier scenario
+	rm -rf /run/console-of
 	xl dmesg -c >/dev/null 2>&1
 	SCENARIO=$s timeout -s KILL "$SCENARIO_TIMEOUT" \
 		sh /scenarios/$s.sh >/results/$s.log 2>&1
@@ -66,6 +82,7 @@ run_scenario() {
 	*) verdict=FAIL ;;
 	esac
 	# the log first, each line tagged, so a failure can be read on the host
+	rm -f /run/scenario-now
 	sed "s/^/XMIG-LOG $s: /" /results/$s.log
 	detail=$(tr '\n' ' ' </results/$s.detail 2>/dev/null | cut -c1-300)
 	fault=

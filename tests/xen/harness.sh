@@ -7,12 +7,13 @@
 #
 # Steps: check the host has what it needs (else exit 77: scripts/setup.sh
 # installs it); build, or take from the cache, a dom0 base initramfs
-# (busybox, Xen userland with the libraries ldd finds, kernel modules, the
-# guest kernel and the guest initramfs with tests/xen/guest_pattern.c) and
-# always a small overlay (xmig, xmigd, tests/xen/xenbe_probe, dom0 /init,
-# scenarios); boot Xen + dom0 in QEMU; dom0 runs each scenario under a
-# timeout and prints "XMIG-SCENARIO name PASS|FAIL|SKIP secs detail" on the
-# serial console; print a summary.  Exit 0 if no scenario failed.
+# (busybox, Xen userland with the libraries ldd finds, the HVM device model
+# with its firmware, kernel modules, the guest kernel and the guest
+# initramfs with tests/xen/guest_pattern.c) and always a small overlay
+# (xmig, xmigd, tests/xen/xenbe_probe, dom0 /init, scenarios); boot Xen
+# + dom0 in QEMU; dom0 runs each scenario under a timeout and prints
+# "XMIG-SCENARIO name PASS|FAIL|SKIP secs detail" on the serial console;
+# print a summary.  Exit 0 if no scenario failed.
 #
 # Environment: XEN_SCENARIOS (the list to run), XMIG_SKIP_XEN=1 (exit 77
 # at once, to leave this out of a quick "make check"), XEN_WAIT=1 (wait
@@ -26,7 +27,10 @@
 # with shadow paging, see XEN_IMAGE; default: Xen's choice), QEMU_MEM (MiB,
 # 3072), DOM0_MEM (MiB, 1536), QEMU_SMP (2),
 # XEN_IMAGE (hypervisor, /boot/xen-4.17-amd64.gz), EMU_RERUNS (reruns of
-# scenarios failed on an emulation fault, 1; see "What runs by default").
+# scenarios failed on an emulation fault or a stall, 1; see "What runs by
+# default"), DOM0_STALL (s of silence from a running dom0 taken for a
+# stall, 60: the host is booted again, see boot_all), SOAK_HVM_TYPE
+# (soak-hvm's guests: hvm or hvm-nopv).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +40,12 @@ work=${XEN_WORK:-$top_builddir/tests/xen/work}
 XENVER=4.17
 XENBIN=/usr/lib/xen-$XENVER/bin
 XEN_IMAGE=${XEN_IMAGE:-/boot/xen-$XENVER-amd64.gz}
+# HVM guests' device model (libxl's default path; not /usr/bin's
+# qemu-system-i386, a wrapper) and firmware loader
+HVM_DM=/usr/libexec/xen-qemu-system-i386
+HVMLOADER=/usr/lib/xen-$XENVER/boot/hvmloader
+# option ROMs the device model loads (fw_cfg, the -kernel boot)
+HVM_ROMS="linuxboot linuxboot_dma multiboot multiboot_dma kvmvapic pvh"
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
 SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-420}
 QEMU_MEM=${QEMU_MEM:-3072}
@@ -43,6 +53,8 @@ QEMU_MEM=${QEMU_MEM:-3072}
 # (half of its memory): 1 GiB was not enough for all of them.
 DOM0_MEM=${DOM0_MEM:-1536}
 QEMU_SMP=${QEMU_SMP:-2}
+# seconds of silence from a booted dom0 taken for a stall (watch_dom0)
+DOM0_STALL=${DOM0_STALL:-60}
 # Xen under TCG: SMAP/SMEP crash dom0 in create_bounce_frame, and TCG's
 # SVM reports RDTSCP without NRIP, which loops PVH guests.
 QEMU_CPU=${QEMU_CPU:-max,-smap,-smep,-rdtscp}
@@ -63,13 +75,22 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # (SOAK_ROUNDS migrations with xmig and with xl on the same emulated
 # host) compare; the soak scenarios run only when asked.  A scenario that
 # fails with one of those signs (dom0-init.sh, emu_fault) runs once more
-# in the same boot, once per boot in all (EMU_RERUNS=0: never): both runs
+# in the same boot, once per run in all (EMU_RERUNS=0: never): both runs
 # are in the report, the failed one's log first, and the second decides.
+# A dom0 that falls silent (seen during HVM boots: none in 24 with
+# QEMU_SMP=2, one in the first 4 with QEMU_SMP=1, where the only CPU sat
+# halted in Xen's idle loop with interrupts on and never woke: a timer
+# interrupt lost, it seems) is killed and the host booted again
+# for the scenarios not yet done; the one it interrupted fails, and runs
+# again as such a rerun (boot_all).  While an HVM guest boots, dom0's
+# processes now and then die (busybox reading glibc's thread pointer as
+# NULL, xl in free()) and the boot takes 85-140 s instead of 50: see
+# soak-hvm.sh.  A scenario's own steps are not hit so far.
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
-	suspend-crash reserve-too-big xmig-migrate never-neither hvm-save
-	hvm-migrate hvm-nopv hvm-qemu-killed"
+	suspend-crash reserve-too-big xmig-migrate never-neither evacuate xl-hvm
+	hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
 # Bump when the layout of the cached base image changes.
-BASE_FORMAT=4
+BASE_FORMAT=5
 
 log() { echo "xen-harness: $*" >&2; }
 skip() { log "SKIP: $*"; exit 77; }
@@ -86,6 +107,13 @@ check_host() {
 	[ -f "$XEN_IMAGE" ] || skip "no hypervisor $XEN_IMAGE"
 	for f in xl xenstored xenconsoled xen-init-dom0 libxl-save-helper; do
 		[ -x $XENBIN/$f ] || skip "no $XENBIN/$f"
+	done
+	# HVM guests: the device model libxl starts, hvmloader, the BIOS
+	# it loads (Debian's Xen takes SeaBIOS from the seabios package)
+	for f in $HVM_DM $HVMLOADER /usr/share/seabios/bios-256k.bin \
+	    /usr/share/qemu/keymaps/en-us; do
+		[ -e $f ] || skip "no $f: HVM guests need qemu-system-xen" \
+		    "and seabios (scripts/setup.sh installs them)"
 	done
 	[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 ||
 		skip "no static /bin/busybox (busybox-static)"
@@ -181,7 +209,8 @@ build_base() {
 	local key root=$run/base-root m line
 	key=$( (echo $KVER $BASE_FORMAT $DOM0_MODULES; cat "$GUEST_INITRD";
 	    pkgver xen-utils-$XENVER libxenmisc$XENVER busybox-static \
-	    libxen-dev) | sha256sum | cut -c1-16)
+	    libxen-dev qemu-system-xen qemu-system-data seabios) |
+	    sha256sum | cut -c1-16)
 	BASE_INITRD=$work/dom0-base-$key.gz
 	[ -f "$BASE_INITRD" ] && return 0
 	log "building the dom0 base initramfs ($key)"
@@ -198,6 +227,14 @@ build_base() {
 		ln -sf xenstore "$root/usr/bin/xenstore-$m"
 	done
 	ln -sf $XENBIN/xl "$root/usr/sbin/xl"
+	copy_with_libs "$root" $HVM_DM || return 1
+	mkdir -p "$root$(dirname $HVMLOADER)" "$root/usr/share/qemu"
+	cp $HVMLOADER "$root$HVMLOADER" || return 1
+	cp -a /usr/share/seabios "$root/usr/share/" || return 1
+	cp -a /usr/share/qemu/keymaps "$root/usr/share/qemu/" || return 1
+	for m in $HVM_ROMS; do
+		cp /usr/share/qemu/$m.bin "$root/usr/share/qemu/" || return 1
+	done
 	cp -a /etc/xen "$root/etc/"
 	mkdir -p "$root"/var/lib/xenstored "$root"/var/log/xen/console
 	: >"$root/modules.list"
@@ -231,11 +268,13 @@ build_overlay() {
 	cp "$top_srcdir/tests/xen/dom0-lib.sh" "$root/dom0-lib.sh"
 	cp "$top_srcdir"/tests/xen/scenarios/*.sh "$root/scenarios/"
 	{
-		echo "SCENARIOS=\"$SCENARIOS\""
+		echo "SCENARIOS=\"$BOOT_SCENARIOS\""
 		echo "SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT"
 		echo "export SOAK_ROUNDS=${SOAK_ROUNDS:-8}"
+		echo "export SOAK_HVM_TYPE=${SOAK_HVM_TYPE:-hvm}"
 		echo "export GUEST_HAP=${GUEST_HAP:-}"
-		echo "EMU_RERUNS=${EMU_RERUNS:-1}"
+		echo "EMU_RERUNS=$BOOT_RERUNS"
+		echo "export XMIG_BOOT=$BOOT_NUMBER"
 	} >"$root/harness.conf"
 	pack_cpio "$root" "$run/dom0-overlay.gz" && rm -rf "$root"
 	# the kernel unpacks concatenated compressed archives in order
@@ -278,36 +317,147 @@ cleanup() {
 	fi
 	# keep the serial log of the last runs, not their images
 	rm -rf "$run/export.img" "$run/export" "$run/dom0-initrd.gz" \
-	    "$run/overlay-root" "$run/dom0-overlay.gz" "$run/qemu.pid"
+	    "$run/overlay-root" "$run/dom0-overlay.gz" "$run/qemu.pid" \
+	    "$run/monitor.sock"
 	ls -dt "$work"/run.* 2>/dev/null | tail -n +6 | xargs rm -rf
 }
 
+# boot: one boot of the emulated host, its serial output appended to
+# $SERIAL; watched by watch_dom0.  $STALL: empty, or what the watch saw.
 boot() {
-	local xen_args dom0_args rc
+	local xen_args dom0_args rc pid off
 	xen_args="console=com1 com1=115200,8n1"
 	xen_args+=" dom0_mem=${DOM0_MEM}M,max:${DOM0_MEM}M"
 	xen_args+=" dom0_max_vcpus=$QEMU_SMP"
 	xen_args+=" loglvl=warning guest_loglvl=warning"
 	dom0_args="console=hvc0 earlyprintk=xen loglevel=3"
 	# files dom0 puts in /results/export come back as a tar on this disk
+	rm -f "$run/export.img" "$run/monitor.sock"
 	truncate -s 1G "$run/export.img" || return 1
 	log "booting Xen under QEMU TCG (timeout ${QEMU_TIMEOUT}s)"
 	log "serial console: $SERIAL"
+	off=$(stat -c %s "$SERIAL" 2>/dev/null || echo 0)
 	timeout -s KILL "$QEMU_TIMEOUT" qemu-system-x86_64 \
 	    -accel tcg -M pc -cpu "$QEMU_CPU" -smp "$QEMU_SMP" -m "$QEMU_MEM" \
 	    -nodefaults -display none -no-reboot -nic none \
-	    -serial stdio -monitor none -pidfile "$run/qemu.pid" \
+	    -serial stdio -pidfile "$run/qemu.pid" \
+	    -monitor unix:"$run/monitor.sock",server=on,wait=off \
 	    -drive file="$run/export.img",format=raw,if=ide,index=0 \
 	    -kernel "$XEN_ELF" -append "$xen_args" \
 	    -initrd "/boot/vmlinuz-$KVER $dom0_args,$run/dom0-initrd.gz" \
 	    </dev/null 2>&1 |
 	    perl -MTime::HiRes=time -ne \
 	    'BEGIN { $| = 1; $t0 = time } s/\r//g;
-	     printf "[%7.2f] %s", time - $t0, $_' >"$SERIAL" &
-	wait $!
+	     printf "[%7.2f] %s", time - $t0, $_' >>"$SERIAL" &
+	pid=$!
+	watch_dom0 $pid $off
+	wait $pid
 	rc=$?
 	rm -f "$run/qemu.pid"
 	return $rc
+}
+
+# monitor CMD...: QEMU's human monitor commands, their output on stdout
+monitor() {
+	command -v python3 >/dev/null 2>&1 || return 0
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(3)
+def drain():
+    out = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            out += d
+    except socket.timeout:
+        pass
+    return out.decode(errors="replace")
+drain()
+for c in sys.argv[2:]:
+    s.sendall(c.encode() + b"\n")
+    print(drain())
+' "$run/monitor.sock" "$@" 2>&1
+}
+
+# watch_dom0 PID OFFSET: while the QEMU pipeline PID runs, and once dom0
+# has begun (XMIG-DOM0-INIT in $SERIAL past OFFSET), take silence on the
+# serial line for $DOM0_STALL s for a stalled emulated host: dom0-init.sh
+# prints a heartbeat every 10 s however slow a scenario is.  Then save
+# the vCPUs' registers and local APIC (its timer) twice (do they move?)
+# and kill QEMU; $STALL says what happened.
+watch_dom0() {
+	local pid=$1 off=$2 begun= quiet f
+	STALL=
+	while kill -0 $pid 2>/dev/null; do
+		sleep 5
+		if [ -z "$begun" ]; then
+			tail -c +$((off + 1)) "$SERIAL" |
+			    grep -aq XMIG-DOM0-INIT && begun=1
+			continue
+		fi
+		quiet=$(( $(date +%s) - $(stat -c %Y "$SERIAL") ))
+		[ $quiet -ge "$DOM0_STALL" ] || continue
+		STALL="dom0 silent for $quiet s"
+		f=$run/stall.$(date +%s).txt
+		log "$STALL; registers in $f; killing QEMU"
+		{ monitor "info cpus" "info registers -a" "info lapic"
+		  sleep 3; monitor "info registers -a" "info lapic"; } >"$f"
+		grep -a 'RIP=' "$f" | sed 's/^/  /' >&2
+		kill "$(cat "$run/qemu.pid" 2>/dev/null)" 2>/dev/null
+		break
+	done
+}
+
+# boot_all: boot the emulated host with all $SCENARIOS, and again, with
+# those it did not finish, after a stall (watch_dom0).  The scenario a
+# stall interrupted fails; it runs again as one of the EMU_RERUNS (shared
+# with dom0's reruns after an emulation fault), the rest always do.  Each
+# reboot either runs one scenario fewer or uses a rerun, so this ends.
+# The serial log says XMIG-HOST-REBOOT at each reboot.
+boot_all() {
+	local part cur s next last
+	BOOT_NUMBER=1
+	BOOT_SCENARIOS=$SCENARIOS
+	BOOT_RERUNS=${EMU_RERUNS:-1}
+	while :; do
+		build_overlay || return 1
+		part=$(stat -c %s "$SERIAL" 2>/dev/null || echo 0)
+		boot
+		[ -n "$STALL" ] || return 0
+		part=$(tail -c +$((part + 1)) "$SERIAL")
+		cur=$(echo "$part" | awk '/XMIG-SCENARIO /{ c = "" }
+		    /XMIG-BEGIN /{ c = $0; sub(/.*XMIG-BEGIN /, "", c)
+			sub(/ .*/, "", c) } END { print c }')
+		last=$(echo "$part" | grep -a XMIG-HEARTBEAT | tail -1 |
+		    sed 's/.*XMIG-HEARTBEAT //' | cut -c1-150)
+		BOOT_RERUNS=$((BOOT_RERUNS - $(echo "$part" |
+		    grep -ac XMIG-RERUN)))
+		next=
+		for s in $BOOT_SCENARIOS; do
+			echo "$part" | grep -aq "XMIG-SCENARIO $s " ||
+			    [ "$s" = "$cur" ] || next+=" $s"
+		done
+		if [ -n "$cur" ]; then
+			echo "XMIG-SCENARIO $cur FAIL - $STALL" \
+			    "(last heartbeat: $last)" >>"$SERIAL"
+		fi
+		if [ "$BOOT_RERUNS" -gt 0 ]; then
+			BOOT_RERUNS=$((BOOT_RERUNS - 1))
+			next="$cur$next"
+		elif [ -z "$cur" ]; then
+			next=
+		fi
+		BOOT_NUMBER=$((BOOT_NUMBER + 1))
+		echo "XMIG-HOST-REBOOT boot $BOOT_NUMBER after $STALL in" \
+		    "${cur:-no scenario}; to run: $(echo ${next:-nothing})" \
+		    >>"$SERIAL"
+		BOOT_SCENARIOS=$next
+		[ -n "$(echo $next)" ] || return 0
+	done
 }
 
 # ------------------------------------------------- exported save files
@@ -359,6 +509,8 @@ report() {
 		echo "---- log of $s: the steps up to the failure"
 		grep -a "XMIG-LOG $s: " "$SERIAL" |
 		    sed 's/.*XMIG-LOG [^:]*: /    | /' >"$run/$s.failed.log"
+		[ -s "$run/$s.failed.log" ] || grep -a \
+		    "XMIG-SCENARIO $s FAIL" "$SERIAL" | sed 's/^/    | /'
 		sed '/FAIL: /q' "$run/$s.failed.log" | tail -n 40
 		echo "---- log of $s: after the failure (first 50 lines)"
 		sed '1,/FAIL: /d' "$run/$s.failed.log" | head -n 50
@@ -384,7 +536,8 @@ report() {
 	echo "$table"
 	printf '%s' "$VERIFY_LINES"
 	failed=$((failed + VERIFY_FAILED))
-	grep -aE 'XMIG-DOM0-(READY|DONE)|XMIG-EXPORT|XMIG-RERUN' "$SERIAL" |
+	grep -aE 'XMIG-DOM0-(READY|DONE)|XMIG-EXPORT|XMIG-(HOST-RE|RE)' \
+	    "$SERIAL" |
 	    sed 's/^/  /'
 	return $failed
 }
@@ -409,11 +562,11 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	t0=$(date +%s)
-	build_guest && build_base && build_overlay && prepare_xen || {
+	build_guest && build_base && prepare_xen || {
 		log "building the images failed"; exit 1; }
 	log "images ready in $(( $(date +%s) - t0 )) s (kernel $KVER)"
 	prune_cache
-	boot
+	boot_all
 	log "QEMU exited after $(( $(date +%s) - t0 )) s in all"
 	verify_exports
 	report

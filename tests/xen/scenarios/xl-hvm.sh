@@ -1,0 +1,36 @@
+# xl-hvm: the reference for xmig's HVM support: xl save + xl restore and
+# xl migrate to localhost of an HVM pattern guest, first with PV drivers
+# (xl asks the guest to suspend through xenstore), then without
+# (xen_platform_pci = 0: xl suspends it by hypercall).  The guest checks
+# its memory after each move; the detail line gives xl's times.
+. /dom0-lib.sh
+
+# xl_moves NAME TYPE: create, save, restore, migrate; times in $times
+xl_moves() {
+	local g=$1 f=/results/$1.save save restore migrate
+	create_guest $g $2
+	step xl save $g $f || fail "$2: xl save failed"
+	save=$step_secs
+	ls -l $f
+	xl list $g >/dev/null 2>&1 && fail "$2: guest still there after save"
+	step xl restore $f || fail "$2: xl restore failed"
+	restore=$step_secs
+	rm -f $f
+	step wait_ok $g 120 || fail "$2: no pattern after xl restore"
+	step xl migrate -s "" $g "xl migrate-receive" ||
+		fail "$2: xl migrate failed"
+	migrate=$step_secs
+	step wait_ok $g--incoming 120 || fail "$2: no pattern after xl migrate"
+	# renamed: its console is found through its domain id
+	[ "$(count $g PATTERN-OK)" -gt 0 ] ||
+		fail "$2: console_log $g: $(console_log $g), not the guest's"
+	step xl destroy $g || fail "$2: xl destroy failed"
+	times="$2 save=${save}s restore=${restore}s migrate=${migrate}s"
+}
+
+xl_moves xlhvm hvm
+detail "$times;"
+xl_moves xlhvmnp hvm-nopv
+detail "$times; pattern intact"
+# dom0's kernel names any helper that crashed on the way
+dmesg | grep -i segfault
