@@ -78,9 +78,9 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # in the same boot, once per run in all (EMU_RERUNS=0: never): both runs
 # are in the report, the failed one's log first, and the second decides.
 # A dom0 that falls silent (seen during HVM boots: none in 24 with
-# QEMU_SMP=2, one in the first 4 with QEMU_SMP=1, where the only CPU sat
-# halted in Xen's idle loop with interrupts on and never woke: a timer
-# interrupt lost, it seems) is killed and the host booted again
+# QEMU_SMP=2, 2 in 6 with QEMU_SMP=1, where the only CPU sat halted in
+# Xen's idle loop with interrupts on and never woke: a timer interrupt
+# lost, it seems) is killed and the host booted again
 # for the scenarios not yet done; the one it interrupted fails, and runs
 # again as such a rerun (boot_all).  While an HVM guest boots, dom0's
 # processes now and then die (busybox reading glibc's thread pointer as
