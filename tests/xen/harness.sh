@@ -21,7 +21,7 @@
 # /tmp/xmig-xen-harness.lock), top_builddir and
 # top_srcdir (set by make; default: derived from this script and the
 # current directory), XEN_WORK (cache and logs, default
-# $top_builddir/tests/xen/work), QEMU_TIMEOUT (s, 1500), SCENARIO_TIMEOUT
+# $top_builddir/tests/xen/work), QEMU_TIMEOUT (s, 3600), SCENARIO_TIMEOUT
 # (s, 420), SOAK_ROUNDS (the soak scenarios' rounds, 8), GUEST_HAP (0:
 # guests' paging by shadow page tables, which needs a hypervisor built
 # with shadow paging, see XEN_IMAGE; default: Xen's choice), QEMU_MEM (MiB,
@@ -30,7 +30,8 @@
 # scenarios failed on an emulation fault or a stall, 1; see "What runs by
 # default"), DOM0_STALL (s of silence from a running dom0 taken for a
 # stall, 60: the host is booted again, see boot_all), SOAK_HVM_TYPE
-# (soak-hvm's guests: hvm or hvm-nopv).
+# (soak-hvm's guests: hvm or hvm-nopv), XL_HVM_NOPV (1: xl-hvm also
+# moves a guest without PV drivers).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,7 +47,7 @@ HVM_DM=/usr/libexec/xen-qemu-system-i386
 HVMLOADER=/usr/lib/xen-$XENVER/boot/hvmloader
 # option ROMs the device model loads (fw_cfg, the -kernel boot)
 HVM_ROMS="linuxboot linuxboot_dma multiboot multiboot_dma kvmvapic pvh"
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-1500}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-3600}
 SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-420}
 QEMU_MEM=${QEMU_MEM:-3072}
 # dom0 keeps the save files of every scenario of a run in its RAM root
@@ -272,6 +273,7 @@ build_overlay() {
 		echo "SCENARIO_TIMEOUT=$SCENARIO_TIMEOUT"
 		echo "export SOAK_ROUNDS=${SOAK_ROUNDS:-8}"
 		echo "export SOAK_HVM_TYPE=${SOAK_HVM_TYPE:-hvm}"
+		echo "export XL_HVM_NOPV=${XL_HVM_NOPV:-}"
 		echo "export GUEST_HAP=${GUEST_HAP:-}"
 		echo "EMU_RERUNS=$BOOT_RERUNS"
 		echo "export XMIG_BOOT=$BOOT_NUMBER"
