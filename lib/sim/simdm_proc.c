@@ -65,10 +65,23 @@ static void
 simdm_child(const char *dir, uint32_t domid, const char *exe,
     const char *incoming, int ready)
 {
-	char id[16];
+	char id[16], path[PATH_MAX], pid[32];
 
 	simproc_detach(dir, domid, "dm.log", ready);
-	dprintf(3, "%ld\n", (long)getpid());
+	/*
+	 * The pid file first, by the process itself: whoever started it may
+	 * be killed at any moment from here on, and a destroy must still
+	 * find it.
+	 */
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if ((size_t)snprintf(path, sizeof(path), "%s/domains/%u/dm.pid",
+	    dir, domid) >= sizeof(path) ||
+	    util_write_atomic(path, pid, 0644) != 0) {
+		log_warnx("domain %u: cannot write the device model's pid "
+		    "file", domid);
+		_exit(1);
+	}
+	dprintf(3, "%s", pid);
 	if (exe != NULL) {
 		snprintf(id, sizeof(id), "%u", domid);
 		if (incoming != NULL)
@@ -98,11 +111,13 @@ simdm_spawn_read(int fd, char *buf, size_t len)
 	for (;;) {
 		if ((left = (int64_t)(deadline - util_now_ms())) <= 0)
 			return -ETIMEDOUT;
-		if (poll(&pfd, 1, (int)left) < 0) {
+		if ((n = poll(&pfd, 1, (int)left)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		if (n == 0)
+			return -ETIMEDOUT;
 		if (used + 1 >= len)
 			break;
 		n = read(fd, buf + used, len - used - 1);
@@ -123,10 +138,9 @@ int
 simdm_spawn(struct simhost *h, uint32_t domid, const char *exe,
     const char *incoming, char *why, size_t whylen)
 {
-	char buf[SIMDM_READY_MAX], pidline[32], *nl;
+	char buf[SIMDM_READY_MAX], *nl;
 	const char *dir = simhost_dir(h);
 	pid_t child;
-	uint64_t v;
 	int p[2], rc;
 
 	snprintf(why, whylen, "the device model did not start");
@@ -147,18 +161,9 @@ simdm_spawn(struct simhost *h, uint32_t domid, const char *exe,
 	buf[0] = '\0';
 	rc = simdm_spawn_read(p[0], buf, sizeof(buf));
 	close(p[0]);
-	/* First line: the pid, so that a failed start is killed too. */
-	if ((nl = strchr(buf, '\n')) != NULL) {
-		*nl = '\0';
-		if (util_parse_uint(buf, 2, INT32_MAX, &v) == 0) {
-			snprintf(pidline, sizeof(pidline), "%llu\n",
-			    (unsigned long long)v);
-			if (simhost_dom_write_file(h, domid, "dm.pid",
-			    pidline) != 0 && rc == 0)
-				rc = -EIO;
-		}
+	/* First line: the pid, which the process wrote to dm.pid itself. */
+	if ((nl = strchr(buf, '\n')) != NULL)
 		memmove(buf, nl + 1, strlen(nl + 1) + 1);
-	}
 	if (rc == 0 && strcmp(buf, "ready\n") == 0) {
 		log_debug("domain %u: device model up", domid);
 		return 0;
