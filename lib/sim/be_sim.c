@@ -527,6 +527,12 @@ besim_unpause_dm(struct backend *be, uint32_t domid, int dm)
 	if (dm && d.type == DOM_TYPE_HVM && d.state == DOM_RUNNING &&
 	    (rc = be_sim_dm_cont(be, domid)) != 0)
 		return rc;
+	/*
+	 * As on Xen, a domain that shut down (suspended by hypercall, say)
+	 * does not run when unpaused: only a resume brings it back.
+	 */
+	if (d.state == DOM_SHUTDOWN)
+		return simhost_dom_update(s->h, domid, besim_set_paused, &off);
 	if ((rc = simhost_dom_map(s->h, domid, &m)) != 0)
 		return rc;
 	simmem_unpause(m);
