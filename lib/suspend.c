@@ -157,8 +157,15 @@ suspend_by_hypercall(struct backend *be, struct xs_handle *xs,
 	}
 	log_debug("domain %u has no PV drivers: suspending by hypercall",
 	    domid);
-	if ((rc = be->ops->suspend_hypercall(be, domid)) != 0)
+	if ((rc = be->ops->suspend_hypercall(be, domid)) != 0) {
+		/* Not suspended: it runs on (or it is gone). */
+		if (rc != -ESRCH) {
+			log_warnx("domain %u: the suspend hypercall failed: "
+			    "%s; it runs on", domid, strerror(-rc));
+			rc = -EOPNOTSUPP;
+		}
 		goto out;
+	}
 	deadline = util_now_ms() + (uint64_t)timeout_s * 1000;
 	rc = suspend_wait_shutdown(be, xs, domid, deadline, state,
 	    sizeof(state));

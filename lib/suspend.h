@@ -36,7 +36,7 @@
  *               is, and must not be resumed (that would undo a crash);
  *   -ESRCH:     the domain went away;
  *   -EOPNOTSUPP: no PV drivers and the backend cannot suspend by
- *               hypercall;
+ *               hypercall, or the hypercall failed: it runs on;
  * other negative errnos on error.
  * Logged once with the reason.
  */
