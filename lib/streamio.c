@@ -236,12 +236,32 @@ streamio_read_prefix(struct streamio_in *in, int fd, int timeout_ms,
 	}
 }
 
-/* An EMULATOR_CONTEXT of QEMU must hold a device-state file. */
+/*
+ * An emulator record is kept once per (type, emulator, index), all of
+ * them together within one record's limit, and an EMULATOR_CONTEXT of
+ * QEMU must hold a device-state file.
+ */
 static int
-streamio_check_emu(const struct libxl_rec *r, struct srerr *e)
+streamio_check_emu(const struct libxl_rec *r, const struct emu_recs *emu,
+    struct srerr *e)
 {
 	struct qevm_info qi;
+	uint64_t total = r->emu_len;
+	unsigned i;
 
+	for (i = 0; emu != NULL && i < emu->n; i++) {
+		if (emu->rec[i].type == r->type &&
+		    emu->rec[i].emulator == r->emu_id &&
+		    emu->rec[i].index == r->emu_index)
+			return srerr_set(e, SRERR_DUPLICATE, r->offset,
+			    libxl_rec_name(r->type), "a second record for "
+			    "emulator %u index %u", r->emu_id, r->emu_index);
+		total += emu->rec[i].len;
+	}
+	if (total > LIBXL_REC_MAX)
+		return srerr_set(e, SRERR_TOO_BIG, r->offset,
+		    libxl_rec_name(r->type), "the emulator records add up "
+		    "to more than %u bytes", LIBXL_REC_MAX);
 	if (r->type != LIBXL_REC_EMULATOR_CONTEXT ||
 	    r->emu_id != LIBXL_EMU_QEMU_UPSTREAM)
 		return 0;
@@ -263,7 +283,7 @@ streamio_read_suffix(struct streamio_in *in, struct emu_recs *emu,
 		    (r.type == LIBXL_REC_EMULATOR_CONTEXT ||
 		    r.type == LIBXL_REC_EMULATOR_XENSTORE_DATA)) {
 			in->emulator_records++;
-			if ((rc = streamio_check_emu(&r, e)) == 0 &&
+			if ((rc = streamio_check_emu(&r, emu, e)) == 0 &&
 			    emu != NULL && emu_recs_add(emu, r.type,
 			    r.emu_id, r.emu_index, r.emu_data,
 			    r.emu_len) != 0)

@@ -93,7 +93,7 @@ END_TEST
 
 START_TEST(test_streamio_refuses_bad_emulator_records)
 {
-	struct emu_recs w = { .n = 0 }, r = { .n = 0 };
+	struct emu_recs w = { .n = 0 }, r = { .n = 0 }, one = { .n = 0 };
 	struct streamio_in in;
 	struct srerr e;
 	uint8_t q[64];
@@ -132,9 +132,9 @@ START_TEST(test_streamio_refuses_bad_emulator_records)
 	ck_assert_int_eq(streamio_write_prefix(fd, "{}", 1000), 0);
 	ck_assert_int_eq(streamio_write_suffix(fd, &w, 1000), 0);
 	ck_assert_int_ge(lseek(fd, -LIBXL_RHDR_SIZE, SEEK_CUR), 0);
-	w.n = 1;
-	ck_assert_int_eq(streamio_write_suffix(fd, &w, 1000), 0);
-	w.n = EMU_RECS_MAX;
+	ck_assert_int_eq(emu_recs_add(&one, LIBXL_REC_EMULATOR_CONTEXT,
+	    LIBXL_EMU_QEMU_UPSTREAM, 7, q, qn), 0);
+	ck_assert_int_eq(streamio_write_suffix(fd, &one, 1000), 0);
 	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
 	srerr_clear(&e);
 	ck_assert_int_eq(streamio_read_prefix(&in, fd, 1000, &e), 0);
@@ -142,8 +142,26 @@ START_TEST(test_streamio_refuses_bad_emulator_records)
 	ck_assert_int_ne(streamio_read_suffix(&in, &r, &e), 0);
 	ck_assert_msg(strstr(e.reason, "too many") != NULL, "%s", e.reason);
 	streamio_in_clear(&in);
+	emu_recs_clear(&r);
+
+	/* The same emulator and index twice. */
+	ck_assert_int_eq(ftruncate(fd, 0), 0);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	ck_assert_int_eq(streamio_write_prefix(fd, "{}", 1000), 0);
+	ck_assert_int_eq(streamio_write_suffix(fd, &one, 1000), 0);
+	ck_assert_int_ge(lseek(fd, -LIBXL_RHDR_SIZE, SEEK_CUR), 0);
+	ck_assert_int_eq(streamio_write_suffix(fd, &one, 1000), 0);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	srerr_clear(&e);
+	ck_assert_int_eq(streamio_read_prefix(&in, fd, 1000, &e), 0);
+	in.lx.dom_type = 2;
+	ck_assert_int_eq(streamio_read_suffix(&in, &r, &e), -EBADMSG);
+	ck_assert_int_eq(e.code, SRERR_DUPLICATE);
+	ck_assert_uint_eq(r.n, 1);
+	streamio_in_clear(&in);
 	close(fd);
 	emu_recs_clear(&r);
+	emu_recs_clear(&one);
 	emu_recs_clear(&w);
 }
 END_TEST
