@@ -42,13 +42,19 @@ xen_hvm_dm_check(struct xen_priv *x, uint32_t domid)
 int
 xen_hvm_no_pv_drivers(struct xen_priv *x, uint32_t domid)
 {
-	uint64_t irq = 0;
+	uint64_t irq = 0, s_state = 0;
 
-	/* As libxl's suspend and libxenguest's resume decide it. */
+	/*
+	 * As libxl's suspend decides it: no callback irq (no PV drivers),
+	 * or a guest asleep in an ACPI S state, which answers nothing.
+	 */
 	if (xc_hvm_param_get(x->xch, domid, HVM_PARAM_CALLBACK_IRQ,
 	    &irq) != 0)
 		return 0;
-	return irq == 0;
+	if (irq != 0 && xc_hvm_param_get(x->xch, domid,
+	    HVM_PARAM_ACPI_S_STATE, &s_state) != 0)
+		return 0;
+	return irq == 0 || s_state != 0;
 }
 
 int
@@ -134,15 +140,21 @@ xen_hvm_resume_without_dm(struct xen_priv *x, uint32_t domid)
 	 * QEMU cannot answer: the guest runs on as it did before the save
 	 * with its device model gone (emulated devices no longer answer).
 	 */
+	int rc;
+
 	if (xc_domain_resume(x->xch, domid, 1) != 0) {
-		log_warn("xen: cannot resume domain %u", domid);
-		return errno > 0 ? -errno : -EIO;
+		rc = errno > 0 ? -errno : -EIO;
+		log_warnx("xen: cannot resume domain %u: %s", domid,
+		    strerror(-rc));
+		return rc;
 	}
 	if (!xs_resume_domain(x->xsh, domid))
 		log_warn("xen: domain %u: xenstore resume", domid);
 	if (xc_domain_unpause(x->xch, domid) != 0 && errno != EINVAL) {
-		log_warn("xen: domain %u resumed but cannot unpause", domid);
-		return errno > 0 ? -errno : -EIO;
+		rc = errno > 0 ? -errno : -EIO;
+		log_warnx("xen: domain %u resumed but cannot unpause: %s",
+		    domid, strerror(-rc));
+		return rc;
 	}
 	return 0;
 }

@@ -334,7 +334,7 @@ xen_relay_run(struct xen_relay *r)
 {
 	uint8_t hdr[24], rec[8], ihdr[LIBXC_HEADERS_LEN];
 	uint32_t type, len;
-	int rc, in = r->in, out = r->out, claimed = 0;
+	int rc, cs, in = r->in, out = r->out, claimed = 0;
 
 	xen_put_be(hdr, LIBXL_STREAM_IDENT, 8);
 	xen_put_be(hdr + 8, LIBXL_STREAM_VERSION, 4);
@@ -365,7 +365,14 @@ xen_relay_run(struct xen_relay *r)
 		    (rc = xen_relay_copy(r, (len + 7ULL) & ~7ULL)) != 0)
 			return rc;
 	} while (type != LIBXC_REC_END);
-	if ((rc = xen_relay_tail(r)) != 0)
+	/*
+	 * Not cancelled in the middle of the tail (its records would leak):
+	 * the caller's read timeout bounds the wait instead.
+	 */
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
+	rc = xen_relay_tail(r);
+	(void)pthread_setcancelstate(cs, NULL);
+	if (rc != 0)
 		return rc;
 	memset(rec, 0, sizeof(rec));		/* libxl END */
 	return xen_relay_send(out, rec, sizeof(rec));

@@ -3,7 +3,8 @@
 # state save (fault point xen-dm-before-save holds it open): the save
 # fails cleanly (no save file, no device-state file, no monitor lock, no
 # job lock) and the guest is resumed (without a device model now: the
-# log says so) and reported as it is.
+# log says so) and reported as it is; a second save, with no QEMU at
+# all, is refused before anything changes.
 . /dom0-lib.sh
 
 g=xkhvm
@@ -43,7 +44,19 @@ esac
 xmig --backend xen list | grep -w $g || fail "xmig list lost the guest"
 grep -q "resuming the guest without it" /tmp/kill.out ||
 	fail "resumed, but the log does not say the device model is gone"
+# Now without a device model: refused before anything changes.
+xmig --backend xen save $g /results/$g.again >/tmp/again.out 2>&1 &&
+	fail "a save without a device model succeeded"
+cat /tmp/again.out
+grep -q "device model (QEMU) is not running" /tmp/again.out ||
+	fail "the refusal does not say QEMU is gone"
+ls /results/$g.again* 2>/dev/null && fail "save file left after refusal"
+case $(xl list | awk -v g=$g '$1 == g { print $5 }') in
+*s*) fail "refused, yet the guest was suspended" ;;
+'') fail "the guest is gone after the refusal" ;;
+esac
 xl destroy $g || fail "xl destroy of the guest failed"
 ls /var/lib/xen/qemu-* 2>/dev/null && fail "files left after destroy"
 detail "QEMU killed mid-save: failed in ${secs}s after the kill," \
-    "nothing left, guest resumed without QEMU ($state)"
+    "nothing left, guest resumed without QEMU ($state); saved again:" \
+    "refused before the suspend"
