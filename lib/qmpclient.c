@@ -7,6 +7,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ struct qmpclient {
 
 /* Room for the longest message, its "\r\n", and one read beyond. */
 #define QMPCLIENT_BUF	(QMP_LINE_MAX + 4096)
+#define QMPCLIENT_CONNECT_POLL_US	10000	/* a busy monitor asked again */
 
 static int
 qmpclient_remaining(uint64_t deadline)
@@ -150,22 +152,48 @@ qmpclient_execute(struct qmpclient *q, const char *name, const char *args,
 	return 0;
 }
 
+/*
+ * Connect by the deadline: QEMU's monitor listens with a backlog of one
+ * while it serves another client, and a blocking connect to a full
+ * backlog waits without limit; a non-blocking one says EAGAIN and is
+ * tried again.
+ */
 static int
-qmpclient_connect(struct qmpclient *q, const char *path, char *why,
-    size_t whylen)
+qmpclient_connect(struct qmpclient *q, const char *path, uint64_t deadline,
+    char *why, size_t whylen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int rc, fl;
 
 	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) != 0) {
 		snprintf(why, whylen, "%s: path too long for a socket", path);
 		return -ENAMETOOLONG;
 	}
 	util_strlcpy(q->path, path, sizeof(q->path));
-	if ((q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(q->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		snprintf(why, whylen, "%s: no device model listens there (%s)",
-		    path, strerror(errno));
-		return -errno;
+	if ((q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "socket: %s", strerror(-rc));
+		return rc;
+	}
+	while (connect(q->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		rc = -errno;
+		if (rc == -EINTR)
+			continue;
+		if (rc == -EAGAIN && util_now_ms() < deadline) {
+			usleep(QMPCLIENT_CONNECT_POLL_US);
+			continue;
+		}
+		snprintf(why, whylen, rc == -EAGAIN ? "%s: the device model "
+		    "is busy with another client" : "%s: no device model "
+		    "listens there (%s)", path, strerror(-rc));
+		return rc == -EAGAIN ? -ETIMEDOUT : rc;
+	}
+	if ((fl = fcntl(q->fd, F_GETFL)) < 0 ||
+	    fcntl(q->fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "fcntl: %s", strerror(-rc));
+		return rc;
 	}
 	return 0;
 }
@@ -188,7 +216,7 @@ qmpclient_open(struct qmpclient **out, const char *path, int timeout_ms,
 	}
 	q->fd = -1;
 	q->next_id = 1;
-	if ((rc = qmpclient_connect(q, path, why, whylen)) != 0)
+	if ((rc = qmpclient_connect(q, path, deadline, why, whylen)) != 0)
 		goto fail;
 	if ((rc = qmpclient_read(q, deadline, &m, why, whylen)) != 0) {
 		if (rc == -ETIMEDOUT)

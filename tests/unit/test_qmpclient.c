@@ -21,6 +21,7 @@
 #include "log.h"
 #include "qmp.h"
 #include "qmpclient.h"
+#include "util.h"
 
 static char dir[] = "/tmp/xmig-test-qmp-XXXXXX";
 static char sock[96];
@@ -216,6 +217,46 @@ START_TEST(test_qmpclient_monitor_gone_or_silent)
 }
 END_TEST
 
+/* A monitor whose backlog is full (it serves someone else): timed out. */
+START_TEST(test_qmpclient_monitor_busy)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct qmpclient *q;
+	int lfd, c[8], n = 0, i;
+	uint64_t t0;
+	char why[256];
+
+	unlink(sock);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 0), 0);
+	/* Fill the backlog: connections nobody accepts. */
+	for (;;) {
+		ck_assert_int_lt(n, 8);
+		c[n] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ck_assert_int_ge(c[n], 0);
+		if (connect(c[n], (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+			ck_assert_int_eq(errno, EAGAIN);
+			close(c[n]);
+			break;
+		}
+		n++;
+	}
+	t0 = util_now_ms();
+	ck_assert_int_eq(qmpclient_open(&q, sock, 300, why, sizeof(why)),
+	    -ETIMEDOUT);
+	ck_assert_ptr_nonnull(strstr(why, "busy"));
+	ck_assert_ptr_null(q);
+	ck_assert_uint_lt(util_now_ms() - t0, 5000);
+	for (i = 0; i < n; i++)
+		close(c[i]);
+	close(lfd);
+	unlink(sock);
+}
+END_TEST
+
 START_TEST(test_qmpclient_not_qmp)
 {
 	static const char *const no_greeting[] = {
@@ -306,6 +347,7 @@ main(void)
 
 	tcase_add_test(tc, test_qmpclient_commands);
 	tcase_add_test(tc, test_qmpclient_monitor_gone_or_silent);
+	tcase_add_test(tc, test_qmpclient_monitor_busy);
 	tcase_add_test(tc, test_qmpclient_not_qmp);
 	tcase_add_test(tc, test_qmpclient_decode);
 	suite_add_tcase(s, tc);
