@@ -114,12 +114,20 @@ probe_save(struct backend *be, uint32_t domid, const char *file, int live)
 	struct probe_suspend ps = { be, domid };
 	struct save_callbacks cb = { .suspend = probe_suspend,
 	    .precopy_policy = probe_precopy, .data = &ps };
-	struct save_params sp = { .live = live };
+	struct emu_recs emu = { .n = 0 };
+	struct save_params sp = { .live = live, .emu = &emu };
 	int fd, rc;
 
 	if ((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
 		return -errno;
 	rc = be->ops->save(be, domid, fd, &sp, &cb);
+	/* PV and PVH have no device model: nothing may come back. */
+	if (rc == 0 && emu.n != 0) {
+		fprintf(stderr, "probe: %u device model records for a domain "
+		    "without one\n", emu.n);
+		rc = -EPROTO;
+	}
+	emu_recs_clear(&emu);
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
 	return rc;
