@@ -636,6 +636,23 @@ besim_set_resumed(struct simdom *d, void *arg)
  * The record goes back to running first, then the guest is told: it set
  * "suspended" before recording the suspend (see simguest.c).
  */
+/*
+ * Has the device model died?  A dying one can still take a connection
+ * and then reset it: give it a moment to be gone.
+ */
+static int
+besim_dm_gone(struct besim *s, uint32_t domid)
+{
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		if (simdm_alive(s->h, domid) != 0)
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+
 static int
 besim_resume(struct backend *be, uint32_t domid)
 {
@@ -658,6 +675,9 @@ besim_resume(struct backend *be, uint32_t domid)
 	if (d.type == DOM_TYPE_HVM && d.state == DOM_SHUTDOWN &&
 	    d.shutdown_reason == DOM_SHUTDOWN_SUSPEND &&
 	    (rc = be_sim_dm_cont(be, domid)) != 0) {
+		if (rc != -ENOENT && rc != -ECONNREFUSED &&
+		    besim_dm_gone(s, domid))
+			rc = -ENOENT;
 		if (rc != -ENOENT && rc != -ECONNREFUSED) {
 			log_warnx("domain %u: its device model cannot run: "
 			    "left suspended", domid);
