@@ -15,7 +15,8 @@
 # "XMIG-SCENARIO name PASS|FAIL|SKIP secs detail" on the serial console;
 # print a summary.  Exit 0 if no scenario failed.
 #
-# Environment: XEN_SCENARIOS (the list to run), XMIG_SKIP_XEN=1 (exit 77
+# Environment: XEN_SCENARIOS (the list to run), XEN_HVM=1 (the HVM
+# scenarios too, $HVM_SCENARIOS), XMIG_SKIP_XEN=1 (exit 77
 # at once, to leave this out of a quick "make check"), XEN_WAIT=1 (wait
 # for another run to end instead of skipping), XEN_LOCK (that lock file,
 # /tmp/xmig-xen-harness.lock), top_builddir and
@@ -91,9 +92,13 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # xl-hvm to a guest's triple fault and then hvm-save to xl itself
 # segfaulting in libc as it restored; with six HVM boots a run, one
 # rerun was not enough, hence three.
+# The HVM scenarios run with XEN_HVM=1 (after the default ones) or by
+# name: of two full runs alone on the machine, one passed them all and
+# one lost three of them to those faults and a stall, so in every run
+# they would fail CI about half the time.
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
-	suspend-crash reserve-too-big xmig-migrate never-neither evacuate xl-hvm
-	hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
+	suspend-crash reserve-too-big xmig-migrate never-neither evacuate"
+HVM_SCENARIOS="xl-hvm hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=5
 
@@ -555,6 +560,8 @@ main() {
 		SCENARIOS="$*"
 	else
 		SCENARIOS=${XEN_SCENARIOS:-$DEFAULT_SCENARIOS}
+		[ -z "${XEN_HVM:-}" ] || [ -n "${XEN_SCENARIOS:-}" ] ||
+			SCENARIOS="$SCENARIOS $HVM_SCENARIOS"
 	fi
 	for s in $SCENARIOS; do
 		[ -f "$top_srcdir/tests/xen/scenarios/$s.sh" ] || {
