@@ -134,6 +134,33 @@ suspend_wait_shutdown(struct backend *be, struct xs_handle *xs,
 }
 
 /*
+ * Wait up to timeout_s for shutdown(suspend) and log the outcome; "late"
+ * says what happened when the time ran out.  As suspend_wait_shutdown().
+ */
+static int
+suspend_await(struct backend *be, struct xs_handle *xs, uint32_t domid,
+    unsigned timeout_s, const char *late)
+{
+	char state[32] = "unknown";
+	uint64_t deadline = util_now_ms() + (uint64_t)timeout_s * 1000;
+	int rc;
+
+	rc = suspend_wait_shutdown(be, xs, domid, deadline, state,
+	    sizeof(state));
+	if (rc == -ETIME)
+		log_warnx("domain %u: %s within %u s", domid, late, timeout_s);
+	else if (rc == -EIO || rc == -ESRCH)
+		log_warnx("domain %u stopped instead of suspending: it is %s; "
+		    "left as it is", domid, state);
+	else if (rc != 0)
+		log_warnx("domain %u: did not suspend: %s", domid,
+		    strerror(-rc));
+	else
+		log_debug("domain %u: suspended", domid);
+	return rc;
+}
+
+/*
  * A guest without PV drivers: the hypervisor suspends it; nothing to
  * acknowledge, nothing to withdraw.
  */
@@ -141,8 +168,6 @@ static int
 suspend_by_hypercall(struct backend *be, struct xs_handle *xs,
     uint32_t domid, unsigned timeout_s)
 {
-	char state[32] = "unknown";
-	uint64_t deadline;
 	int rc;
 
 	if (be->ops->suspend_hypercall == NULL) {
@@ -166,18 +191,8 @@ suspend_by_hypercall(struct backend *be, struct xs_handle *xs,
 		}
 		goto out;
 	}
-	deadline = util_now_ms() + (uint64_t)timeout_s * 1000;
-	rc = suspend_wait_shutdown(be, xs, domid, deadline, state,
-	    sizeof(state));
-	if (rc == -ETIME)
-		log_warnx("domain %u: suspended by hypercall but not shut "
-		    "down within %u s", domid, timeout_s);
-	else if (rc == -EIO || rc == -ESRCH)
-		log_warnx("domain %u stopped instead of suspending: it is %s; "
-		    "left as it is", domid, state);
-	else if (rc != 0)
-		log_warnx("domain %u: did not suspend: %s", domid,
-		    strerror(-rc));
+	rc = suspend_await(be, xs, domid, timeout_s,
+	    "suspended by hypercall but not shut down");
 out:
 	xs_unwatch(xs, "@releaseDomain", SUSPEND_TOKEN);
 	return rc;
@@ -243,20 +258,8 @@ suspend_domain(struct backend *be, struct xs_handle *xs, uint32_t domid,
 		    strerror(-rc));
 		goto out;
 	}
-	deadline = util_now_ms() + (uint64_t)timeout_s * 1000;
-	rc = suspend_wait_shutdown(be, xs, domid, deadline, state,
-	    sizeof(state));
-	if (rc == -ETIME)
-		log_warnx("domain %u: acknowledged the suspend request but "
-		    "did not suspend within %u s", domid, timeout_s);
-	else if (rc == -EIO || rc == -ESRCH)
-		log_warnx("domain %u stopped instead of suspending: it is %s; "
-		    "left as it is", domid, state);
-	else if (rc != 0)
-		log_warnx("domain %u: did not suspend: %s", domid,
-		    strerror(-rc));
-	else
-		log_debug("domain %u: suspended", domid);
+	rc = suspend_await(be, xs, domid, timeout_s,
+	    "acknowledged the suspend request but did not suspend");
 out:
 	xs_unwatch(xs, node, SUSPEND_TOKEN);
 	xs_unwatch(xs, "@releaseDomain", SUSPEND_TOKEN);
