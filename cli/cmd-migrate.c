@@ -41,6 +41,8 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "bandwidth", required_argument, NULL, 'b' },
 		{ "tls", no_argument, NULL, 'T' },
 		{ "wait", optional_argument, NULL, 'w' },
+		{ "copy-storage", no_argument, NULL, 'S' },
+		{ "shared-storage", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct climig mj = { .params = { .live = 1, .fd = -1 } };
@@ -95,6 +97,12 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case 'T':
 			tls.on = 1;
 			break;
+		case 'S':
+			p->copy_storage = 1;
+			break;
+		case 'H':
+			p->shared_storage = 1;
+			break;
 		case 'w':
 			mj.wait = 1;
 			if (optarg != NULL &&
@@ -129,6 +137,7 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	p->suspend_timeout_s = conf.suspend_timeout;
 	p->device_dir = conf.device_migrate_dir;
 	p->device_timeout_s = conf.device_migrate_timeout;
+	p->shared_prefixes = conf.shared_storage;
 	p->cancel = &cli_cancel;
 	p->progress = cli_progress;
 	p->arg = ctx;
@@ -153,7 +162,8 @@ const struct cmd_entry cmd_migrate_entry = {
 	.name = "migrate",
 	.usage = "[--no-live] [--port N] [--max-downtime MS] "
 	    "[--max-rounds N] [--max-time S] [--bandwidth MB/s] [--tls] "
-	    "[--wait[=S]] DOMAIN HOST[:PORT]",
+	    "[--copy-storage | --shared-storage] [--wait[=S]] DOMAIN "
+	    "HOST[:PORT]",
 	.summary = "move a running domain to the xmigd on another host",
 	.help = "Live-migrate DOMAIN (a name or id) to HOST, where xmigd "
 	    "runs.  Memory is copied\nwhile the guest runs until the "
@@ -172,6 +182,22 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "  --bandwidth MB/s   cap the transfer: MiB/s, or a unit: 512K, 1G\n"
 	    "  --tls              encrypt and authenticate (tls-* keys of "
 	    "xmigd.conf)\n"
+	    "  --copy-storage     copy the domain's disks with it (those "
+	    "not under a\n"
+	    "                     shared-storage path of xmigd.conf): "
+	    "rounds while it\n"
+	    "                     runs, the last blocks after the suspend; "
+	    "the images\n"
+	    "                     land in the destination's storage-dir and "
+	    "go from here\n"
+	    "                     once it runs there.  Live, a disk must be "
+	    "one whose\n"
+	    "                     writes can be tracked (Xen: qdisk, not "
+	    "blkback)\n"
+	    "  --shared-storage   the destination sees every disk: copy "
+	    "none\n"
+	    "                     (a domain with disks needs one of the "
+	    "two)\n"
 	    "  --wait[=S]         while the destination is busy (max-incoming "
 	    "reached, or\n"
 	    "                     its memory held by migrations in flight), "
