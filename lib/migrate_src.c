@@ -453,12 +453,20 @@ src_record_path(struct src_ctx *c, char *path, size_t len)
 static int
 src_record_write(struct src_ctx *c)
 {
-	char path[4200], line[600];
+	char path[4200], line[600 + BE_DISK_MAX * 1040];
+	unsigned i;
+	size_t len;
 	int rc;
 
 	src_record_path(c, path, sizeof(path));
-	snprintf(line, sizeof(line), "name=%s\ndomid=%u\nhost=%s\nport=%u\n",
-	    c->name, c->dom.domid, c->p->host, c->p->port);
+	len = (size_t)snprintf(line, sizeof(line), "name=%s\ndomid=%u\n"
+	    "host=%s\nport=%u\n", c->name, c->dom.domid, c->p->host,
+	    c->p->port);
+	/* The images copied: "xmig recover" removes them if it moved. */
+	for (i = 0; c->vbd != NULL && i < c->vbd->n && len < sizeof(line);
+	    i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+		    "image=%s\n", c->vbd->d[i].be.path);
 	if ((rc = util_write_atomic(path, line, 0600)) != 0) {
 		log_warnx("%s: %s", path, strerror(-rc));
 		return rc;
@@ -611,6 +619,8 @@ src_commit(struct src_ctx *c, int tmo)
 		log_warnx("domain %s runs on %s, but its source copy %s could "
 		    "not be destroyed: %s", c->name, c->p->host, away,
 		    strerror(-rc));
+	else if (c->vbd != NULL)
+		vbdmig_src_remove(c->vbd);	/* its disks moved too */
 	src_record_remove(c);
 	fault_point("src-after-destroy", c->fd);
 	reloc_msg_init(&m, RELOC_DONE);
@@ -707,8 +717,6 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 	fault_point("src-after-stream", c.fd);
 	src_report(&c, "committing");
 	res = src_commit(&c, tmo);
-	if (res == MIG_OK)
-		vbdmig_src_remove(&vbd);
 	goto out;
 
 fail_abort:
