@@ -245,12 +245,42 @@ vbd_pending(const struct vbdmig_disk *d, uint64_t b)
 	return (d->pending[b / 64] >> (b % 64)) & 1;
 }
 
+/*
+ * Send a run of blocks read into v->buf: empty blocks as ZERO records,
+ * the others as DATA, each record as many like blocks in a row as there
+ * are.
+ */
+static int
+vbd_send_run(struct vbdmig *v, int fd, unsigned disk, uint64_t off,
+    uint64_t len, int tmo)
+{
+	struct vbd_rec r = { .disk = disk };
+	uint64_t b = 0, e, blen;
+	int zero, rc;
+
+	while (b < len) {
+		blen = len - b < VBD_BLOCK ? len - b : VBD_BLOCK;
+		zero = vbd_all_zero(v->buf + b, (size_t)blen);
+		for (e = b + blen; e < len; e += blen) {
+			blen = len - e < VBD_BLOCK ? len - e : VBD_BLOCK;
+			if (vbd_all_zero(v->buf + e, (size_t)blen) != zero)
+				break;
+		}
+		r.type = zero ? VBD_REC_ZERO : VBD_REC_DATA;
+		r.offset = off + b;
+		r.length = (uint32_t)(e - b);
+		if ((rc = vbd_send(v, fd, &r, v->buf + b, tmo)) != 0)
+			return rc;
+		b = e;
+	}
+	return 0;
+}
+
 /* Send the pending blocks of every disk and clear them. */
 static int
 vbd_send_pending(struct vbdmig *v, int fd, int tmo)
 {
 	struct vbdmig_disk *d;
-	struct vbd_rec r;
 	uint64_t b, e, off, len;
 	unsigned i;
 	int rc;
@@ -275,12 +305,7 @@ vbd_send_pending(struct vbdmig *v, int fd, int tmo)
 				    strerror(-rc));
 				return rc;
 			}
-			r.type = vbd_all_zero(v->buf, (size_t)len) ?
-			    VBD_REC_ZERO : VBD_REC_DATA;
-			r.disk = i;
-			r.offset = off;
-			r.length = (uint32_t)len;
-			if ((rc = vbd_send(v, fd, &r, v->buf, tmo)) != 0)
+			if ((rc = vbd_send_run(v, fd, i, off, len, tmo)) != 0)
 				return rc;
 			if (v->cancel != NULL && *v->cancel)
 				return -ECANCELED;
@@ -614,6 +639,7 @@ vbdmig_dst_open(struct vbdmig_dst *d, struct backend *be,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	d->fresh = 1;
 	log_info("%u disk%s to receive, images in place", d->spec.n,
 	    d->spec.n == 1 ? "" : "s");
 	return 0;
@@ -640,9 +666,13 @@ vbd_apply(struct vbdmig_dst *d, const struct vbd_rec *r, int fd, int tmo,
 		memset(d->buf, 0, r->length > VBD_DATA_MAX ? VBD_DATA_MAX :
 		    r->length);
 	if (r->type == VBD_REC_ZERO) {
-		/* The image was allocated whole: write the zeros back. */
+		/* A new image reads as zeros until its first round ends. */
+		if (d->fresh)
+			return 0;
 		if (fallocate(dfd, FALLOC_FL_ZERO_RANGE, (off_t)r->offset,
-		    (off_t)r->length) == 0)
+		    (off_t)r->length) == 0 || fallocate(dfd,
+		    FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		    (off_t)r->offset, (off_t)r->length) == 0)
 			return 0;
 		for (uint64_t o = 0; o < r->length; o += VBD_DATA_MAX) {
 			size_t n = r->length - o > VBD_DATA_MAX ?
@@ -697,11 +727,15 @@ vbdmig_dst_recv(struct vbdmig_dst *d, int fd, int flush, int tmo, char *why,
 			snprintf(why, whylen, "bad disk record: %s", bad);
 			return -EPROTO;
 		}
-		if (r.type == VBD_REC_END)
+		if (r.type == VBD_REC_END) {
+			if (flush)	/* the last section: done */
+				d->fresh = 0;
 			break;
+		}
 		if (r.type == VBD_REC_ROUND) {
 			if (r.offset == 0)
 				fault_point("dst-vbd-mid-bulk", fd);
+			d->fresh = 0;	/* later rounds rewrite blocks */
 			continue;
 		}
 		if ((rc = vbd_apply(d, &r, fd, tmo, why, whylen)) != 0)

@@ -138,6 +138,12 @@ struct vbdmig_dst {
 	int		 created[VBD_DISKS_MAX];	/* else: was empty */
 	int		 own[VBD_DISKS_MAX];	/* opened by us: undo it */
 	int		 recorded;
+	/*
+	 * Every image is new and reads as zeros: in the first round of the
+	 * bulk section, where each block comes at most once, a ZERO record
+	 * needs no write.
+	 */
+	int		 fresh;
 	uint8_t		*buf;
 };
 
