@@ -66,14 +66,21 @@ vbd_src_refuse(const struct be_disk *d, const struct vbdmig_opts *o,
 		    d->vdev, d->path);
 		return -EPERM;
 	}
+	if (o->live && !d->trackable && strcmp(d->kind, "phy") == 0) {
+		snprintf(why, whylen, "disk %s (phy:%s) is served by the "
+		    "kernel's blkback, which cannot track the guest's writes, "
+		    "so it cannot be copied while the guest runs: use "
+		    "--no-live to copy it with the guest suspended, serve it "
+		    "with qdisk (QEMU) to move it live, or --shared-storage "
+		    "if the destination sees it too", d->vdev, d->path);
+		return -EPERM;
+	}
 	if (o->live && !d->trackable) {
-		snprintf(why, whylen, "disk %s (%s:%s) is served by %s, which "
-		    "cannot track the guest's writes, so it cannot be copied "
-		    "while the guest runs: use --no-live to copy it with the "
-		    "guest suspended, serve it with qdisk (QEMU) to move it "
-		    "live, or --shared-storage if the destination sees it "
-		    "too", d->vdev, d->kind, d->path, strcmp(d->kind, "phy") ==
-		    0 ? "blkback" : d->kind);
+		snprintf(why, whylen, "disk %s (%s:%s): this backend cannot "
+		    "track its writes yet, so it cannot be copied while the "
+		    "guest runs: use --no-live to copy it with the guest "
+		    "suspended, or --shared-storage if the destination sees "
+		    "it too", d->vdev, d->kind, d->path);
 		return -EPERM;
 	}
 	return 0;
@@ -294,7 +301,8 @@ vbd_send_pending(struct vbdmig *v, int fd, int tmo)
 			}
 			for (e = b; e < d->nblocks && e - b < VBD_RUN_BLOCKS &&
 			    vbd_pending(d, e); e++)
-				d->pending[e / 64] &= ~(UINT64_C(1) << (e % 64));
+				d->pending[e / 64] &=
+				    ~(UINT64_C(1) << (e % 64));
 			off = b * VBD_BLOCK;
 			len = e * VBD_BLOCK > d->be.size ? d->be.size - off :
 			    (e - b) * VBD_BLOCK;
@@ -778,8 +786,8 @@ vbd_gen_disk(yajl_gen g, yajl_val v, const struct vbdmig_dst *d)
 		if (strcmp(k, "pdev_path") == 0)
 			yajl_gen_string(g, (const unsigned char *)path,
 			    strlen(path));
-		else if (strcmp(k, "format") == 0)
-			yajl_gen_string(g, (const unsigned char *)"raw", 3);
+		else if (strcmp(k, "backend") == 0)	/* a file now */
+			yajl_gen_string(g, (const unsigned char *)"qdisk", 5);
 		else
 			vbd_gen(g, v->u.object.values[j], d, 0);
 	}

@@ -184,7 +184,8 @@ int	vbdmig_dst_recv(struct vbdmig_dst *d, int fd, int flush,
 
 /*
  * The domain config for the restore: "config" (libxl JSON) with each
- * disk's pdev_path the new image, and format raw.  malloc()ed, or NULL
+ * disk's pdev_path the new image (a file, so served by qdisk: backend
+ * "qdisk"; its format as it was).  malloc()ed, or NULL
  * (logged) when it cannot be rewritten.
  */
 char	*vbdmig_dst_config(const struct vbdmig_dst *d, const char *config);

@@ -9,44 +9,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "vbdstream.h"
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 void
 vbd_rec_encode(uint8_t buf[VBD_REC_HDR], const struct vbd_rec *r)
 {
-	put32(buf, r->type);
-	put32(buf + 4, r->disk);
-	put32(buf + 8, (uint32_t)(r->offset >> 32));
-	put32(buf + 12, (uint32_t)r->offset);
-	put32(buf + 16, r->length);
-	put32(buf + 20, 0);
+	store_be32(buf, r->type);
+	store_be32(buf + 4, r->disk);
+	store_be64(buf + 8, r->offset);
+	store_be32(buf + 16, r->length);
+	store_be32(buf + 20, 0);
 }
 
 int
 vbd_rec_decode(const uint8_t buf[VBD_REC_HDR], const struct vbd_spec *s,
     struct vbd_rec *r, const char **why)
 {
-	r->type = get32(buf);
-	r->disk = get32(buf + 4);
-	r->offset = (uint64_t)get32(buf + 8) << 32 | get32(buf + 12);
-	r->length = get32(buf + 16);
-	if (get32(buf + 20) != 0) {
+	r->type = load_be32(buf);
+	r->disk = load_be32(buf + 4);
+	r->offset = load_be64(buf + 8);
+	r->length = load_be32(buf + 16);
+	if (load_be32(buf + 20) != 0) {
 		*why = "reserved word not zero";
 		return -EPROTO;
 	}

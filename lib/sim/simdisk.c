@@ -27,11 +27,12 @@
 #define SD_WORDS	((SIMDISK_BLOCK - sizeof(struct simdisk_blk)) / 8)
 
 _Static_assert(sizeof(struct simdisk_blk) == 24, "block head is 24 bytes");
+_Static_assert(sizeof(((struct simguest_hdr *)0)->disk_blocks) ==
+    SIMDISK_MAX * sizeof(uint64_t), "the guest header has every disk");
 
 struct simdisk_io {
 	unsigned	 n;
 	uint64_t	 rate;
-	uint64_t	 first;		/* first pfn of the disk ledger */
 	int		 fd[SIMDISK_MAX];
 	uint64_t	*dirty[SIMDISK_MAX];
 	size_t		 dirty_len[SIMDISK_MAX];
@@ -45,7 +46,7 @@ struct disk_track {
 	uint64_t	*dirty;
 	size_t		 dirty_len;
 	uint64_t	 nblocks;
-	int		 first;		/* every block counts as written */
+	int		 first;	/* every block counts as written */
 };
 
 static uint64_t

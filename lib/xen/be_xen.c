@@ -533,4 +533,9 @@ const struct backend_ops xen_backend_ops = {
 	.xenstore_path = xen_xenstore_path,
 	.can_live = xen_check_live,
 	.suspend_hypercall = xen_suspend_hypercall,
+	.disk_list = xen_disk_list,
+	.disk_track_start = xen_disk_track_start,
+	.disk_track_dirty = xen_disk_track_dirty,
+	.disk_track_read = xen_disk_track_read,
+	.disk_track_stop = xen_disk_track_stop,
 };
