@@ -244,6 +244,7 @@ cli_report_json(const char *op, enum mig_result r, const char *domain,
 		gen_key_u64(g, "rounds", s->disk_rounds);
 		gen_key_u64(g, "dirty_rate", s->disk_dirty_rate);
 		gen_key_u64(g, "final_bytes", s->disk_final_bytes);
+		gen_key_u64(g, "final_ms", s->disk_final_ms);
 		gen_key_u64(g, "bulk_ms", s->disk_bulk_ms);
 		yajl_gen_map_close(g);
 	}

@@ -68,6 +68,7 @@ struct mig_stats {
 	unsigned	disk_rounds;	/* bulk rounds */
 	uint64_t	disk_dirty_rate; /* bytes/s written, last round */
 	uint64_t	disk_final_bytes; /* sent after the suspend */
+	uint64_t	disk_final_ms;	/* their time: part of the downtime */
 	uint64_t	disk_bulk_ms;
 };
 

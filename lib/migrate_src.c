@@ -201,6 +201,7 @@ src_vbd_stats(struct src_ctx *c)
 	s->disk_rounds = c->vbd->fig.rounds;
 	s->disk_dirty_rate = c->vbd->fig.dirty_rate;
 	s->disk_final_bytes = c->vbd->fig.final_bytes;
+	s->disk_final_ms = c->vbd->fig.final_ms;
 	s->disk_bulk_ms = c->vbd->fig.bulk_ms;
 }
 

@@ -422,7 +422,7 @@ int
 vbdmig_src_final(struct vbdmig *v, int fd, int tmo, char *why,
     size_t whylen)
 {
-	uint64_t count, before = v->fig.sent;
+	uint64_t count, before = v->fig.sent, start = util_now_ns();
 	int rc;
 
 	fault_point("src-vbd-before-final", fd);
@@ -439,6 +439,7 @@ vbdmig_src_final(struct vbdmig *v, int fd, int tmo, char *why,
 		return rc;
 	}
 	v->fig.final_bytes = v->fig.sent - before;
+	v->fig.final_ms = (util_now_ns() - start) / 1000000u;
 	log_info("disks: %llu blocks after the suspend, %llu bytes",
 	    (unsigned long long)count,
 	    (unsigned long long)v->fig.final_bytes);
@@ -598,6 +599,7 @@ vbdmig_dst_open(struct vbdmig_dst *d, struct backend *be,
 
 	memset(d, 0, sizeof(*d));
 	d->be = be;
+	d->pipe[0] = d->pipe[1] = -1;
 	for (i = 0; i < VBD_DISKS_MAX; i++)
 		d->fd[i] = -1;
 	if (util_strlcpy(d->key, key, sizeof(d->key)) != 0)
@@ -647,6 +649,7 @@ vbdmig_dst_open(struct vbdmig_dst *d, struct backend *be,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	relocio_pipe_open(d->pipe);
 	d->fresh = 1;
 	log_info("%u disk%s to receive, images in place", d->spec.n,
 	    d->spec.n == 1 ? "" : "s");
@@ -662,8 +665,27 @@ vbd_apply(struct vbdmig_dst *d, const struct vbd_rec *r, int fd, int tmo,
     char *why, size_t whylen)
 {
 	int rc, dfd = d->fd[r->disk];
+	int64_t off = (int64_t)r->offset;
 	ssize_t w;
 
+	if (fault_armed("dst-vbd-write-nospace") && r->type == VBD_REC_DATA) {
+		errno = ENOSPC;
+		goto fail_write;
+	}
+	/* DATA straight from the socket to the image, when it splices. */
+	if (r->type == VBD_REC_DATA && d->pipe[0] != -1) {
+		rc = relocio_splice_full(fd, dfd, &off, r->length, d->pipe,
+		    tmo);
+		if (rc == 0)
+			return 0;
+		if (rc != -EOPNOTSUPP) {
+			snprintf(why, whylen, "disk %s: cannot write %s: %s",
+			    d->spec.d[r->disk].vdev, d->path[r->disk],
+			    strerror(-rc));
+			return rc;
+		}
+		relocio_pipe_close(d->pipe);	/* copy from now on */
+	}
 	if (r->type == VBD_REC_DATA) {
 		if ((rc = relocio_read_full(fd, d->buf, r->length, tmo)) != 0) {
 			snprintf(why, whylen, "disk data cut short: %s",
@@ -691,10 +713,6 @@ vbd_apply(struct vbdmig_dst *d, const struct vbd_rec *r, int fd, int tmo,
 				goto fail_write;
 		}
 		return 0;
-	}
-	if (fault_armed("dst-vbd-write-nospace")) {
-		errno = ENOSPC;
-		goto fail_write;
 	}
 	w = pwrite(dfd, d->buf, r->length, (off_t)r->offset);
 	if (w == (ssize_t)r->length)
@@ -888,6 +906,7 @@ vbd_close_all(struct vbdmig_dst *d)
 	}
 	free(d->buf);
 	d->buf = NULL;
+	relocio_pipe_close(d->pipe);
 }
 
 void

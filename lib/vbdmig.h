@@ -64,6 +64,7 @@ struct vbdmig_figures {
 	unsigned	rounds;		/* bulk rounds done */
 	uint64_t	dirty_rate;	/* bytes/s written, last round */
 	uint64_t	final_bytes;	/* sent after the suspend */
+	uint64_t	final_ms;	/* their time, the guest stopped */
 	uint64_t	bulk_ms;
 };
 
@@ -145,6 +146,7 @@ struct vbdmig_dst {
 	 */
 	int		 fresh;
 	uint8_t		*buf;
+	int		 pipe[2];	/* splice: socket to image */
 };
 
 /*
