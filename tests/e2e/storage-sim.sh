@@ -131,6 +131,16 @@ sleep 0.3
 sim_intact "$XD_SIM" db2
 e2e_ok "--shared-storage: nothing copied, the same image used"
 
+# shared-storage in xmigd.conf: a disk under the prefix is never copied.
+expect_exit 0 S sim create --name db4 --memory 32M --disk 4M
+printf 'shared-storage = /nonexistent %s/disks\n' "$SRC" \
+    > "$E2E_TMP/shared.conf"
+XMIG_CONF="$E2E_TMP/shared.conf" expect_exit 0 S migrate \
+    --port "$XD_PORT" db4 127.0.0.1
+[ -f "$SRC/disks/db4-0.img" ] || e2e_fail "the shared image was removed"
+sim_intact "$XD_SIM" db4
+e2e_ok "shared-storage prefixes of xmigd.conf: nothing copied"
+
 # --no-live: the disks go while the guest is suspended (nothing in bulk).
 xd_stop
 XD_SIM_SAVE=$XD_SIM
