@@ -49,6 +49,7 @@
 #include "relocio.h"
 #include "transport.h"
 #include "util.h"
+#include "xlconn.h"
 #include "xmigd.h"
 
 /* What the child needs, copied before fork so nothing else is used. */
@@ -146,6 +147,8 @@ worker_child_fail(struct worker_child *c, int fd, const char *why)
 
 	log_warnx("%s", why);
 	worker_phase_cb(c, MIG_PHASE_FAILED, -1, why);
+	if (c->reserve->xl != 0)
+		_exit(1);	/* xl's protocol has no words for it */
 	reloc_msg_init(&m, RELOC_FAILED);
 	util_strlcpy(m.reason, why, sizeof(m.reason));
 	(void)relocio_send(fd, &m, 5000);
@@ -186,6 +189,11 @@ worker_child_main(struct worker_child *c)
 		    strerror(-rc));
 		worker_child_fail(c, tc.fd, why);
 	}
+	if (c->reserve->xl != 0) {
+		rc = xlconn_worker(&be, tc.fd, c->reserve, c->timeout_s,
+		    worker_phase_cb, c);
+		goto out;
+	}
 	memset(&p, 0, sizeof(p));
 	p.be = &be;
 	p.fd = tc.fd;
@@ -195,6 +203,7 @@ worker_child_main(struct worker_child *c)
 	p.phase = worker_phase_cb;
 	p.arg = c;
 	rc = mig_dst_run(&p);
+out:
 	backend_close(&be);
 	if (c->ssl != NULL)
 		transport_close(&tc);

@@ -54,6 +54,7 @@ static const struct field f_reserve[] = {
 	FR("memkb", F_U64, memkb, 1, 1, UINT64_C(1) << 40),
 	FR("vcpus", F_U32, vcpus, 1, 1, 4096),
 	FN("config", F_TEXT, config, 0, RELOC_PAYLOAD_MAX - SMALL_MAX),
+	FN("xl", F_U32, xl, 0, RELOC_XL_ALL),
 	{ NULL }
 };
 static const struct field f_accept[] = {

@@ -62,6 +62,15 @@
 #define RELOC_DENY_PROTOCOL	"protocol"	/* a bad or unexpected frame */
 #define RELOC_DENY_UNAVAILABLE	"unavailable"	/* stopping, no backend */
 
+/*
+ * RESERVE "xl": the connection comes from "xmig xl-relay" and speaks
+ * xl's migration protocol (protocol/xlproto.h) after STREAM, the stream
+ * starting with the xl header whose configuration was reserved.
+ */
+#define RELOC_XL_ON		1U
+#define RELOC_XL_PAUSED		2U	/* xl migrate-receive -p */
+#define RELOC_XL_ALL		(RELOC_XL_ON | RELOC_XL_PAUSED)
+
 enum reloc_type {
 	RELOC_HELLO = 1,
 	RELOC_RESERVE = 2,
@@ -104,6 +113,7 @@ struct reloc_msg {
 	uint64_t	memkb;			/* RESERVE */
 	unsigned	vcpus;			/* RESERVE */
 	char		*config;		/* RESERVE: JSON text or NULL */
+	unsigned	xl;			/* RESERVE: RELOC_XL_* */
 	uint64_t	reservation;		/* ACCEPT */
 	char		incoming[RELOC_NAME_MAX];	/* ACCEPT */
 	int64_t		domid;			/* RECEIVED REPORT, -1 none */
