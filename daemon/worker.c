@@ -227,6 +227,7 @@ worker_job_new(struct session *s, pid_t pid, int chan, int connfd)
 	j->id = s->res->id;
 	j->pid = pid;
 	j->phase = JOB_STARTING;
+	j->xl = s->reserve.xl != 0;
 	j->domid = -1;
 	util_strlcpy(j->name, s->res->name, sizeof(j->name));
 	util_strlcpy(j->incoming, s->res->incoming, sizeof(j->incoming));
@@ -302,8 +303,9 @@ worker_start(struct session *s)
 		worker_child_main(&c);
 	}
 	close(sv[1]);
-	log_info("job %llu: receiving %s from %s in worker %ld",
-	    (unsigned long long)c.id, s->res->name, s->peer, (long)pid);
+	log_info("job %llu: receiving %s from %s in worker %ld%s",
+	    (unsigned long long)c.id, s->res->name, s->peer, (long)pid,
+	    s->reserve.xl ? ", in xl's protocol" : "");
 	if (worker_job_new(s, pid, sv[0], connfd) != 0) {
 		log_warnx("job %llu: no memory to track worker %ld; killing "
 		    "it", (unsigned long long)c.id, (long)pid);

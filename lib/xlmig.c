@@ -93,8 +93,15 @@ xlsrc_commit(struct src_ctx *c, int tmo)
 	 * receiver reports.
 	 */
 	fault_point("xlsrc-before-go", c->fd);
-	if ((rc = xlmig_write_msg(c->fd, XLPROTO_MSG_GO, tmo)) != 0)
-		goto undefined;
+	if ((rc = xlmig_write_msg(c->fd, XLPROTO_MSG_GO, tmo)) != 0) {
+		/*
+		 * Not all of it went: the receiver reads the whole message
+		 * or destroys its copy (as xl's does), so ours may run.
+		 */
+		src_fail(c, rc, "cannot send the go message to %s: %s",
+		    c->p->host, strerror(-rc));
+		goto fail_resume_source;
+	}
 	fault_point("xlsrc-after-go", c->fd);
 	if ((rc = xlmig_read_msg(c->fd, XLPROTO_MSG_REPORT, tmo)) != 0 ||
 	    (rc = relocio_read_full(c->fd, &status, 1, tmo)) != 0)
