@@ -103,6 +103,7 @@ xlsrc_commit(struct src_ctx *c, int tmo)
 		goto fail_resume_source;
 	}
 	fault_point("xlsrc-after-go", c->fd);
+	fault_point("xlsrc-before-report", c->fd);
 	if ((rc = xlmig_read_msg(c->fd, XLPROTO_MSG_REPORT, tmo)) != 0 ||
 	    (rc = relocio_read_full(c->fd, &status, 1, tmo)) != 0)
 		goto undefined;
