@@ -255,12 +255,7 @@ xl_relay_reserve(int sock, const char *host, int paused, uint8_t **hdr,
 	uuid_fmt(f.uuid, uuid);
 	snprintf(m->job, sizeof(m->job), "xl-%ld-%s", (long)getpid(),
 	    f.has_uuid ? uuid : "");
-	util_strlcpy(m->name, f.name, sizeof(m->name));
-	memcpy(m->uuid, f.uuid, sizeof(m->uuid));
-	m->has_uuid = f.has_uuid;
-	util_strlcpy(m->domtype, f.type, sizeof(m->domtype));
-	m->memkb = f.max_memkb;
-	m->vcpus = f.vcpus;
+	xlproto_facts_reserve(&f, m);
 	m->config = (char *)config;
 	m->xl = RELOC_XL_ON | (paused ? RELOC_XL_PAUSED : 0);
 	rc = relocio_send(sock, m, XL_TIMEOUT_MS);

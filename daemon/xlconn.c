@@ -30,12 +30,7 @@ xlconn_reserve_facts(struct reloc_msg *m, char *why, size_t whylen)
 	    whylen);
 	if (rc != 0)
 		return rc;
-	util_strlcpy(m->name, f.name, sizeof(m->name));
-	memcpy(m->uuid, f.uuid, sizeof(m->uuid));
-	m->has_uuid = f.has_uuid;
-	util_strlcpy(m->domtype, f.type, sizeof(m->domtype));
-	m->memkb = f.max_memkb;
-	m->vcpus = f.vcpus;
+	xlproto_facts_reserve(&f, m);
 	return 0;
 }
 

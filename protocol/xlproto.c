@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "reloc.h"
 #include "uuid.h"
 #include "xlproto.h"
 
@@ -155,4 +156,18 @@ xlproto_config_facts(const char *text, size_t len, struct xlproto_facts *f,
 out:
 	yajl_tree_free(root);
 	return rc;
+}
+
+void
+xlproto_facts_reserve(const struct xlproto_facts *f, struct reloc_msg *m)
+{
+	_Static_assert(sizeof(m->name) >= sizeof(f->name), "names fit");
+	_Static_assert(sizeof(m->domtype) >= sizeof(f->type), "types fit");
+
+	memcpy(m->name, f->name, sizeof(f->name));
+	memcpy(m->uuid, f->uuid, sizeof(m->uuid));
+	m->has_uuid = f->has_uuid;
+	memcpy(m->domtype, f->type, sizeof(f->type));
+	m->memkb = f->max_memkb;
+	m->vcpus = f->vcpus;
 }

@@ -82,4 +82,13 @@ struct xlproto_facts {
 int	xlproto_config_facts(const char *text, size_t len,
 	    struct xlproto_facts *f, char *why, size_t whylen);
 
+struct reloc_msg;
+
+/*
+ * Fill the fields of a RESERVE (protocol/reloc.h) that the facts give:
+ * name, uuid, type, memkb and vcpus.  The rest of *m is left alone.
+ */
+void	xlproto_facts_reserve(const struct xlproto_facts *f,
+	    struct reloc_msg *m);
+
 #endif /* XMIG_XLPROTO_H */
