@@ -119,3 +119,34 @@ expect_exit 2 "$XMIG" xl-relay 127.0.0.1 xl migrate-receive -r
 expect_grep "Remus and COLO are not supported" "$E2E_TMP/err"
 expect_exit 2 "$XMIG" xl-relay 127.0.0.1 ssh migrate-receive
 e2e_ok "xl-relay refuses what it does not relay"
+
+# Over TLS: the relay authenticates with xmigd.conf's tls-* files, as
+# "xmig migrate --tls" does.
+command -v openssl >/dev/null || { e2e_ok "no openssl: TLS not tried"; exit 0; }
+P="$E2E_TMP/pki"
+mkdir -p "$P"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=ca" \
+    -keyout "$P/ca.key" -out "$P/ca.crt" 2>/dev/null
+for n in server client; do
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$n" \
+	    -keyout "$P/$n.key" -out "$P/$n.csr" 2>/dev/null
+	openssl x509 -req -in "$P/$n.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" \
+	    -CAcreateserial -days 2 -out "$P/$n.crt" 2>/dev/null
+done
+xd_stop
+XD_EXTRA_CONF="tls = on
+tls-cert = $P/server.crt
+tls-key = $P/server.key
+tls-ca = $P/ca.crt"
+XD_SIM_MEMORY=1G
+XD_SIM="$E2E_TMP/tls"
+sim_host "$XD_SIM"
+xd_start
+printf 'tls-cert = %s\ntls-key = %s\ntls-ca = %s\n' "$P/client.crt" \
+    "$P/client.key" "$P/ca.crt" > "$E2E_TMP/client.conf"
+expect_exit 0 env XMIG_CONF="$E2E_TMP/client.conf" "$XMIG" --sim-dir "$A" \
+    migrate --xl --rune "$XMIG xl-relay --tls 127.0.0.1:$XD_PORT xl \
+    migrate-receive" big
+one_copy "$XD_SIM" big running
+sim_intact "$XD_SIM" big
+e2e_ok "xl-relay --tls: arrived intact"
