@@ -348,6 +348,9 @@ xldst_start(struct xldst *x, char *name, size_t namelen)
 	struct backend *be = x->p->be;
 	int rc;
 
+	if (fault_armed("xldst-start-fails"))
+		return xldst_fail(x, -EIO, "cannot start %s: fault point "
+		    "xldst-start-fails", x->incoming);
 	if ((rc = be->ops->rename(be, x->domid, x->f.name)) != 0)
 		return xldst_fail(x, rc, "cannot rename %s to %s: %s",
 		    x->incoming, x->f.name, strerror(-rc));
@@ -409,9 +412,10 @@ xlmig_dst_run(const struct xlmig_dst_params *p, char *name, size_t namelen,
 	xldst_phase(&x, MIG_PHASE_RECEIVED, NULL);
 	fault_point("xldst-after-ready", p->out_fd);
 	if ((rc = xlmig_read_msg(p->in_fd, XLPROTO_MSG_GO, tmo)) != 0) {
+		/* As xl: a sender still there is told, and may resume. */
 		xldst_fail(&x, rc, "no go message from the sender: %s",
 		    xlmig_read_error(rc));
-		goto fail_destroy_incoming;
+		goto fail_give_back;
 	}
 	/*
 	 * The point of no return: the sender may have stopped for good.
@@ -440,8 +444,8 @@ xlmig_dst_run(const struct xlmig_dst_params *p, char *name, size_t namelen,
 
 fail_give_back:
 	/*
-	 * After "go", as xl: report the failure, destroy our copy, then
-	 * give the sender its permission to resume.  A copy that cannot be
+	 * Without "go", or after it, as xl: report the failure, destroy our
+	 * copy, then give the sender its permission to resume.  A copy that cannot be
 	 * destroyed keeps its GO record marked "abandon" for xmigd, and
 	 * the sender is not given permission.
 	 */

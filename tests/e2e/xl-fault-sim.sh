@@ -93,6 +93,9 @@ trial xldst-after-go:kill "$R" 5 "NAME--migratedaway=suspended " \
     "NAME--incoming=paused "
 trial xldst-before-report:cut "$R" 5 "NAME--migratedaway=suspended " \
     "NAME=running "
+# A copy that cannot start after go: the report says so, the receiver
+# destroys it and gives the sender its permission back: it resumes.
+trial xldst-start-fails "$R" 4 "NAME=running " ""
 # The sender's side.
 trial xlsrc-before-ready:cut "$R" 4 "NAME=running " ""
 trial xlsrc-after-ready:cut "$R" 4 "NAME=running " ""
@@ -107,13 +110,13 @@ trial xlsrc-after-go:kill "$R" 137 "NAME--migratedaway=suspended " \
 # destroyed by xmigd) and after "go" (xmigd finishes it forward from
 # the GO record: it runs there).
 DST="$XD_SIM"
-for f in xldst-before-ready:kill xldst-after-go:kill; do
+for f in xldst-before-ready:kill xldst-after-go:kill xldst-start-fails; do
 	XMIG_FAULT=$f
 	xd_start
 	XMIG_FAULT=
 	R="$XMIG xl-relay 127.0.0.1:$XD_PORT xl migrate-receive"
 	case $f in
-	*before-ready*)
+	*before-ready* | *start-fails)
 		trial "$f" "$R" 4 "NAME=running " "" ;;
 	*)
 		trial "$f" "$R" 5 "NAME--migratedaway=suspended " \
