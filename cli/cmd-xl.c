@@ -163,6 +163,7 @@ fail:
 struct xl_seen {
 	uint64_t	bytes;
 	int		status;		/* -1 until the report's status */
+	int		xl_ended;	/* xl closed its side first */
 };
 
 static void
@@ -210,6 +211,7 @@ xl_pump(int in, int out, int sock, struct xl_seen *seen)
 			n = read(in, buf, XL_PUMP_BUF);
 			if (n <= 0) {
 				in_open = 0;
+				seen->xl_ended = 1;
 				(void)shutdown(sock, SHUT_WR);
 				continue;
 			}
@@ -349,6 +351,11 @@ cmd_xl_relay_exec(struct cli_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "xmig xl-relay: xmigd on %s could not start "
 		    "the domain and destroyed its copy (its log says why)\n",
 		    host);
+		rc = XMIG_EXIT_FAILED;
+	} else if (seen.status < 0 && seen.xl_ended) {
+		fprintf(stderr, "xmig xl-relay: xl stopped sending before the "
+		    "domain started on %s; xmigd dropped its copy (job %llu)\n",
+		    host, (unsigned long long)job);
 		rc = XMIG_EXIT_FAILED;
 	} else if (seen.status < 0) {
 		fprintf(stderr, "xmig xl-relay: xmigd on %s ended the "
