@@ -177,7 +177,7 @@ start_xmigd() {
 	cat >/etc/xmig/xmigd.conf <<CONF
 relocation-address = 127.0.0.1
 relocation-port = 8002
-hosts-allow = 127\.0\.0\.1 localhost
+hosts-allow = ${XMIGD_HOSTS_ALLOW:-127\.0\.0\.1 localhost}
 backend = xen
 CONF
 	local ready
