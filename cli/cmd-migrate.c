@@ -134,6 +134,10 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	    (tls.on || mj.wait || port != 0))
 		return cmd_usage_error(&cmd_migrate_entry, "--xl goes to xl, "
 		    "not to xmigd: no --port, --tls or --wait");
+	if ((xl || ssh != NULL || rune != NULL) && p->copy_storage)
+		return cmd_usage_error(&cmd_migrate_entry, "--xl: xl's "
+		    "protocol carries no disks, so no --copy-storage (xl "
+		    "takes every disk as shared)");
 	if (xl || ssh != NULL || rune != NULL)
 		return cli_xl_migrate(ctx, p, argc - optind, argv + optind, ssh,
 		    rune);
