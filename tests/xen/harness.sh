@@ -24,10 +24,12 @@
 # current directory), XEN_WORK (cache and logs, default
 # $top_builddir/tests/xen/work), QEMU_TIMEOUT (s, 3600), SCENARIO_TIMEOUT
 # (s, 420), SOAK_ROUNDS (the soak scenarios' rounds, 8), GUEST_HAP (0:
-# guests' paging by shadow page tables, which needs a hypervisor built
-# with shadow paging, see XEN_IMAGE; default: Xen's choice), QEMU_MEM (MiB,
-# 3072), DOM0_MEM (MiB, 1536), QEMU_SMP (2),
-# XEN_IMAGE (hypervisor, /boot/xen-4.17-amd64.gz), EMU_RERUNS (reruns of
+# guests' paging by shadow page tables, on Debian's hypervisor rebuilt
+# with shadow paging by tests/xen/shadow-xen.sh, once, kept in XEN_WORK;
+# 1: hardware-assisted paging; empty: Xen's choice, which is HAP),
+# QEMU_MEM (MiB, 3072), DOM0_MEM (MiB, 1536), QEMU_SMP (2),
+# XEN_IMAGE (hypervisor; default /boot/xen-4.17-amd64.gz, or the shadow
+# paging build with GUEST_HAP=0), EMU_RERUNS (reruns of
 # scenarios failed on an emulation fault or a stall, 3; see "What runs by
 # default"), DOM0_STALL (s of silence from a running dom0 taken for a
 # stall, 60: the host is booted again, see boot_all), SOAK_HVM_TYPE
@@ -41,7 +43,9 @@ top_builddir=${top_builddir:-$(pwd)}
 work=${XEN_WORK:-$top_builddir/tests/xen/work}
 XENVER=4.17
 XENBIN=/usr/lib/xen-$XENVER/bin
-XEN_IMAGE=${XEN_IMAGE:-/boot/xen-$XENVER-amd64.gz}
+# empty: Debian's hypervisor, or with GUEST_HAP=0 the same rebuilt with
+# shadow paging (shadow_image)
+XEN_IMAGE=${XEN_IMAGE:-}
 # HVM guests' device model (libxl's default path; not /usr/bin's
 # qemu-system-i386, a wrapper) and firmware loader
 HVM_DM=/usr/libexec/xen-qemu-system-i386
@@ -114,7 +118,10 @@ check_host() {
 	    timeout flock; do
 		command -v $f >/dev/null 2>&1 || skip "$f not installed"
 	done
-	[ -f "$XEN_IMAGE" ] || skip "no hypervisor $XEN_IMAGE"
+	[ -n "$XEN_IMAGE" ] || [ "${GUEST_HAP:-}" = 0 ] ||
+		XEN_IMAGE=/boot/xen-$XENVER-amd64.gz
+	[ -z "$XEN_IMAGE" ] || [ -f "$XEN_IMAGE" ] ||
+		skip "no hypervisor $XEN_IMAGE"
 	for f in xl xenstored xenconsoled xen-init-dom0 libxl-save-helper; do
 		[ -x $XENBIN/$f ] || skip "no $XENBIN/$f"
 	done
@@ -135,6 +142,22 @@ check_host() {
 		[ -x "$top_builddir/$f" ] ||
 			skip "$f not built (no xen backend configured?)"
 	done
+}
+
+# shadow_image: with guests on shadow paging (GUEST_HAP=0) and no
+# XEN_IMAGE, Debian's hypervisor rebuilt with shadow paging, which it
+# leaves out (shadow-xen.sh: built once, kept in $work); outside the
+# machine's lock, the build takes minutes.
+shadow_image() {
+	[ -z "$XEN_IMAGE" ] || return 0
+	XEN_IMAGE=$(bash "$here/shadow-xen.sh" "$work")
+	case $? in
+	0) log "hypervisor with shadow paging: $XEN_IMAGE" ;;
+	77) skip "cannot build the hypervisor with shadow paging" \
+	    "(scripts/setup.sh installs what it needs)" ;;
+	*) log "building the hypervisor with shadow paging failed"
+	   exit 1 ;;
+	esac
 }
 
 # One emulated Xen at a time on this machine: TCG takes whole cores.  In
@@ -568,6 +591,7 @@ main() {
 			log "no scenario $s"; exit 2; }
 	done
 	mkdir -p "$work" || exit 1
+	shadow_image
 	take_lock
 	run=$(mktemp -d "$work/run.XXXXXX") || exit 1
 	ln -sfn "${run##*/}" "$work/last"
