@@ -104,11 +104,12 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # they would fail CI about half the time.  Shadow paging does not help
 # them: soak-hvm with the machine loaded (load average 8-10 on 2 cores),
 # 3 HVM boots with HAP and 3 with GUEST_HAP=0, faulted in all 6 alike,
-# none reaching the guest's first PATTERN-OK: a dom0 process died
-# ("Segmentation fault" on dom0's console) 15-130 s after xl create, and
-# dom0 fell silent soon after.  Unlike the PVH faults, these follow the
-# HVM guest (its device model in dom0 serving the boot's I/O), not its
-# paging mode.
+# none reaching the guest's first PATTERN-OK: dom0's processes died
+# ("Segmentation fault") from 15-130 s after xl create on, and in 5 the
+# heartbeat's own sleep died too, which ended the beat (then "while
+# sleep 10", now fixed) and looked like a stall while dom0's vCPUs still
+# ran.  Unlike the PVH faults, these follow the HVM guest (its device
+# model in dom0 serving the boot's I/O), not its paging mode.
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
 	suspend-crash reserve-too-big xmig-migrate never-neither evacuate"
 HVM_SCENARIOS="xl-hvm hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
