@@ -61,6 +61,7 @@ CFG
 	esac
 	[ "$2" != hvm-nopv ] || echo "xen_platform_pci = 0" >>/etc/xen/$1.cfg
 	[ -z "${GUEST_HAP:-}" ] || echo "hap = $GUEST_HAP" >>/etc/xen/$1.cfg
+	[ -z "${GUEST_CPUS:-}" ] || echo "cpus = \"$GUEST_CPUS\"" >>/etc/xen/$1.cfg
 }
 
 # not xenconsoled's file: it opens one for an HVM guest too and writes
