@@ -57,6 +57,7 @@ sim_create(struct cli_ctx *ctx, int argc, char **argv)
 		{ "ignore-suspend", no_argument, NULL, 'i' },
 		{ "type", required_argument, NULL, 't' },
 		{ "no-pv-drivers", no_argument, NULL, 'N' },
+		{ "content", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct be_sim_params p = { .vcpus = 1, .type = DOM_TYPE_PVH };
@@ -110,6 +111,12 @@ sim_create(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'N':
 			p.no_pv_drivers = 1;
+			break;
+		case 'C':
+			if (simguest_content_parse(optarg, &p.content) != 0)
+				return cmd_usage_error(&cmd_sim_entry,
+				    "--content %s: expected random, zero, "
+				    "mixed or text", optarg);
 			break;
 		default:
 			return cmd_usage_error(&cmd_sim_entry, "bad option");
@@ -608,8 +615,12 @@ const struct cmd_entry cmd_sim_entry = {
 	    "  sim create --name NAME --memory SIZE [--type pv|pvh|hvm]\n"
 	    "      [--no-pv-drivers] [--vcpus N] [--dirty-rate RATE/s]\n"
 	    "      [--working-set SIZE] [--ignore-suspend]\n"
+	    "      [--content random|zero|mixed|text]\n"
 	    "      create and start a domain (default pvh) whose guest\n"
-	    "      writes pages at RATE over its working set; an hvm domain\n"
+	    "      writes pages at RATE over its working set; its pages are\n"
+	    "      random (the default), zero, text (text-like words) or\n"
+	    "      mixed (half zero, a quarter text, a quarter random, drawn\n"
+	    "      again at every write); an hvm domain\n"
 	    "      also has a device model its guest does I/O to, and with\n"
 	    "      --no-pv-drivers ignores xenstore (suspended by hypercall);\n"
 	    "      prints the domain id\n"
