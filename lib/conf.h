@@ -49,6 +49,12 @@ struct conf {
 	uint64_t	sim_memory;		/* bytes */
 	char		control_socket[PATH_MAX];
 	int		log_level;		/* enum log_level */
+	/*
+	 * enum frame_codec: xmig's codec when --compress is not given;
+	 * xmigd offers no compression with none (zero runs are still
+	 * elided).
+	 */
+	int		compress;
 };
 
 /* Fill "c" with every default. */
