@@ -683,6 +683,37 @@ wire_dec_finish(struct wire_dec *d, int wait, struct wire_stats *st,
 	return rc;
 }
 
+size_t
+wire_encode_frame(const uint8_t *chunk, uint32_t len, enum frame_codec codec,
+    int zero_elision, uint8_t *out)
+{
+	struct wire_enc e = { .codec = codec, .zero_elision = zero_elision };
+	struct compress_ctx *cc = NULL;
+	struct wc_slot *s;
+	size_t n = 0;
+
+	if (len == 0 || len > FRAME_RAW_MAX ||
+	    (s = calloc(1, sizeof(*s))) == NULL)
+		return 0;
+	s->in = (uint8_t *)(uintptr_t)chunk;
+	s->len = len;
+	if ((s->lit = malloc(len)) == NULL || (s->comp = malloc(len)) ==
+	    NULL || (codec != FRAME_CODEC_NONE &&
+	    (cc = compress_ctx_new(codec)) == NULL))
+		goto out;
+	s->compress = cc != NULL;
+	wc_encode(&e, s, cc);
+	memcpy(out, s->head, s->headlen);
+	memcpy(out + s->headlen, s->payload, s->paylen);
+	n = s->headlen + s->paylen;
+out:
+	compress_ctx_free(cc);
+	free(s->lit);
+	free(s->comp);
+	free(s);
+	return n;
+}
+
 int
 wire_decode_frame(const uint8_t *buf, size_t len, uint8_t *out,
     size_t *used, const char **why)

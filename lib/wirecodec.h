@@ -97,6 +97,15 @@ int	wire_dec_finish(struct wire_dec *d, int wait, struct wire_stats *st,
 	    char *why, size_t whylen);
 
 /*
+ * Encode one chunk (len <= FRAME_RAW_MAX bytes) as the encoder does, into
+ * out (room for FRAME_HDR_LEN + FRAME_RUNS_MAX * FRAME_RUN_LEN + len);
+ * for tests and the fuzz target.  Returns the frame's length, or 0 when
+ * out of memory.
+ */
+size_t	wire_encode_frame(const uint8_t *chunk, uint32_t len,
+	    enum frame_codec codec, int zero_elision, uint8_t *out);
+
+/*
  * Decode one whole frame held in buf (len bytes) into out (room for
  * FRAME_RAW_MAX); for the fuzz target and tests, the same checks as the
  * decoder's.  Returns the bytes of stream it stands for (0 for END), or
