@@ -304,6 +304,7 @@ src_cb_progress(unsigned iteration, uint64_t sent, uint64_t total,
 int
 src_write_stream(struct src_ctx *c, const char *config)
 {
+	uint64_t xalloc = 0;
 	struct save_callbacks cb = {
 		.suspend = src_cb_suspend,
 		.precopy_policy = src_cb_policy,
@@ -315,6 +316,9 @@ src_write_stream(struct src_ctx *c, const char *config)
 		.live = c->p->live,
 		.bandwidth = c->p->bandwidth,
 		.emu = &c->emu,
+		/* A framed stream elides zero pages itself. */
+		.xalloc = !c->p->no_zero_elision && c->enc == NULL,
+		.xalloc_pages = &xalloc,
 	};
 	int rc;
 
@@ -336,6 +340,7 @@ src_write_stream(struct src_ctx *c, const char *config)
 		mig_stats_add_round(c->stats, c->round_sent,
 		    (util_now_ns() - c->suspend_ns) / 1000000u, 0);
 	c->stats->bytes_sent = src_bytes(c);
+	c->stats->zero_pages = xalloc;
 	if (rc != 0)
 		return src_fail(c, rc, "saving domain %s failed%s%s",
 		    c->dom.name, c->pc.reason != NULL &&
@@ -622,7 +627,7 @@ src_frame_finish(struct src_ctx *c)
 	/* From here bytes_sent counts what went on the wire. */
 	c->base_bytes = c->frame_base;
 	c->stats->bytes_raw = ws.raw;
-	c->stats->zero_pages = ws.zero_pages;
+	c->stats->zero_pages += ws.zero_pages;
 	c->stats->bytes_sent = src_bytes(c);
 	if (c->stats->bytes_sent < ws.wire)
 		c->stats->bytes_sent = ws.wire;	/* not all acked yet */
