@@ -316,7 +316,11 @@ src_write_stream(struct src_ctx *c, const char *config)
 		.live = c->p->live,
 		.bandwidth = c->p->bandwidth,
 		.emu = &c->emu,
-		/* A framed stream elides zero pages itself. */
+		/*
+		 * A framed stream elides zero runs itself: the page-by-page
+		 * check at the source (through the guest's mapping) costs
+		 * more than the encoder's.
+		 */
 		.xalloc = !c->p->no_zero_elision && c->enc == NULL,
 		.xalloc_pages = &xalloc,
 	};

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -69,6 +70,8 @@ struct wc_slot {
 	uint32_t	 paylen;
 	uint32_t	 zeros;		/* bytes elided */
 	int		 packed;	/* compressed */
+	int		 spliced;	/* len bytes still in the pair: the
+					 * writer moves them (raw frame) */
 };
 
 struct wire_enc {
@@ -95,6 +98,7 @@ struct wire_enc {
 	unsigned	 started;	/* workers started */
 	int		 reader_on, writer_on;
 	int		 corrupted;	/* the fault point did its work */
+	int		 pipe[2];	/* for splice; -1 when not used */
 };
 
 static void
@@ -130,6 +134,32 @@ wc_read_chunk(struct wire_enc *e, uint8_t *buf, size_t len)
 	return (ssize_t)got;
 }
 
+/*
+ * While compression keeps failing (e->skip), what is waiting in the pair
+ * goes as raw frames without being looked at: the writer splices it from
+ * the pair to the connection, never through this process.  Returns the
+ * bytes so queued in slot s (0: read the chunk instead); the reader
+ * waits until the writer moved them before it reads on.
+ */
+#define WC_SPLICE_MIN	(64U * 1024)
+
+static uint32_t
+wc_passthrough(struct wire_enc *e, struct wc_slot *s)
+{
+	int avail = 0;
+
+	if (e->pipe[0] < 0 || e->skip == 0 ||
+	    ioctl(e->rfd, FIONREAD, &avail) != 0 ||
+	    avail < (int)WC_SPLICE_MIN)
+		return 0;
+	s->len = (uint32_t)avail < WC_CHUNK ? (uint32_t)avail : WC_CHUNK;
+	s->spliced = 1;
+	s->packed = 0;
+	s->zeros = 0;
+	e->skip--;
+	return s->len;
+}
+
 static void *
 wc_reader(void *arg)
 {
@@ -142,9 +172,21 @@ wc_reader(void *arg)
 		s = &e->slots[e->filled % e->nslots];
 		while (s->state != WC_FREE && e->err == 0)
 			pthread_cond_wait(&e->cv, &e->mu);
+		if (e->err == 0 && wc_passthrough(e, s) > 0) {
+			s->state = WC_DONE;
+			e->filled++;
+			__atomic_add_fetch(&e->raw, s->len,
+			    __ATOMIC_RELAXED);
+			pthread_cond_broadcast(&e->cv);
+			while (s->state != WC_FREE && e->err == 0)
+				pthread_cond_wait(&e->cv, &e->mu);
+			pthread_mutex_unlock(&e->mu);
+			continue;
+		}
 		pthread_mutex_unlock(&e->mu);
 		if (e->err != 0)
 			return NULL;
+		s->spliced = 0;
 		if ((n = wc_read_chunk(e, s->in, WC_CHUNK)) < 0) {
 			log_warnx("stream encoder: reading the stream: %s",
 			    strerror((int)-n));
@@ -215,10 +257,16 @@ wc_worker(void *arg)
 	}
 	pthread_mutex_lock(&e->mu);
 	for (;;) {
-		while (e->err == 0 && e->taken == e->filled && !e->eof)
-			pthread_cond_wait(&e->cv, &e->mu);
-		if (e->err != 0 || e->taken == e->filled)
+		/* Passed through by the reader: nothing to encode. */
+		while (e->taken < e->filled &&
+		    e->slots[e->taken % e->nslots].spliced)
+			e->taken++;
+		if (e->err != 0 || (e->taken == e->filled && e->eof))
 			break;
+		if (e->taken == e->filled) {
+			pthread_cond_wait(&e->cv, &e->mu);
+			continue;
+		}
 		s = &e->slots[e->taken++ % e->nslots];
 		s->state = WC_WORKING;
 		s->compress = cc != NULL && e->skip == 0;
@@ -256,6 +304,34 @@ wc_send_end(struct wire_enc *e)
 	return relocio_write_full(e->netfd, b, sizeof(b), e->timeout_ms);
 }
 
+/*
+ * A raw frame of s->len bytes still in the pair: spliced to the
+ * connection, or copied where the kernel cannot splice them.
+ */
+static int
+wc_send_spliced(struct wire_enc *e, struct wc_slot *s)
+{
+	struct frame_hdr h = { FRAME_DATA, FRAME_CODEC_NONE, 0, s->len,
+	    s->len, s->len };
+	int rc;
+
+	frame_hdr_encode(s->head, &h);
+	s->headlen = FRAME_HDR_LEN;
+	s->paylen = s->len;
+	if ((rc = relocio_write_full(e->netfd, s->head, FRAME_HDR_LEN,
+	    e->timeout_ms)) != 0)
+		return rc;
+	rc = relocio_splice_full(e->rfd, e->netfd, NULL, s->len, e->pipe,
+	    e->timeout_ms);
+	if (rc != -EOPNOTSUPP)
+		return rc;
+	relocio_pipe_close(e->pipe);
+	if ((rc = relocio_read_full(e->rfd, s->in, s->len,
+	    e->timeout_ms)) != 0)
+		return rc;
+	return relocio_write_full(e->netfd, s->in, s->len, e->timeout_ms);
+}
+
 static void *
 wc_writer(void *arg)
 {
@@ -285,6 +361,15 @@ wc_writer(void *arg)
 			return NULL;
 		}
 		pthread_mutex_unlock(&e->mu);
+		if (s->spliced) {
+			if ((rc = wc_send_spliced(e, s)) != 0) {
+				log_warnx("stream encoder: sending: %s",
+				    strerror(-rc));
+				wc_fail(e, rc);
+				return NULL;
+			}
+			goto sent;
+		}
 		/* Tests: a compressed frame that cannot decompress. */
 		if (s->packed && !e->corrupted &&
 		    fault_armed("wire-corrupt-frame")) {
@@ -301,6 +386,7 @@ wc_writer(void *arg)
 			wc_fail(e, rc);
 			return NULL;
 		}
+sent:
 		e->st.wire += s->headlen + s->paylen;
 		e->st.zero_pages += s->zeros / WC_PAGE;
 		e->st.frames++;
@@ -324,6 +410,7 @@ wc_enc_free(struct wire_enc *e)
 		free(e->slots[i].comp);
 	}
 	free(e->slots);
+	relocio_pipe_close(e->pipe);
 	if (e->rfd >= 0)
 		close(e->rfd);
 	if (e->wfd >= 0)
@@ -363,6 +450,7 @@ wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->cv, NULL);
 	e->rfd = e->wfd = -1;
+	e->pipe[0] = e->pipe[1] = -1;
 	e->netfd = netfd;
 	e->timeout_ms = timeout_ms;
 	e->codec = codec;
@@ -383,6 +471,9 @@ wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
 	}
 	e->rfd = sv[0];
 	e->wfd = sv[1];
+	/* Raw chunks are spliced only where compression is tried. */
+	if (codec != FRAME_CODEC_NONE)
+		relocio_pipe_open(e->pipe);
 	if ((rc = -pthread_create(&e->reader, NULL, wc_reader, e)) != 0)
 		goto fail;
 	e->reader_on = 1;
@@ -457,6 +548,7 @@ struct wire_dec {
 	int		 ended;		/* END read, all handed on */
 	int		 rc;
 	char		 why[256];
+	int		 pipe[2];	/* for splice; -1 when not used */
 	uint8_t		*wire;		/* the frame's body */
 	uint8_t		*lit;		/* its literal bytes, decompressed */
 	struct frame_run runs[FRAME_RUNS_MAX];
@@ -553,6 +645,27 @@ wd_emit(struct wire_dec *d, const struct frame_hdr *h, const uint8_t *lit)
 	return relocio_writev_full(d->wfd, v, n, d->timeout_ms);
 }
 
+/*
+ * A long raw frame goes from the connection to the restore spliced,
+ * never through this process.  0, -EOPNOTSUPP when nothing could be
+ * spliced (read it instead), or -errno.
+ */
+static int
+wd_splice(struct wire_dec *d, const struct frame_hdr *h, const char **why)
+{
+	int rc;
+
+	rc = relocio_splice_full(d->netfd, d->wfd, NULL, h->raw_len, d->pipe,
+	    d->timeout_ms);
+	if (rc == 0) {
+		d->st.wire += h->raw_len;
+		d->st.raw += h->raw_len;
+		d->st.frames++;
+	} else if (rc == -EPIPE)
+		*why = "the restore stopped reading";
+	return rc;
+}
+
 static void *
 wd_thread(void *arg)
 {
@@ -572,6 +685,16 @@ wd_thread(void *arg)
 		if (h.kind == FRAME_END) {
 			d->ended = 1;
 			break;
+		}
+		if (h.codec == FRAME_CODEC_NONE && h.nzero == 0 &&
+		    h.raw_len >= WC_SPLICE_MIN && d->pipe[0] >= 0) {
+			rc = wd_splice(d, &h, &why);
+			if (rc == -EOPNOTSUPP)
+				relocio_pipe_close(d->pipe);
+			else if (rc != 0)
+				break;
+			else
+				continue;
 		}
 		if ((rc = wd_read(d, d->wire, frame_body_len(&h))) != 0)
 			break;
@@ -617,6 +740,7 @@ wd_free(struct wire_dec *d)
 		close(d->stop[0]);
 	if (d->stop[1] >= 0)
 		close(d->stop[1]);
+	relocio_pipe_close(d->pipe);
 	free(d->wire);
 	free(d->lit);
 	free(d);
@@ -631,6 +755,7 @@ wire_dec_start(int netfd, int timeout_ms, struct wire_dec **dp, int *outfd)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return -ENOMEM;
 	d->wfd = d->rfd = d->stop[0] = d->stop[1] = -1;
+	d->pipe[0] = d->pipe[1] = -1;
 	d->netfd = netfd;
 	d->timeout_ms = timeout_ms;
 	rc = -ENOMEM;
@@ -644,6 +769,7 @@ wire_dec_start(int netfd, int timeout_ms, struct wire_dec **dp, int *outfd)
 	}
 	d->wfd = sv[0];
 	d->rfd = sv[1];
+	relocio_pipe_open(d->pipe);
 	if ((rc = -pthread_create(&d->thread, NULL, wd_thread, d)) != 0)
 		goto fail;
 	d->on = 1;

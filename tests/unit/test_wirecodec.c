@@ -335,6 +335,54 @@ START_TEST(test_wirecodec_threads_end_to_end)
 }
 END_TEST
 
+/*
+ * Incompressible memory: after chunks that did not shrink, the encoder
+ * passes what waits in the pair through to the connection without
+ * looking at it (spliced) and the decoder splices it on; it arrives
+ * byte for byte, with next to no bytes added.
+ */
+START_TEST(test_wirecodec_random_passes_through)
+{
+	const size_t len = 32U << 20;
+	struct wire_stats es, ds;
+	struct wire_enc *e;
+	struct wire_dec *d;
+	struct sink sk;
+	pthread_t t;
+	uint8_t *data;
+	char why[256];
+	int sv[2], in, out;
+
+	data = malloc(len);
+	ck_assert_ptr_nonnull(data);
+	fill_random(data, len, 11);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(wire_dec_start(sv[1], 10000, &d, &out), 0);
+	sk.fd = out;
+	sk.cap = len + 1;
+	sk.len = 0;
+	sk.buf = malloc(sk.cap);
+	ck_assert_ptr_nonnull(sk.buf);
+	ck_assert_int_eq(pthread_create(&t, NULL, sink_thread, &sk), 0);
+	ck_assert_int_eq(wire_enc_start(sv[0], FRAME_CODEC_LZ4, 1, 2, 10000,
+	    &e, &in), 0);
+	ck_assert_int_eq(relocio_write_full(in, data, len, 10000), 0);
+	ck_assert_int_eq(wire_enc_finish(e, &es), 0);
+	pthread_join(t, NULL);
+	ck_assert_uint_eq(sk.len, len);
+	ck_assert_int_eq(memcmp(sk.buf, data, len), 0);
+	ck_assert_int_eq(wire_dec_finish(d, 1, &ds, why, sizeof(why)), 0);
+	ck_assert_uint_eq(es.raw, len);
+	ck_assert_uint_eq(ds.raw, len);
+	ck_assert_uint_eq(es.compressed, 0);
+	ck_assert_uint_lt(es.wire, len + len / 1000);
+	free(sk.buf);
+	free(data);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 /* A stream cut before END is an error, with a reason. */
 START_TEST(test_wirecodec_cut_stream_is_an_error)
 {
@@ -404,6 +452,7 @@ wirecodec_suite(void)
 	tcase_add_test(tc, test_wirecodec_frames_round_trip);
 	tcase_add_test(tc, test_wirecodec_corrupted_frame_refused);
 	tcase_add_test(tc, test_wirecodec_threads_end_to_end);
+	tcase_add_test(tc, test_wirecodec_random_passes_through);
 	tcase_add_test(tc, test_wirecodec_cut_stream_is_an_error);
 	tcase_add_test(tc, test_wirecodec_choice_follows_the_peer);
 	suite_add_tcase(s, tc);
