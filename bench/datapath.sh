@@ -39,7 +39,8 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-command -v iperf3 >/dev/null || { echo "iperf3 is needed (apt-get install iperf3)"; exit 1; }
+command -v iperf3 >/dev/null ||
+    { echo "iperf3 is needed (apt-get install iperf3)"; exit 1; }
 
 free_port() {
 	$PY -c 'import socket
