@@ -2,7 +2,8 @@
  * test_wirecodec.c - the framed stream: frame headers and zero runs
  * (protocol/frame.c), one frame encoded and decoded with each codec
  * (lib/wirecodec.c, lib/compress.c), corrupted frames refused, and the
- * encoder and decoder threads end to end over a socket pair.
+ * encoder and decoder threads end to end over a socket pair; the zero
+ * page filter of libxc streams (lib/zerofilt.c).
  */
 #include "config.h"
 
@@ -15,9 +16,11 @@
 #include <unistd.h>
 
 #include "compress.h"
+#include "cursor.h"
 #include "frame.h"
 #include "relocio.h"
 #include "wirecodec.h"
+#include "zerofilt.h"
 
 #define PG	4096
 #define FRAME_ROOM	(FRAME_HDR_LEN + FRAME_RUNS_MAX * FRAME_RUN_LEN + \
@@ -415,6 +418,87 @@ START_TEST(test_wirecodec_cut_stream_is_an_error)
 }
 END_TEST
 
+/* A PAGE_DATA record of n pages (entries e, data pages d) into b. */
+static size_t
+zf_rec(uint8_t *b, unsigned n, const uint64_t *e, const uint8_t *d,
+    unsigned ndata)
+{
+	uint32_t len = 8 + n * 8 + ndata * PG;
+	unsigned i;
+
+	store_le32(b, 1);	/* PAGE_DATA */
+	store_le32(b + 4, len);
+	store_le32(b + 8, n);
+	store_le32(b + 12, 0);
+	for (i = 0; i < n; i++) {
+		store_le32(b + 16 + i * 8, (uint32_t)e[i]);
+		store_le32(b + 20 + i * 8, (uint32_t)(e[i] >> 32));
+	}
+	memcpy(b + 16 + n * 8, d, (size_t)ndata * PG);
+	return 8 + len;
+}
+
+#define E(pfn, type)	((uint64_t)(pfn) | (uint64_t)(type) << 60)
+
+/*
+ * The zero page filter of a libxc stream (lib/zerofilt.c): a NOTAB zero
+ * page never passed with data becomes XALLOC without its data; one
+ * passed with data before keeps its data when it is zero later; a page
+ * table page keeps its data; other records pass unchanged.
+ */
+START_TEST(test_wirecodec_zerofilt_xalloc_rules)
+{
+	static uint8_t in[64 * PG], out[64 * PG], d[4 * PG];
+	const uint64_t r1[] = { E(1, 0), E(2, 0), E(3, 0) };
+	const uint64_t r2[] = { E(2, 0), E(3, 0), E(4, 1) };
+	struct zerofilt *z;
+	uint64_t xalloc = 0;
+	size_t len = 0, got = 0;
+	ssize_t n;
+	int p[2], wfd;
+
+	memset(in, 0xaa, 40);			/* image and domain headers */
+	len = 40;
+	memset(d, 0, sizeof(d));
+	memset(d + PG, 7, PG);			/* pfn 2 has data */
+	len += zf_rec(in + len, 3, r1, d, 3);
+	memset(d, 0, sizeof(d));		/* all zero now */
+	len += zf_rec(in + len, 3, r2, d, 3);
+	memset(in + len, 0, 8);			/* END */
+	len += 8;
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(zerofilt_start(p[1], 5000, &z, &wfd), 0);
+	ck_assert_int_eq(relocio_write_full(wfd, in, len, 5000), 0);
+	ck_assert_int_eq(zerofilt_finish(z, &xalloc), 0);
+	close(p[1]);
+	while ((n = read(p[0], out + got, sizeof(out) - got)) > 0)
+		got += (size_t)n;
+	close(p[0]);
+	ck_assert_uint_eq(xalloc, 3);	/* pfn 1 and 3, pfn 3 again */
+	/* 40 + (8+8+24+PG) + (8+8+24+2*PG) + 8 */
+	ck_assert_uint_eq(got, 40 + 40 + PG + 40 + 2 * PG + 8);
+	ck_assert_int_eq(memcmp(out, in, 40), 0);
+	ck_assert_uint_eq(load_le32(out + 44), 8 + 24 + PG);
+	ck_assert_uint_eq(load_le64(out + 56), E(1, 0xe));
+	ck_assert_uint_eq(load_le64(out + 64), E(2, 0));
+	ck_assert_uint_eq(load_le64(out + 72), E(3, 0xe));
+	ck_assert_uint_eq(out[80], 7);
+	ck_assert_uint_eq(load_le32(out + 80 + PG + 4), 8 + 24 + 2 * PG);
+	ck_assert_uint_eq(load_le64(out + 80 + PG + 16), E(2, 0));
+	ck_assert_uint_eq(load_le64(out + 80 + PG + 24), E(3, 0xe));
+	ck_assert_uint_eq(load_le64(out + 80 + PG + 32), E(4, 1));
+	/* A record that does not add up is an error. */
+	len = 40 + zf_rec(in + 40, 3, r1, d, 3);
+	store_le32(in + 40 + 4, 8 + 24 + PG);	/* 3 data pages, 1 said */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(zerofilt_start(p[1], 5000, &z, &wfd), 0);
+	(void)relocio_write_full(wfd, in, len, 5000);
+	ck_assert_int_lt(zerofilt_finish(z, NULL), 0);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 /* HELLO: frames only with a peer that reads them, codecs it lists. */
 START_TEST(test_wirecodec_choice_follows_the_peer)
 {
@@ -455,6 +539,7 @@ wirecodec_suite(void)
 	tcase_add_test(tc, test_wirecodec_random_passes_through);
 	tcase_add_test(tc, test_wirecodec_cut_stream_is_an_error);
 	tcase_add_test(tc, test_wirecodec_choice_follows_the_peer);
+	tcase_add_test(tc, test_wirecodec_zerofilt_xalloc_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }
