@@ -14,6 +14,7 @@
 #include "libxc_stream.h"
 #include "log.h"
 #include "relocio.h"
+#include "util.h"
 #include "zerofilt.h"
 
 /* A PAGE_DATA record of libxenguest: a batch of 1024 pages at most. */
@@ -68,20 +69,6 @@ zf_was_sent(const struct zerofilt *z, uint64_t pfn)
 	    (z->sent[pfn / 64] & (UINT64_C(1) << (pfn % 64))) != 0;
 }
 
-static int
-zf_zero(const uint8_t *p)
-{
-	uint64_t w;
-	size_t i;
-
-	for (i = 0; i < LIBXC_PAGE_SIZE; i += 8) {
-		memcpy(&w, p + i, 8);
-		if (w != 0)
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * Rewrite a PAGE_DATA body of len bytes (z->rec) into z->obuf; sets
  * *olen.  0, or -EBADMSG for a body that does not add up.
@@ -113,7 +100,7 @@ zf_page_data(struct zerofilt *z, uint32_t len, uint32_t *olen)
 		    LIBXC_PAGE_SIZE > len)
 			return -EBADMSG;
 		if (type == ZF_NOTAB && !zf_was_sent(z, pfn) &&
-		    zf_zero(data + used)) {
+		    util_all_zero(data + used, LIBXC_PAGE_SIZE)) {
 			e = pfn | (uint64_t)LIBXC_PAGE_XALLOC <<
 			    LIBXC_PFN_TYPE_SHIFT;
 			store_le32(z->obuf + 8 + (size_t)i * 8, (uint32_t)e);

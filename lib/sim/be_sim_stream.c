@@ -121,21 +121,6 @@ struct sims_zero {
 	uint64_t	 pages;		/* sent as XALLOC */
 };
 
-static int
-sims_page_zero(const struct simmem *m, uint64_t pfn)
-{
-	const uint8_t *p = simmem_page(m, pfn);
-	uint64_t w;
-	size_t i;
-
-	for (i = 0; i < SIMMEM_PAGE_SIZE; i += 8) {
-		memcpy(&w, p + i, 8);
-		if (w != 0)
-			return 0;
-	}
-	return 1;
-}
-
 /* One page, with data or (a zero page never sent with data) XALLOC. */
 static int
 sims_page(struct stream_writer *w, struct simmem *m, uint64_t pfn,
@@ -145,7 +130,8 @@ sims_page(struct stream_writer *w, struct simmem *m, uint64_t pfn,
 
 	if (z->data == NULL)
 		return stream_writer_page(w, pfn, 0, simmem_page(m, pfn));
-	if (!(z->data[pfn / 64] & bit) && sims_page_zero(m, pfn)) {
+	if (!(z->data[pfn / 64] & bit) &&
+	    util_all_zero(simmem_page(m, pfn), SIMMEM_PAGE_SIZE)) {
 		z->pages++;
 		return stream_writer_page(w, pfn, LIBXC_PAGE_XALLOC, NULL);
 	}

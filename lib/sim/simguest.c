@@ -328,20 +328,6 @@ sg_header_check(const struct simmem *m, char *why, size_t len)
 	return why[0] == '\0' ? 0 : -EINVAL;
 }
 
-static int
-sg_all_zero(const uint8_t *p)
-{
-	uint64_t w;
-	size_t i;
-
-	for (i = 0; i < SIMMEM_PAGE_SIZE; i += 8) {
-		memcpy(&w, p + i, 8);
-		if (w != 0)
-			return 0;
-	}
-	return 1;
-}
-
 /* A page that must be all zeros at generation lgen, and is not. */
 static enum simguest_defect
 sg_verify_zero(const struct simguest_page *ph, uint64_t pfn, uint32_t lgen,
@@ -369,9 +355,9 @@ sg_verify_page(const struct simmem *m, uint64_t pfn, uint32_t lgen,
 
 	memcpy(&ph, page, sizeof(ph));
 	if (k == SG_ZERO)
-		return sg_all_zero(page) ? SIMGUEST_OK :
+		return util_all_zero(page, SIMMEM_PAGE_SIZE) ? SIMGUEST_OK :
 		    sg_verify_zero(&ph, pfn, lgen, why, len);
-	if (sg_all_zero(page)) {
+	if (util_all_zero(page, SIMMEM_PAGE_SIZE)) {
 		snprintf(why, len, "page is all zeros");
 		return SIMGUEST_MISSING;
 	}
