@@ -20,6 +20,7 @@
 #include "fault.h"
 #include "log.h"
 #include "relocio.h"
+#include "util.h"
 #include "wirecodec.h"
 
 #define WC_CHUNK	(512U * 1024)	/* stream bytes per frame */
@@ -93,6 +94,14 @@ struct wire_enc {
 	unsigned	 misses;	/* compression failures in a row */
 	unsigned	 skip;		/* chunks to send raw before a try */
 	uint64_t	 raw;		/* atomic: bytes read */
+	/*
+	 * Rates, under mu: literal bytes compressed and the time it took
+	 * (one thread), frame bytes sent and the time the sends took.
+	 * Compression pays only while the threads together compress
+	 * faster than the connection takes raw bytes.
+	 */
+	uint64_t	 c_bytes, c_ns, l_bytes, l_ns;
+	uint64_t	 chunks;	/* taken by workers */
 	struct wire_stats st;
 	pthread_t	 reader, writer, workers[WC_THREADS_MAX];
 	unsigned	 started;	/* workers started */
@@ -242,12 +251,32 @@ wc_encode(struct wire_enc *e, struct wc_slot *s, struct compress_ctx *cc)
 	s->paylen = h.wire_len;
 }
 
+/*
+ * Is compression worth trying on the next chunk (mu held)?  Not while
+ * the connection takes raw bytes faster than the threads together
+ * compress them: then it could only slow the stream down.  Every 32nd
+ * chunk is tried anyway, so that the rates follow the data and the link.
+ */
+#define WC_RATE_MIN	(4U << 20)	/* bytes measured before judging */
+
+static int
+wc_worth(struct wire_enc *e)
+{
+	if (e->chunks++ % 32 == 0 || e->c_bytes < WC_RATE_MIN ||
+	    e->l_bytes < WC_RATE_MIN || e->c_ns == 0 || e->l_ns == 0)
+		return 1;
+	/* c_bytes/c_ns * threads > l_bytes/l_ns, without division */
+	return (unsigned __int128)e->c_bytes * e->nthreads * e->l_ns >
+	    (unsigned __int128)e->l_bytes * e->c_ns;
+}
+
 static void *
 wc_worker(void *arg)
 {
 	struct wire_enc *e = arg;
 	struct compress_ctx *cc = NULL;
 	struct wc_slot *s;
+	uint64_t t0;
 	int tried;
 
 	if (e->codec != FRAME_CODEC_NONE &&
@@ -269,13 +298,18 @@ wc_worker(void *arg)
 		}
 		s = &e->slots[e->taken++ % e->nslots];
 		s->state = WC_WORKING;
-		s->compress = cc != NULL && e->skip == 0;
+		s->compress = cc != NULL && e->skip == 0 && wc_worth(e);
 		if (cc != NULL && e->skip > 0)
 			e->skip--;
 		pthread_mutex_unlock(&e->mu);
+		t0 = util_now_ns();
 		wc_encode(e, s, cc);
 		tried = s->compress && s->len > s->zeros;
 		pthread_mutex_lock(&e->mu);
+		if (tried) {
+			e->c_bytes += s->len - s->zeros;
+			e->c_ns += util_now_ns() - t0;
+		}
 		if (tried && s->packed)
 			e->misses = 0;
 		else if (tried) {
@@ -338,7 +372,7 @@ wc_writer(void *arg)
 	struct wire_enc *e = arg;
 	struct wc_slot *s;
 	struct iovec v[2];
-	uint64_t seq = 0;
+	uint64_t seq = 0, t0;
 	int rc;
 
 	for (;;) {
@@ -380,8 +414,13 @@ wc_writer(void *arg)
 		v[0].iov_len = s->headlen;
 		v[1].iov_base = (void *)(uintptr_t)s->payload;
 		v[1].iov_len = s->paylen;
-		if ((rc = relocio_writev_full(e->netfd, v, 2,
-		    e->timeout_ms)) != 0) {
+		t0 = util_now_ns();
+		rc = relocio_writev_full(e->netfd, v, 2, e->timeout_ms);
+		pthread_mutex_lock(&e->mu);
+		e->l_bytes += s->headlen + s->paylen;
+		e->l_ns += util_now_ns() - t0;
+		pthread_mutex_unlock(&e->mu);
+		if (rc != 0) {
 			log_warnx("stream encoder: sending: %s", strerror(-rc));
 			wc_fail(e, rc);
 			return NULL;
