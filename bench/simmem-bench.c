@@ -70,7 +70,7 @@ main(int argc, char **argv)
 	(void)simmem_dirty_peek(m, bm);
 	printf("%8.1f us\n", (double)(util_now_ns() - t0) / 1000.0);
 
-	if (simguest_format(m, 0, SIMGUEST_MODE_RANDOM) != 0)
+	if (simguest_format(m, 0, SIMGUEST_MODE_RANDOM, 0) != 0)
 		return 1;
 	t0 = util_now_ns();
 	do {

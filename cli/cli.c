@@ -13,6 +13,8 @@
 #include <yajl/yajl_gen.h>
 
 #include "cli.h"
+#include "compress.h"
+#include "frame.h"
 #include "log.h"
 #include "transport.h"
 #include "util.h"
@@ -198,6 +200,45 @@ cli_mbps(const struct mig_stats *s)
 	    ((double)s->total_ms / 1000.0) : 0.0;
 }
 
+/*
+ * The data path's figures: the stream's own bytes (bytes_sent is what
+ * went on the wire), zero pages elided, their ratio, the codec ("" for a
+ * raw stream).
+ */
+static void
+cli_report_json_datapath(yajl_gen g, const struct mig_stats *s)
+{
+	uint64_t raw = s->codec[0] != '\0' ? s->bytes_raw : s->bytes_sent;
+	char num[32];
+
+	gen_key_u64(g, "bytes_raw", raw);
+	gen_key_u64(g, "zero_pages", s->zero_pages);
+	snprintf(num, sizeof(num), "%.3f", s->bytes_sent > 0 ?
+	    (double)raw / (double)s->bytes_sent : 1.0);
+	yajl_gen_string(g, (const unsigned char *)"compression_ratio", 17);
+	yajl_gen_number(g, num, strlen(num));
+	gen_key_str(g, "codec", s->codec);
+}
+
+int
+cli_parse_compress(const char *arg, int *codec)
+{
+	enum frame_codec c;
+
+	if (frame_codec_parse(arg, &c) != 0 || !compress_available(c))
+		return -EINVAL;
+	*codec = (int)c;
+	return 0;
+}
+
+int
+cli_no_zero_elision(void)
+{
+	const char *v = getenv("XMIG_NO_ZERO_ELISION");
+
+	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
 static void
 cli_report_json(const char *op, enum mig_result r, const char *domain,
     const char *host, const struct mig_stats *s, const char *why)
@@ -248,6 +289,7 @@ cli_report_json(const char *op, enum mig_result r, const char *domain,
 		gen_key_u64(g, "bulk_ms", s->disk_bulk_ms);
 		yajl_gen_map_close(g);
 	}
+	cli_report_json_datapath(g, s);
 	yajl_gen_map_close(g);
 	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
 		printf("%.*s\n", (int)len, (const char *)buf);

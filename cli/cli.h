@@ -77,6 +77,18 @@ struct transport_tls;
 void	cli_tls(const struct conf *c, int asked, struct transport_tls *tls);
 
 /*
+ * --compress lz4|zstd|none: 0 and *codec (enum frame_codec), or -EINVAL
+ * for another name or a codec this build lacks.
+ */
+int	cli_parse_compress(const char *arg, int *codec);
+
+/*
+ * XMIG_NO_ZERO_ELISION set (not "0"): zero pages go as data, as with
+ * --no-zero-elision (for comparisons).
+ */
+int	cli_no_zero_elision(void);
+
+/*
  * Settle a migration of "domain" left undefined (the source copy is
  * suspended, as DOMAIN--migratedaway once GO was sent): ask host:port
  * what became of it (mig_recover_run()), again a second apart for up to

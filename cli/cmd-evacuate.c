@@ -89,7 +89,8 @@ struct evac {
 	struct place_guest	*pg;		/* largest first */
 	size_t			 nguests;
 	unsigned		 parallel, running;
-	struct conf		 conf;
+	struct conf		 conf;	/* compress: --compress's, if given */
+	int			 no_zero_elision;
 	struct transport_tls	 tls;
 };
 
@@ -389,6 +390,8 @@ evac_worker(struct evac *e, struct evac_guest *g, struct evac_dest *d,
 	mj.params.suspend_timeout_s = e->conf.suspend_timeout;
 	mj.params.device_dir = e->conf.device_migrate_dir;
 	mj.params.device_timeout_s = e->conf.device_migrate_timeout;
+	mj.params.compress = e->conf.compress;
+	mj.params.no_zero_elision = e->no_zero_elision;
 	mj.params.cancel = &cli_cancel;
 	mj.params.progress = evac_progress;
 	mj.params.arg = &fd;
@@ -766,6 +769,8 @@ cmd_evacuate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "tls", no_argument, NULL, 'T' },
+		{ "compress", required_argument, NULL, 'z' },
+		{ "no-zero-elision", no_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct evac_dest dests[PLACE_HOSTS_MAX];
@@ -773,8 +778,10 @@ cmd_evacuate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	const char *to = NULL, *exclude = "", *result;
 	struct sigaction sa;
 	unsigned port = 0;
-	int ch, rc, dry_run = 0, tls = 0;
+	int ch, rc, dry_run = 0, tls = 0, codec = -1;
 	uint64_t v;
+
+	e.no_zero_elision = cli_no_zero_elision();
 
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (ch) {
@@ -804,6 +811,15 @@ cmd_evacuate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case 'T':
 			tls = 1;
 			break;
+		case 'z':
+			if (cli_parse_compress(optarg, &codec) != 0)
+				return cmd_usage_error(&cmd_evacuate_entry,
+				    "--compress %s: expected lz4, zstd or "
+				    "none", optarg);
+			break;
+		case 'Z':
+			e.no_zero_elision = 1;
+			break;
 		default:
 			return cmd_usage_error(&cmd_evacuate_entry,
 			    "unknown option");
@@ -819,6 +835,8 @@ cmd_evacuate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (port == 0)
 		port = e.conf.relocation_port;
+	if (codec >= 0)
+		e.conf.compress = codec;
 	if (evac_parse_dests(&e, to, port) != 0)
 		return cmd_usage_error(&cmd_evacuate_entry, "--to %s: expected "
 		    "up to %d HOST[:PORT] separated by commas", to,
@@ -864,7 +882,8 @@ out:
 const struct cmd_entry cmd_evacuate_entry = {
 	.name = "evacuate",
 	.usage = "--to HOST[:PORT],... [--parallel N] [--dry-run] "
-	    "[--exclude DOM,...] [--port N] [--tls]",
+	    "[--exclude DOM,...] [--port N] [--tls] [--compress lz4|zstd|none] "
+	    "[--no-zero-elision]",
 	.summary = "move every running guest off this host (maintenance)",
 	.help = "Move every running guest but Domain-0 to the xmigd on the "
 	    "hosts given with --to,\nas \"xmig migrate\" moves one.  Each "
@@ -886,7 +905,10 @@ const struct cmd_entry cmd_evacuate_entry = {
 	    "(default from\n"
 	    "                        xmigd.conf, 8002)\n"
 	    "  --tls                 encrypt and authenticate (tls-* keys "
-	    "of xmigd.conf)\n\n"
+	    "of xmigd.conf)\n"
+	    "  --compress CODEC      lz4, zstd or none, as for \"xmig "
+	    "migrate\"\n"
+	    "  --no-zero-elision     send zero pages as data\n\n"
 	    "Interrupt once: no new migration starts, the running ones "
 	    "finish; twice:\nthe running ones are cancelled as Ctrl-C "
 	    "cancels \"xmig migrate\".\n\n"

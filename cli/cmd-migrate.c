@@ -46,6 +46,8 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "xl", no_argument, NULL, 'x' },
 		{ "ssh", required_argument, NULL, 's' },
 		{ "rune", required_argument, NULL, 'R' },
+		{ "compress", required_argument, NULL, 'z' },
+		{ "no-zero-elision", no_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct climig mj = { .params = { .live = 1, .fd = -1 } };
@@ -60,8 +62,9 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	unsigned port = 0;
 	int xl = 0;
 	uint64_t v;
-	int ch, rc;
+	int ch, rc, codec = -1;
 
+	p->no_zero_elision = cli_no_zero_elision();
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
@@ -125,6 +128,15 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case 'R':
 			rune = optarg;
 			break;
+		case 'z':
+			if (cli_parse_compress(optarg, &codec) != 0)
+				return cmd_usage_error(&cmd_migrate_entry,
+				    "--compress %s: expected lz4, zstd or "
+				    "none", optarg);
+			break;
+		case 'Z':
+			p->no_zero_elision = 1;
+			break;
 		default:
 			return cmd_usage_error(&cmd_migrate_entry,
 			    "unknown option");
@@ -148,6 +160,7 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (port == 0)
 		port = conf.relocation_port;
+	p->compress = codec >= 0 ? codec : conf.compress;
 	if (cli_parse_target(argv[optind + 1], host, sizeof(host),
 	    &port) != 0)
 		return cmd_usage_error(&cmd_migrate_entry,
@@ -187,7 +200,8 @@ const struct cmd_entry cmd_migrate_entry = {
 	.name = "migrate",
 	.usage = "[--no-live] [--port N] [--max-downtime MS] "
 	    "[--max-rounds N] [--max-time S] [--bandwidth MB/s] [--tls] "
-	    "[--copy-storage | --shared-storage] [--wait[=S]] "
+	    "[--copy-storage | --shared-storage] [--compress lz4|zstd|none] "
+	    "[--no-zero-elision] [--wait[=S]] "
 	    "[--xl [--ssh CMD | --rune CMD]] DOMAIN HOST[:PORT]",
 	.summary = "move a running domain to the xmigd on another host",
 	.help = "Live-migrate DOMAIN (a name or id) to HOST, where xmigd "
@@ -224,6 +238,13 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "none\n"
 	    "                     (a domain with disks needs one of the "
 	    "two)\n"
+	    "  --compress CODEC   lz4 (default: compress in xmigd.conf), zstd "
+	    "(denser,\n"
+	    "                     slower) or none; chunks that do not shrink "
+	    "go raw\n"
+	    "  --no-zero-elision  send zero pages as data (for comparisons; "
+	    "also\n"
+	    "                     XMIG_NO_ZERO_ELISION=1)\n"
 	    "  --wait[=S]         while the destination is busy (max-incoming "
 	    "reached, or\n"
 	    "                     its memory held by migrations in flight), "

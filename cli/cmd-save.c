@@ -20,6 +20,7 @@ cmd_save_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "keep-running", no_argument, NULL, 'k' },
+		{ "no-zero-elision", no_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct mig_src_params p = { .live = 0 };
@@ -32,11 +33,15 @@ cmd_save_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct stat st;
 	int ch, rc, fd, keep = 0;
 
+	p.no_zero_elision = cli_no_zero_elision();
 	while ((ch = getopt_long(argc, argv, "+k", opts, NULL)) != -1) {
-		if (ch != 'k')
+		if (ch == 'k')
+			keep = 1;
+		else if (ch == 'Z')
+			p.no_zero_elision = 1;
+		else
 			return cmd_usage_error(&cmd_save_entry,
 			    "unknown option");
-		keep = 1;
 	}
 	if (argc - optind != 2)
 		return cmd_usage_error(&cmd_save_entry,
@@ -101,13 +106,17 @@ cmd_save_exec(struct cli_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_save_entry = {
 	.name = "save",
-	.usage = "[--keep-running] DOMAIN FILE",
+	.usage = "[--keep-running] [--no-zero-elision] DOMAIN FILE",
 	.summary = "save a domain to a file (xl restore can read it)",
 	.help = "Suspend DOMAIN, write its memory and state to FILE in "
 	    "Xen's save format (an\nxl header and a libxl stream), then "
 	    "destroy the domain, or with\n--keep-running resume it.  The "
 	    "file is written beside FILE and renamed\nonly when complete; "
 	    "on any failure the domain is resumed.\n\n"
+	    "A page that is all zeros is written as an entry without data "
+	    "(XALLOC: Xen\ngives the restored domain a zeroed page), which "
+	    "xl restore reads too;\n--no-zero-elision (or "
+	    "XMIG_NO_ZERO_ELISION=1) writes it with its data.\n\n"
 	    "Exit status: 0 saved; 1 failed, nothing changed; 4 failed and "
 	    "resumed;\n5 saved but the domain could not be destroyed or "
 	    "resumed.",

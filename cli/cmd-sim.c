@@ -80,6 +80,7 @@ sim_create(struct cli_ctx *ctx, int argc, char **argv)
 		{ "no-pv-drivers", no_argument, NULL, 'N' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "disk-rate", required_argument, NULL, 'D' },
+		{ "content", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct be_sim_params p = { .vcpus = 1, .type = DOM_TYPE_PVH };
@@ -145,6 +146,12 @@ sim_create(struct cli_ctx *ctx, int argc, char **argv)
 			if (util_parse_rate(optarg, &p.disk_rate) != 0)
 				return cmd_usage_error(&cmd_sim_entry,
 				    "--disk-rate %s: not a rate", optarg);
+			break;
+		case 'C':
+			if (simguest_content_parse(optarg, &p.content) != 0)
+				return cmd_usage_error(&cmd_sim_entry,
+				    "--content %s: expected random, zero, "
+				    "mixed or text", optarg);
 			break;
 		default:
 			return cmd_usage_error(&cmd_sim_entry, "bad option");
@@ -657,8 +664,12 @@ const struct cmd_entry cmd_sim_entry = {
 	    "      [--no-pv-drivers] [--vcpus N] [--dirty-rate RATE/s]\n"
 	    "      [--working-set SIZE] [--ignore-suspend]\n"
 	    "      [--disk SIZE[,SIZE...]] [--disk-rate RATE/s]\n"
+	    "      [--content random|zero|mixed|text]\n"
 	    "      create and start a domain (default pvh) whose guest\n"
-	    "      writes pages at RATE over its working set; an hvm domain\n"
+	    "      writes pages at RATE over its working set; its pages are\n"
+	    "      random (the default), zero, text (text-like words) or\n"
+	    "      mixed (half zero, a quarter text, a quarter random, drawn\n"
+	    "      again at every write); an hvm domain\n"
 	    "      also has a device model its guest does I/O to, and with\n"
 	    "      --no-pv-drivers ignores xenstore (suspended by hypercall);\n"
 	    "      prints the domain id; --disk gives it up to 4 disks,\n"

@@ -33,6 +33,7 @@
 #include "util.h"
 #include "vbdmig.h"
 #include "xlconn.h"
+#include "wirecodec.h"
 #include "xmigd.h"
 
 static void session_read(struct bufferevent *bev, void *arg);
@@ -341,6 +342,7 @@ session_hello(struct session *s, const struct reloc_msg *m)
 	    PACKAGE_VERSION);
 	if (gethostname(r.host, sizeof(r.host) - 1) != 0)
 		util_strlcpy(r.host, "unknown", sizeof(r.host));
+	wire_hello_offer(&r, s->d->conf.compress);
 	log_info("%s: hello from %s", s->peer, m->software);
 	s->state = SESS_REQUEST;
 	if (session_send(s, &r) != 0)

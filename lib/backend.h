@@ -160,6 +160,16 @@ struct save_params {
 	 * The caller clears it.
 	 */
 	struct emu_recs	*emu;
+	/*
+	 * A page all zero that this stream has not sent with data before
+	 * may go as a PAGE_DATA entry of type XALLOC (no data: Xen
+	 * populates it zeroed); one sent with data before always goes
+	 * with data (the restore keeps a populated page's bytes).  A
+	 * backend that cannot tell may ignore it.  xalloc_pages (NULL
+	 * allowed) counts the pages so sent.
+	 */
+	int		xalloc;
+	uint64_t	*xalloc_pages;
 };
 
 struct restore_params {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "frame.h"
 #include "log.h"
 #include "util.h"
 
@@ -18,6 +19,7 @@ conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->relocation_port = XMIG_DEFAULT_PORT;
+	c->compress = FRAME_CODEC_LZ4;
 	util_strlcpy(c->hosts_allow, XMIG_DEFAULT_HOSTS_ALLOW,
 	    sizeof(c->hosts_allow));
 	util_strlcpy(c->tls_cert, SYSCONFDIR "/xmig/tls/xmigd.crt",
@@ -69,6 +71,7 @@ conf_backend_name(enum conf_backend b)
 
 enum conf_type { T_STR, T_PATH, T_PORT, T_UINT, T_BOOL, T_SIZE, T_BACKEND,
     T_LOGLEVEL, T_DIRS, T_PATHS };
+    T_LOGLEVEL, T_CODEC };
 
 struct conf_key {
 	const char	*name;
@@ -102,6 +105,7 @@ static const struct conf_key conf_keys[] = {
 	K("log-level", T_LOGLEVEL, log_level, 0, 0),
 	K("storage-dir", T_DIRS, storage_dir, 0, 0),
 	K("shared-storage", T_PATHS, shared_storage, 0, 0),
+	K("compress", T_CODEC, compress, 0, 0),
 };
 
 /* storage-dir: one more directory (the key may be repeated). */
@@ -163,6 +167,7 @@ conf_set(struct conf *c, const char *key, const char *value,
 	const struct conf_key *k = NULL;
 	enum log_level lvl;
 	enum conf_backend be;
+	enum frame_codec codec;
 	void *field;
 	uint64_t v;
 	size_t i;
@@ -234,6 +239,13 @@ conf_set(struct conf *c, const char *key, const char *value,
 			return -EINVAL;
 		}
 		*(enum conf_backend *)field = be;
+		return 0;
+	case T_CODEC:
+		if (frame_codec_parse(value, &codec) != 0) {
+			*why = "expected lz4, zstd or none";
+			return -EINVAL;
+		}
+		*(int *)field = (int)codec;
 		return 0;
 	case T_LOGLEVEL:
 		if (log_parse_level(value, &lvl) != 0) {

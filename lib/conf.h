@@ -55,6 +55,12 @@ struct conf {
 	unsigned	nstorage_dir;
 	/* Path prefixes on storage every host sees: never copied */
 	char		shared_storage[CONF_STR_MAX];
+	/*
+	 * enum frame_codec: xmig's codec when --compress is not given;
+	 * xmigd offers no compression with none (zero runs are still
+	 * elided).
+	 */
+	int		compress;
 };
 
 /* Fill "c" with every default. */

@@ -70,6 +70,14 @@ struct mig_stats {
 	uint64_t	disk_final_bytes; /* sent after the suspend */
 	uint64_t	disk_final_ms;	/* their time: part of the downtime */
 	uint64_t	disk_bulk_ms;
+	/*
+	 * The framed stream (lib/wirecodec.h): the stream's own bytes
+	 * (bytes_sent is what went on the wire), zero pages elided, the
+	 * codec used ("" for a raw stream).
+	 */
+	uint64_t	bytes_raw;
+	uint64_t	zero_pages;
+	char		codec[8];
 };
 
 /*
@@ -175,6 +183,15 @@ struct mig_src_params {
 	volatile sig_atomic_t *cancel;
 	void		(*progress)(const struct mig_progress *pr, void *arg);
 	void		*arg;
+	/*
+	 * The framed stream, where the destination reads it: the codec to
+	 * compress with (enum frame_codec, 0 none) and whether zero runs
+	 * are sent as markers (on unless no_zero_elision).  A save writes
+	 * a zero page never written before as XALLOC unless
+	 * no_zero_elision.
+	 */
+	int		 compress;
+	int		 no_zero_elision;
 };
 
 /*

@@ -61,6 +61,60 @@ dst_send_failed(int fd, const char *reason)
 	(void)relocio_send(fd, &m, 2000);
 }
 
+/*
+ * A STREAM naming a codec: the stream comes framed, and the restore
+ * reads it from the decoder (*fd).  0 (also for a raw stream, *fd left
+ * alone) or a negative errno with why.
+ */
+static int
+dst_frame_start(const struct mig_dst_params *p, const struct reloc_msg *m,
+    struct wire_dec **dec, int *fd, char *why, size_t whylen)
+{
+	enum frame_codec codec;
+	int rc;
+
+	if (m->codec[0] == '\0')
+		return 0;
+	if (frame_codec_parse(m->codec, &codec) != 0) {
+		snprintf(why, whylen, "the source framed the stream with "
+		    "\"%.16s\", a codec this host does not know", m->codec);
+		return -EPROTO;
+	}
+	if ((rc = wire_dec_start(p->fd, (int)p->timeout_s * 1000, dec,
+	    fd)) != 0)
+		snprintf(why, whylen, "cannot read the framed stream: %s",
+		    strerror(-rc));
+	else
+		log_debug("incoming %s: framed stream, %s", p->reserve->name,
+		    m->codec);
+	return rc;
+}
+
+/*
+ * The end of a framed stream (dec NULL: none): with ok, the END frame
+ * is waited for; otherwise the decoder is stopped.  Its defect, if it
+ * found one, replaces why.  0 or a negative errno.
+ */
+static int
+dst_frame_finish(struct wire_dec *dec, int ok, char *why, size_t whylen)
+{
+	struct wire_stats ws;
+	char dwhy[256];
+	int rc;
+
+	if (dec == NULL)
+		return 0;
+	rc = wire_dec_finish(dec, ok, &ws, dwhy, sizeof(dwhy));
+	if (rc == -EBADMSG || (rc != 0 && ok))
+		snprintf(why, whylen, "bad stream: %s", dwhy);
+	if (rc == 0)
+		log_info("framed stream: %llu bytes from %llu on the wire, "
+		    "%llu zero pages", (unsigned long long)ws.raw,
+		    (unsigned long long)ws.wire,
+		    (unsigned long long)ws.zero_pages);
+	return rc;
+}
+
 /* Receive the stream into a new paused domain; *domid once created. */
 static int
 dst_receive(const struct mig_dst_params *p, struct vbdmig_dst *vbd,
@@ -74,7 +128,8 @@ dst_receive(const struct mig_dst_params *p, struct vbdmig_dst *vbd,
 		.max_memkb = r->memkb,
 		.vcpus = r->vcpus,
 	};
-	int tmo = (int)p->timeout_s * 1000;
+	int tmo = (int)p->timeout_s * 1000, fd = p->fd;
+	struct wire_dec *dec = NULL;
 	struct streamio_in in;
 	struct streamio_tail tail;
 	struct emu_recs emu = { .n = 0 };
@@ -95,7 +150,9 @@ dst_receive(const struct mig_dst_params *p, struct vbdmig_dst *vbd,
 		    RELOC_ABORT ? m.reason : strerror(-rc));
 		return rc;
 	}
-	if ((rc = streamio_read_prefix(&in, p->fd, tmo, &e)) != 0) {
+	if ((rc = dst_frame_start(p, &m, &dec, &fd, why, whylen)) != 0)
+		return rc;
+	if ((rc = streamio_read_prefix(&in, fd, tmo, &e)) != 0) {
 		snprintf(why, whylen, "bad stream: %s",
 		    srerr_format(&e, ebuf, sizeof(ebuf)));
 		goto out;
@@ -112,7 +169,7 @@ dst_receive(const struct mig_dst_params *p, struct vbdmig_dst *vbd,
 	}
 	dst_phase(p, MIG_PHASE_RECEIVING, -1, NULL);
 	streamio_tail_init(&tail, &in, &rp);
-	rc = p->be->ops->restore(p->be, p->fd, &rp, domid);
+	rc = p->be->ops->restore(p->be, fd, &rp, domid);
 	if (rc != 0 && tail.done && tail.rc != 0) {
 		snprintf(why, whylen, "bad end of stream: %s",
 		    srerr_format(&tail.e, ebuf, sizeof(ebuf)));
@@ -129,6 +186,14 @@ dst_receive(const struct mig_dst_params *p, struct vbdmig_dst *vbd,
 		    srerr_format(&tail.e, ebuf, sizeof(ebuf)));
 		goto out;
 	}
+	/*
+	 * The frames end before the disks' last blocks, which come raw on
+	 * the connection: the decoder must have read its END frame first.
+	 */
+	rc = dst_frame_finish(dec, 1, why, whylen);
+	dec = NULL;
+	if (rc != 0)
+		goto out;
 	/* Steps 2 and 3 of the disks: the last blocks, flushed. */
 	if (vbd != NULL && (rc = vbdmig_dst_recv(vbd, p->fd, 1, tmo, why,
 	    whylen)) != 0)
@@ -136,6 +201,9 @@ dst_receive(const struct mig_dst_params *p, struct vbdmig_dst *vbd,
 	if (vbd != NULL)
 		fault_point("dst-vbd-after-final", p->fd);
 out:
+	/* A defect of the frames is the reason, whatever it broke. */
+	if (dst_frame_finish(dec, rc == 0, why, whylen) != 0 && rc == 0)
+		rc = -EBADMSG;
 	free(config);
 	emu_recs_clear(&emu);
 	streamio_in_clear(&in);

@@ -14,6 +14,7 @@
 #include "migrate.h"
 #include "precopy.h"
 #include "vbdmig.h"
+#include "wirecodec.h"
 
 /* The lock a receiving worker holds is the uuid with this suffix. */
 #define MIG_LOCK_INCOMING	".incoming"
@@ -30,6 +31,11 @@ struct src_ctx {
 	struct precopy	 pc;
 	struct mig_stats *stats;
 	int		 fd;		/* where the stream goes */
+	int		 netfd;		/* the connection, under a framed
+					 * stream (fd is the encoder's) */
+	struct wire_enc	*enc;		/* the framed stream's encoder */
+	enum frame_codec codec;		/* its codec */
+	uint64_t	 frame_base;	/* connection bytes before it */
 	int		 suspended;	/* the guest is suspended */
 	int		 migrating;	/* to a host: record at suspend */
 	int		 recorded;	/* the recovery record exists */

@@ -299,12 +299,23 @@ relocio_expect(int fd, enum reloc_type want, struct reloc_msg *m,
 int
 relocio_hello(int fd, struct reloc_msg *m, int timeout_ms)
 {
+	return relocio_hello_offer(fd, m, NULL, timeout_ms);
+}
+
+int
+relocio_hello_offer(int fd, struct reloc_msg *m, const char *offer,
+    int timeout_ms)
+{
 	int rc;
 
 	reloc_msg_init(m, RELOC_HELLO);
 	m->version = RELOC_VERSION;
 	snprintf(m->software, sizeof(m->software), "xmig %s",
 	    PACKAGE_VERSION);
+	if (offer != NULL) {
+		m->frames = RELOC_FRAMES;
+		snprintf(m->compress, sizeof(m->compress), "%s", offer);
+	}
 	if ((rc = relocio_send(fd, m, timeout_ms)) != 0 ||
 	    (rc = relocio_expect(fd, RELOC_HELLO, m, timeout_ms)) != 0)
 		return rc;

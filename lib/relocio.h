@@ -44,6 +44,13 @@ int	relocio_expect(int fd, enum reloc_type want, struct reloc_msg *m,
  * relocio_expect() (a DENY: -ECONNREFUSED with the reason in m->reason).
  */
 int	relocio_hello(int fd, struct reloc_msg *m, int timeout_ms);
+/*
+ * The same, offering the framed stream (HELLO frames and compress) with
+ * the codecs in "offer" ("lz4 zstd", "" none); NULL offers nothing, as
+ * relocio_hello().
+ */
+int	relocio_hello_offer(int fd, struct reloc_msg *m, const char *offer,
+	    int timeout_ms);
 
 /*
  * Read or write exactly len bytes with a timeout for each wait (poll).

@@ -291,3 +291,18 @@ util_has_suffix(const char *s, const char *suffix)
 
 	return len > n && strcmp(s + len - n, suffix) == 0;
 }
+
+int
+util_all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t w;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, b + i, 8);
+		if (w != 0)
+			return 0;
+	}
+	return 1;
+}

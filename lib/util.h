@@ -102,4 +102,7 @@ int	util_set_cloexec(int fd);
  */
 int	util_strlcpy(char *dst, const char *src, size_t len);
 
+/* 1 if the n bytes at p (n a multiple of 8) are all zero, else 0. */
+int	util_all_zero(const void *p, size_t n);
+
 #endif /* XMIG_UTIL_H */

@@ -44,6 +44,12 @@ static const struct field f_hello[] = {
 	FR("version", F_U32, version, 1, 1, 65535),
 	FS("software", software, 1),
 	FS("host", host, 0),
+	FN("frames", F_U32, frames, 0, 65535),
+	FS("compress", compress, 0),
+	{ NULL }
+};
+static const struct field f_stream[] = {
+	FS("codec", codec, 0),
 	{ NULL }
 };
 static const struct field f_reserve[] = {
@@ -115,7 +121,7 @@ static const struct {
 	[RELOC_RESERVE] = { "RESERVE", f_reserve, RELOC_PAYLOAD_MAX },
 	[RELOC_ACCEPT] = { "ACCEPT", f_accept, SMALL_MAX },
 	[RELOC_DENY] = { "DENY", f_deny, SMALL_MAX },
-	[RELOC_STREAM] = { "STREAM", f_none, SMALL_MAX },
+	[RELOC_STREAM] = { "STREAM", f_stream, SMALL_MAX },
 	[RELOC_RECEIVED] = { "RECEIVED", f_received, SMALL_MAX },
 	[RELOC_GO] = { "GO", f_none, SMALL_MAX },
 	[RELOC_ABORT] = { "ABORT", f_reason_opt, SMALL_MAX },

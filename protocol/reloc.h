@@ -7,8 +7,10 @@
  * checked before anything is read or allocated.
  *
  *   xmig (source)                         xmigd (destination)
- *   HELLO {version, software}      ->
- *                                  <-     HELLO {version, software, host}
+ *   HELLO {version, software,      ->
+ *          frames, compress}
+ *                                  <-     HELLO {version, software, host,
+ *                                         frames, compress}
  *                                         or DENY {reason}
  *   RESERVE {job, name, uuid, type,
  *            memkb, vcpus, config, disks} ->
@@ -17,11 +19,14 @@
  *   DISKS {} (RESERVE had disks)   ->     then the disks' bulk copy, raw
  *                                         vbd records (protocol/vbdstream.h)
  *                                         up to their END record
- *   STREAM {}                      ->     then the save stream, raw: the
+ *   STREAM {codec}                 ->     then the save stream: the
  *                                         xl header and libxl stream v2,
- *                                         which ends with its END record
+ *                                         which ends with its END record;
+ *                                         raw, or framed (protocol/frame.h)
+ *                                         when STREAM names a codec
  *   DISKS {} (RESERVE had disks)   ->     then the blocks written since,
- *                                         vbd records up to END; the disks
+ *                                         vbd records up to END, raw after
+ *                                         the frames' END; the disks
  *                                         are flushed before RECEIVED
  *                                  <-     RECEIVED {domid}  ("received,
  *                                         ready to unpause") or FAILED
@@ -33,6 +38,12 @@
  *   QUERY {name, uuid}             ->     (xmig recover)
  *                                  <-     STATE {found, state, name}
  *
+ * Framing is optional on both sides, so that either end may be older:
+ * HELLO's "frames" (absent: 0) is the frame format a side reads, its
+ * "compress" the codecs it decompresses ("lz4 zstd", "" none).  The
+ * source frames the stream only when the destination said frames 1, and
+ * compresses only with a codec the destination listed.
+ *
  * This file is pure: it builds and checks frames in memory, no I/O.
  */
 #ifndef XMIG_PROTO_RELOC_H
@@ -42,6 +53,7 @@
 #include <stdint.h>
 
 #define RELOC_VERSION		1
+#define RELOC_FRAMES		1	/* frame format (frame.h) */
 #define RELOC_HDR_LEN		8
 /* Largest payload of any frame: RESERVE carries the domain config. */
 #define RELOC_PAYLOAD_MAX	(1024 * 1024)
@@ -116,6 +128,10 @@ struct reloc_msg {
 	unsigned	version;		/* HELLO */
 	char		software[RELOC_TEXT_MAX];	/* HELLO */
 	char		host[RELOC_TEXT_MAX];	/* HELLO reply */
+	unsigned	frames;			/* HELLO: 0 none, 1 */
+	char		compress[32];		/* HELLO: "lz4 zstd" */
+	char		codec[8];		/* STREAM: "" raw, or framed
+						 * with "none", "lz4", "zstd" */
 	char		job[RELOC_NAME_MAX];	/* RESERVE */
 	char		name[RELOC_NAME_MAX];	/* RESERVE REPORT QUERY STATE */
 	uint8_t		uuid[16];		/* RESERVE QUERY */

@@ -25,7 +25,8 @@ builddir=${1:-"$top/build"}
 # source package with shadow paging (tests/xen/shadow-xen.sh): dpkg-dev
 # unpacks the source, flex, bison and python3 serve Xen's build.
 packages="build-essential autoconf automake libtool pkg-config
-	libxen-dev libyajl-dev libevent-dev libssl-dev check
+	libxen-dev libyajl-dev libevent-dev libssl-dev liblz4-dev libzstd-dev
+	check
 	xen-utils-4.17 python3-pyxs clang libclang-rt-14-dev iperf3
 	iproute2 procps xenstore-utils
 	qemu-system-x86 xen-hypervisor-4.17-amd64 linux-image-amd64

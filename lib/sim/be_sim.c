@@ -470,7 +470,8 @@ besim_create(struct besim *s, const struct be_sim_params *p, int paused,
 	if (!paused) {
 		if ((rc = simhost_dom_map(s->h, d.domid, &m)) != 0)
 			goto fail_remove;
-		rc = simguest_format(m, d.working_set, SIMGUEST_MODE_RANDOM);
+		rc = simguest_format(m, d.working_set, SIMGUEST_MODE_RANDOM,
+		    p->content);
 		if (rc == 0)
 			rc = simdisk_format(m, &dc);
 		simmem_close(m);

@@ -53,6 +53,7 @@ struct be_sim_params {
 	unsigned	 vcpus;		/* 0 means 1 */
 	uint64_t	 dirty_rate;	/* bytes/s the guest writes */
 	uint64_t	 working_set;	/* bytes; 0 = all memory */
+	unsigned	 content;	/* enum simguest_content */
 	int		 ignore_suspend; /* guest never acks a suspend */
 	enum dom_type	 type;		/* DOM_TYPE_*: set it (0 is PV) */
 	/* HVM: the guest reads no xenstore, suspended by hypercall */

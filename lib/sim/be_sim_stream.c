@@ -111,10 +111,39 @@ sims_flushv(void *opaque, const struct stream_iov *iov, unsigned int n)
 	return k > 0 ? relocio_writev_full(o->fd, v, k, SIMS_IO_TIMEOUT_MS) : 0;
 }
 
+/*
+ * Zero pages as XALLOC (save_params.xalloc): "data" has a bit for each
+ * page this stream sent with data, which must never go as XALLOC after
+ * (the restore would keep the old bytes).
+ */
+struct sims_zero {
+	uint64_t	*data;		/* NULL: XALLOC not used */
+	uint64_t	 pages;		/* sent as XALLOC */
+};
+
+/* One page, with data or (a zero page never sent with data) XALLOC. */
+static int
+sims_page(struct stream_writer *w, struct simmem *m, uint64_t pfn,
+    struct sims_zero *z)
+{
+	uint64_t bit = UINT64_C(1) << (pfn % 64);
+
+	if (z->data == NULL)
+		return stream_writer_page(w, pfn, 0, simmem_page(m, pfn));
+	if (!(z->data[pfn / 64] & bit) &&
+	    util_all_zero(simmem_page(m, pfn), SIMMEM_PAGE_SIZE)) {
+		z->pages++;
+		return stream_writer_page(w, pfn, LIBXC_PAGE_XALLOC, NULL);
+	}
+	z->data[pfn / 64] |= bit;
+	return stream_writer_page(w, pfn, 0, simmem_page(m, pfn));
+}
+
 /* Send the pages whose bits are set; count them in *sent. */
 static int
 sims_send(struct stream_writer *w, struct simmem *m, const uint64_t *bits,
-    unsigned iteration, uint64_t total, struct save_callbacks *cb)
+    unsigned iteration, uint64_t total, struct save_callbacks *cb,
+    struct sims_zero *z)
 {
 	uint64_t word, pfn, sent = 0;
 	size_t i;
@@ -125,8 +154,7 @@ sims_send(struct stream_writer *w, struct simmem *m, const uint64_t *bits,
 			pfn = (uint64_t)i * 64 + (uint64_t)__builtin_ctzll(word);
 			if (pfn >= m->npages)
 				break;
-			rc = stream_writer_page(w, pfn, 0, simmem_page(m, pfn));
-			if (rc != 0)
+			if ((rc = sims_page(w, m, pfn, z)) != 0)
 				return rc;
 			if ((++sent & 1023) == 0 && cb->progress != NULL)
 				cb->progress(iteration, sent, total, cb->data);
@@ -155,7 +183,7 @@ sims_default_policy(struct precopy_stats s)
  */
 static int
 sims_live(struct stream_writer *w, struct simmem *m, uint64_t *bits,
-    struct save_callbacks *cb, unsigned *rounds)
+    struct save_callbacks *cb, struct sims_zero *z, unsigned *rounds)
 {
 	struct precopy_stats s = { 0, 0, (int64_t)m->npages };
 	int d, rc;
@@ -168,7 +196,7 @@ sims_live(struct stream_writer *w, struct simmem *m, uint64_t *bits,
 			return -ECANCELED;
 		}
 		if (s.dirty_count > 0 && (rc = sims_send(w, m, bits,
-		    s.iteration, (uint64_t)s.dirty_count, cb)) != 0)
+		    s.iteration, (uint64_t)s.dirty_count, cb, z)) != 0)
 			return rc;
 		*rounds = s.iteration + 1;
 		if (d != PRECOPY_CONTINUE)
@@ -186,6 +214,7 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 	struct savefile_params sp = { .format = STREAM_FMT_LIBXC,
 	    .dom_type = LIBXC_DOM_X86_HVM };
 	struct sims_out out = { .fd = fd };
+	struct sims_zero zero = { .data = NULL };
 	struct stream_writer *w = NULL;
 	struct simmem *m = NULL;
 	struct dom_info d;
@@ -218,6 +247,8 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 	out.m = m;
 	rc = -ENOMEM;
 	if ((bits = malloc(m->nwords * sizeof(*bits))) == NULL ||
+	    (params->xalloc && (zero.data = calloc(m->nwords,
+	    sizeof(*zero.data))) == NULL) ||
 	    (w = stream_writer_new(sims_flush, &out, 0)) == NULL)
 		goto out;
 	stream_writer_set_flushv(w, sims_flushv);
@@ -227,7 +258,7 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 	memset(bits, 0xff, m->nwords * sizeof(*bits));
 	if (params->live) {
 		simmem_logdirty_enable(m);
-		if ((rc = sims_live(w, m, bits, cb, &iteration)) != 0)
+		if ((rc = sims_live(w, m, bits, cb, &zero, &iteration)) != 0)
 			goto out;
 	}
 	if (!cb->suspend(cb->data)) {
@@ -254,7 +285,7 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 		    (unsigned long long)n);
 	} else
 		n = m->npages;
-	if ((rc = sims_send(w, m, bits, iteration, n, cb)) != 0 ||
+	if ((rc = sims_send(w, m, bits, iteration, n, cb, &zero)) != 0 ||
 	    (rc = savefile_end(w, &sp)) != 0)
 		goto fail_write;
 	if (cb->postcopy != NULL && !cb->postcopy(cb->data))
@@ -270,6 +301,9 @@ out:
 		simmem_logdirty_disable(m);
 	stream_writer_free(w);
 	free(bits);
+	free(zero.data);
+	if (params->xalloc_pages != NULL)
+		*params->xalloc_pages = zero.pages;
 	free(out.copy);
 	simmem_close(m);
 	return rc;

@@ -74,6 +74,65 @@ sg_fill(uint8_t *dst, uint64_t pfn, uint32_t gen)
 	return sg_fold(sum);
 }
 
+/*
+ * Text-like payload of (pfn, gen): words of a small vocabulary, eight
+ * bytes each, picked by the same generator.  Returns the checksum.
+ */
+static uint32_t
+sg_fill_text(uint8_t *dst, uint64_t pfn, uint32_t gen)
+{
+	static const char words[32][9] = {
+		"the     ", "memory  ", "of      ", "domain  ", "page    ",
+		"and     ", "guest   ", "kernel  ", "to      ", "xen     ",
+		"is      ", "a       ", "log     ", "for     ", "file    ",
+		"data    ", "in      ", "error:  ", "user    ", "with    ",
+		"process ", "network ", "disk    ", "on      ", "buffer  ",
+		"cache   ", "read    ", "write   ", "time    ", "value   ",
+		"=       ", "\n       ",
+	};
+	uint64_t x = sg_mix(pfn ^ sg_mix(gen ^ 0x74657874u)) | 1, w, sum = 0;
+	size_t i;
+
+	for (i = 0; i < SG_WORDS; i++) {
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		memcpy(&w, words[(x * UINT64_C(0x2545f4914f6cdd1d)) >> 59], 8);
+		memcpy(dst + i * 8, &w, 8);
+		sum = ((sum << 7) | (sum >> 57)) ^ w;
+	}
+	return sg_fold(sum);
+}
+
+enum sg_kind { SG_RANDOM, SG_ZERO, SG_TEXT };
+
+/* What page pfn holds at generation gen in a guest of this content. */
+static enum sg_kind
+sg_kind(uint32_t content, uint64_t pfn, uint32_t gen)
+{
+	uint64_t x;
+
+	switch (content) {
+	case SIMGUEST_CONTENT_ZERO:
+		return SG_ZERO;
+	case SIMGUEST_CONTENT_TEXT:
+		return SG_TEXT;
+	case SIMGUEST_CONTENT_MIXED:
+		x = sg_mix(pfn * 0x100000001b3u ^ gen) & 3;
+		return x < 2 ? SG_ZERO : x == 2 ? SG_TEXT : SG_RANDOM;
+	default:
+		return SG_RANDOM;
+	}
+}
+
+/* The payload of (pfn, gen) for its kind (not SG_ZERO); the checksum. */
+static uint32_t
+sg_fill_kind(uint8_t *dst, enum sg_kind k, uint64_t pfn, uint32_t gen)
+{
+	return k == SG_TEXT ? sg_fill_text(dst, pfn, gen) :
+	    sg_fill(dst, pfn, gen);
+}
+
 static uint32_t
 sg_csum(const uint8_t *src)
 {
@@ -105,6 +164,33 @@ sg_ledger(const struct simmem *m, const struct simguest_hdr *h)
 	return (uint32_t *)(void *)simmem_page(m, h->ledger_start);
 }
 
+static const char *const sg_content_names[] = {
+	[SIMGUEST_CONTENT_RANDOM] = "random",
+	[SIMGUEST_CONTENT_ZERO] = "zero",
+	[SIMGUEST_CONTENT_TEXT] = "text",
+	[SIMGUEST_CONTENT_MIXED] = "mixed",
+};
+
+const char *
+simguest_content_name(unsigned content)
+{
+	return content <= SIMGUEST_CONTENT_MAX ? sg_content_names[content] :
+	    NULL;
+}
+
+int
+simguest_content_parse(const char *s, unsigned *content)
+{
+	unsigned i;
+
+	for (i = 0; i <= SIMGUEST_CONTENT_MAX; i++)
+		if (strcmp(s, sg_content_names[i]) == 0) {
+			*content = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 const char *
 simguest_defect_name(enum simguest_defect k)
 {
@@ -123,24 +209,32 @@ simguest_defect_name(enum simguest_defect k)
 }
 
 static void
-sg_write_page(struct simmem *m, uint64_t pfn, uint32_t gen)
+sg_write_page(struct simmem *m, uint32_t content, uint64_t pfn,
+    uint32_t gen)
 {
 	uint8_t *page = simmem_page(m, pfn);
+	enum sg_kind k = sg_kind(content, pfn, gen);
 	struct simguest_page ph;
 
-	ph.csum = sg_fill(page + sizeof(ph), pfn, gen);
+	if (k == SG_ZERO) {
+		memset(page, 0, SIMMEM_PAGE_SIZE);
+		return;
+	}
+	ph.csum = sg_fill_kind(page + sizeof(ph), k, pfn, gen);
 	ph.pfn = pfn;
 	ph.gen = gen;
 	memcpy(page, &ph, sizeof(ph));
 }
 
 int
-simguest_format(struct simmem *m, uint64_t ws_bytes, unsigned mode)
+simguest_format(struct simmem *m, uint64_t ws_bytes, unsigned mode,
+    unsigned content)
 {
 	struct simguest_hdr *h = sg_hdr(m);
 	uint64_t data, pfn, ws;
 
-	if (m->npages < SIMGUEST_MIN_PAGES || mode > SIMGUEST_MODE_SEQ) {
+	if (m->npages < SIMGUEST_MIN_PAGES || mode > SIMGUEST_MODE_SEQ ||
+	    content > SIMGUEST_CONTENT_MAX) {
 		log_warnx("guest of %llu pages: too small (%d at least)",
 		    (unsigned long long)m->npages, SIMGUEST_MIN_PAGES);
 		return -EINVAL;
@@ -156,10 +250,11 @@ simguest_format(struct simmem *m, uint64_t ws_bytes, unsigned mode)
 	h->ws_start = data;
 	h->ws_pages = ws;
 	h->mode = mode;
+	h->content = content;
 	h->prng = sg_mix(m->npages) | 1;
 	memset(simmem_page(m, 1), 0, h->ledger_pages * SIMMEM_PAGE_SIZE);
 	for (pfn = data; pfn < m->npages; pfn++)
-		sg_write_page(m, pfn, 0);
+		sg_write_page(m, content, pfn, 0);
 	h->version = SIMGUEST_VERSION;
 	h->magic = SIMGUEST_MAGIC;
 	return 0;
@@ -192,7 +287,7 @@ simguest_write_one(struct simmem *m)
 	uint64_t pfn = sg_choose(h);
 	uint32_t gen = ledger[pfn] + 1;
 
-	sg_write_page(m, pfn, gen);
+	sg_write_page(m, h->content, pfn, gen);
 	simmem_mark_dirty(m, pfn);
 	ledger[pfn] = gen;
 	simmem_mark_dirty(m, h->ledger_start + pfn * 4 / SIMMEM_PAGE_SIZE);
@@ -224,6 +319,8 @@ sg_header_check(const struct simmem *m, char *why, size_t len)
 	else if (h->disk_pages > m->npages - h->ledger_start -
 	    h->ledger_pages - 1)
 		snprintf(why, len, "page 0: bad disk ledger");
+	else if (h->content > SIMGUEST_CONTENT_MAX)
+		snprintf(why, len, "page 0: bad content %u", h->content);
 	else {
 		data = h->ledger_start + h->ledger_pages;
 		if (h->ws_start != data || h->ws_pages == 0 ||
@@ -235,18 +332,18 @@ sg_header_check(const struct simmem *m, char *why, size_t len)
 	return why[0] == '\0' ? 0 : -EINVAL;
 }
 
-static int
-sg_all_zero(const uint8_t *p)
+/* A page that must be all zeros at generation lgen, and is not. */
+static enum simguest_defect
+sg_verify_zero(const struct simguest_page *ph, uint64_t pfn, uint32_t lgen,
+    char *why, size_t len)
 {
-	uint64_t w;
-	size_t i;
-
-	for (i = 0; i < SIMMEM_PAGE_SIZE; i += 8) {
-		memcpy(&w, p + i, 8);
-		if (w != 0)
-			return 0;
+	if (ph->pfn == pfn && ph->gen < lgen) {
+		snprintf(why, len, "holds generation %u, ledger says %u "
+		    "(a zero page)", ph->gen, lgen);
+		return SIMGUEST_STALE;
 	}
-	return 1;
+	snprintf(why, len, "generation %u is a zero page, it is not", lgen);
+	return SIMGUEST_CORRUPTED;
 }
 
 /* Verify one data page against the ledger generation "lgen". */
@@ -255,12 +352,16 @@ sg_verify_page(const struct simmem *m, uint64_t pfn, uint32_t lgen,
     char *why, size_t len)
 {
 	const uint8_t *page = simmem_page(m, pfn);
+	enum sg_kind k = sg_kind(sg_hdr(m)->content, pfn, lgen);
 	uint8_t expect[SIMGUEST_PAYLOAD];
 	struct simguest_page ph;
 	size_t i;
 
 	memcpy(&ph, page, sizeof(ph));
-	if (sg_all_zero(page)) {
+	if (k == SG_ZERO)
+		return util_all_zero(page, SIMMEM_PAGE_SIZE) ? SIMGUEST_OK :
+		    sg_verify_zero(&ph, pfn, lgen, why, len);
+	if (util_all_zero(page, SIMMEM_PAGE_SIZE)) {
 		snprintf(why, len, "page is all zeros");
 		return SIMGUEST_MISSING;
 	}
@@ -274,7 +375,7 @@ sg_verify_page(const struct simmem *m, uint64_t pfn, uint32_t lgen,
 		    lgen);
 		return ph.gen < lgen ? SIMGUEST_STALE : SIMGUEST_AHEAD;
 	}
-	sg_fill(expect, pfn, ph.gen);
+	sg_fill_kind(expect, k, pfn, ph.gen);
 	if (memcmp(expect, page + sizeof(ph), sizeof(expect)) != 0) {
 		for (i = 0; expect[i] == page[sizeof(ph) + i]; i++)
 			;

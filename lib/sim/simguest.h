@@ -8,8 +8,10 @@
  *                   global generation, the page chooser's state, counters)
  *   pages 1..L      the ledger: one uint32_t generation per page
  *   pages L+1..     data pages: struct simguest_page (pfn, generation,
- *                   checksum) then a payload of pseudo-random bytes
- *                   derived from (pfn, generation): incompressible
+ *                   checksum) then a payload derived from (pfn,
+ *                   generation): pseudo-random bytes (incompressible) or
+ *                   text-like words (compressible); or, by the guest's
+ *                   content mode, a page that is all zeros
  * Writing a page writes payload and header, marks it dirty, then updates
  * the ledger and page 0 and marks those dirty.  The guest stops only
  * between page writes (see simmem.h), so a paused domain is consistent
@@ -60,6 +62,30 @@
 #define SIMGUEST_MODE_RANDOM	0
 #define SIMGUEST_MODE_SEQ	1
 
+/*
+ * What the guest's pages hold (its content mode, kept in page 0).  Which
+ * kind a page is at a generation is a function of (pfn, generation), so
+ * a page may hold data at one generation and be all zeros at the next;
+ * the check knows which to expect from the ledger.
+ *   random  every page pseudo-random (incompressible): the default
+ *   zero    every data page all zeros
+ *   text    every page text-like words (compresses about 3:1 with lz4)
+ *   mixed   per (pfn, generation): half zero pages, a quarter text, a
+ *           quarter random, as a lightly used guest
+ */
+enum simguest_content {
+	SIMGUEST_CONTENT_RANDOM = 0,
+	SIMGUEST_CONTENT_ZERO,
+	SIMGUEST_CONTENT_TEXT,
+	SIMGUEST_CONTENT_MIXED,
+};
+#define SIMGUEST_CONTENT_MAX	SIMGUEST_CONTENT_MIXED
+
+/* "random", ...; or NULL for a bad value. */
+const char *simguest_content_name(unsigned content);
+/* Parse a content name; 0 and *content, or -EINVAL. */
+int	simguest_content_parse(const char *s, unsigned *content);
+
 /* Page 0. */
 struct simguest_hdr {
 	uint64_t	magic;
@@ -88,6 +114,7 @@ struct simguest_hdr {
 	uint64_t	disk_blocks[4];	/* blocks per disk */
 	uint64_t	disk_writes;	/* blocks written */
 	uint64_t	disk_prng;	/* block chooser state */
+	uint32_t	content;	/* enum simguest_content */
 };
 
 /* The head of every data page. */
@@ -138,11 +165,13 @@ const char *simguest_defect_name(enum simguest_defect k);
 
 /*
  * Lay out a new guest in "m": header, ledger, and every data page at
- * generation 0 (so an idle domain's memory is incompressible).
- * "ws_bytes" is the working set (0 or more than the data pages: all).
- * Marks nothing dirty.  Returns 0 or -EINVAL (too small).
+ * generation 0, as "content" (enum simguest_content) makes it (random:
+ * an idle domain's memory is incompressible).  "ws_bytes" is the working
+ * set (0 or more than the data pages: all).  Marks nothing dirty.
+ * Returns 0 or -EINVAL (too small, bad mode or content).
  */
-int	simguest_format(struct simmem *m, uint64_t ws_bytes, unsigned mode);
+int	simguest_format(struct simmem *m, uint64_t ws_bytes, unsigned mode,
+	    unsigned content);
 
 /*
  * Check every page of a guest that is NOT writing (paused or stopped).

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "pace.h"
 #include "util.h"
+#include "zerofilt.h"
 
 #define XEN_PACE_TIMEOUT_MS	120000	/* a capped write to the stream */
 
@@ -164,6 +165,7 @@ xen_save(struct backend *be, uint32_t domid, int fd,
 	struct xg_save_callbacks xcb;
 	struct xen_save s = { .x = x, .cb = cb };
 	struct pace_relay *relay = NULL;
+	struct zerofilt *zf = NULL;
 	struct dom_info di;
 	uint32_t flags = 0;
 	int rc, rrc, out = fd;
@@ -213,11 +215,27 @@ xen_save(struct backend *be, uint32_t domid, int fd,
 		x->save_cb = NULL;
 		return rc;
 	}
+	/*
+	 * libxenguest writes every page with its data: zero pages become
+	 * XALLOC entries on the way (lib/zerofilt.h).
+	 */
+	if (params->xalloc && (rc = zerofilt_start(out, XEN_PACE_TIMEOUT_MS,
+	    &zf, &out)) != 0) {
+		log_warnx("xen: cannot start the zero page filter: %s",
+		    strerror(-rc));
+		if (relay != NULL)
+			(void)pace_relay_finish(relay);
+		x->save_cb = NULL;
+		return rc;
+	}
 	rc = xc_domain_save(x->xch, out, domid, flags, &xcb, XC_STREAM_PLAIN,
 	    -1);
 	if (rc != 0)
 		rc = errno > 0 ? -errno : -EIO;
 	x->save_cb = NULL;
+	if (zf != NULL && (rrc = zerofilt_finish(zf, params->xalloc_pages)) !=
+	    0 && (rc == 0 || rc == -EPIPE))
+		rc = rrc;
 	/* Drained before anything else is written to fd (postcopy). */
 	if (relay != NULL && (rrc = pace_relay_finish(relay)) != 0) {
 		log_warnx("xen: writing the capped stream failed: %s",

@@ -20,7 +20,8 @@ builddir=${top_builddir:-$(pwd)}
 CLANG=${FUZZ_CC:-clang}
 out=${FUZZ_OUT:-$builddir/tests/fuzz/out}
 targets=${FUZZ_TARGETS:-"fuzz_xlhdr fuzz_stream fuzz_libxc fuzz_reloc fuzz_xs_msg
-    fuzz_streamio fuzz_conf fuzz_qevm fuzz_qmp fuzz_vbd fuzz_xlproto"}
+    fuzz_streamio fuzz_conf fuzz_qevm fuzz_qmp fuzz_vbd fuzz_xlproto
+    fuzz_frame"}
 proto="srerr xlhdr libxc_stream libxl_stream stream_reader stream_writer
     savefile stream_verify json qevm qmp"
 
@@ -58,8 +59,16 @@ for t in $targets; do
 			    $srcdir/lib/fault.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c" ;;
 	fuzz_conf)	srcs="$srcdir/lib/conf.c $srcdir/lib/acl.c
+			    $srcdir/protocol/frame.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c
 			    -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\"" ;;
+	fuzz_frame)	srcs="$srcdir/protocol/frame.c $srcdir/lib/compress.c
+			    $srcdir/lib/wirecodec.c $srcdir/lib/relocio.c
+			    $srcdir/protocol/reloc.c $srcdir/protocol/uuid.c
+			    $srcdir/protocol/json.c
+			    $srcdir/lib/fault.c $srcdir/lib/log.c
+			    $srcdir/lib/util.c -DHAVE_LZ4 -DHAVE_ZSTD
+			    -llz4 -lzstd -lpthread" ;;
 	*)		srcs=$stream_srcs ;;
 	esac
 	# shellcheck disable=SC2086

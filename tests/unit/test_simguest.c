@@ -67,9 +67,12 @@ make_guest_type(uint64_t mem, uint64_t rate, unsigned mode,
 	ck_assert_int_eq(simhost_dom_add(host, &d, 0), 0);
 	ck_assert_uint_eq(d.domid, 1);
 	ck_assert_int_eq(simhost_dom_map(host, 1, &m), 0);
-	ck_assert_int_eq(simguest_format(m, 0, mode), 0);
+	ck_assert_int_eq(simguest_format(m, 0, mode % 16, mode / 16), 0);
 	return m;
 }
+
+/* The mode argument of make_guest() with a content mode (simguest.h). */
+#define CONTENT(c)	((c) * 16)
 
 static struct simmem *
 make_guest(uint64_t mem, uint64_t rate, unsigned mode)
@@ -149,6 +152,91 @@ START_TEST(test_simguest_detects_stale)
 	ck_assert_int_eq(pwrite(fd, old, PG, (off_t)(pfn * PG)), PG);
 	close(fd);
 	expect_defect(m, pfn, SIMGUEST_STALE);
+	simmem_close(m);
+}
+END_TEST
+
+/* Zero pages among the data: how many of the data pages are all zero. */
+static uint64_t
+count_zero_pages(const struct simmem *m)
+{
+	const struct simguest_hdr *h = (const void *)simmem_page(m, 0);
+	static const uint8_t zero[PG];
+	uint64_t pfn, n = 0;
+
+	for (pfn = h->ws_start; pfn < m->npages; pfn++)
+		n += memcmp(simmem_page(m, pfn), zero, PG) == 0;
+	return n;
+}
+
+START_TEST(test_simguest_content_modes_check)
+{
+	static const unsigned contents[] = { SIMGUEST_CONTENT_RANDOM,
+	    SIMGUEST_CONTENT_ZERO, SIMGUEST_CONTENT_TEXT,
+	    SIMGUEST_CONTENT_MIXED };
+	struct simguest_report r;
+	struct simmem *m;
+	uint64_t data, zeros;
+	unsigned c;
+	int i;
+
+	c = contents[_i];
+	m = make_guest(16 * MiB, 0, SIMGUEST_MODE_RANDOM + CONTENT(c));
+	data = m->npages - ((const struct simguest_hdr *)(const void *)
+	    simmem_page(m, 0))->ws_start;
+	zeros = count_zero_pages(m);
+	switch (c) {
+	case SIMGUEST_CONTENT_ZERO:
+		ck_assert_uint_eq(zeros, data);
+		break;
+	case SIMGUEST_CONTENT_MIXED:
+		/* Half, give or take: a draw per page. */
+		ck_assert_uint_gt(zeros, data * 4 / 10);
+		ck_assert_uint_lt(zeros, data * 6 / 10);
+		break;
+	default:
+		ck_assert_uint_eq(zeros, 0);
+	}
+	ck_assert_int_eq(simguest_verify(m, &r), 0);
+	for (i = 0; i < 20000; i++)
+		simguest_write_one(m);
+	ck_assert_int_eq(simguest_verify(m, &r), 0);
+	ck_assert_uint_eq(r.generation, 20000);
+	simmem_close(m);
+}
+END_TEST
+
+/*
+ * Mixed: a page that held data and is a zero page at its next generation
+ * must be zero; the old data left there (what a restore that kept the
+ * old bytes would leave) is stale.  And the other way round: a data
+ * generation found zero is missing.
+ */
+START_TEST(test_simguest_mixed_zero_after_data)
+{
+	struct simmem *m = make_guest(4 * MiB, 0, SIMGUEST_MODE_SEQ +
+	    CONTENT(SIMGUEST_CONTENT_MIXED));
+	struct simguest_hdr *h = (void *)simmem_page(m, 0);
+	static const uint8_t zero[PG];
+	uint8_t before[PG];
+	uint64_t pfn = 0, p;
+	int fd = mem_fd(), i, found = 0;
+
+	/* Find a page that turns from data to zero at its next write. */
+	for (i = 0; i < 4 * (int)h->ws_pages && !found; i++) {
+		p = h->ws_start + h->cursor;
+		memcpy(before, simmem_page(m, p), PG);
+		ck_assert_uint_eq(simguest_write_one(m), p);
+		if (memcmp(before, zero, PG) != 0 &&
+		    memcmp(simmem_page(m, p), zero, PG) == 0) {
+			pfn = p;
+			found = 1;
+		}
+	}
+	ck_assert(found);
+	ck_assert_int_eq(pwrite(fd, before, PG, (off_t)(pfn * PG)), PG);
+	expect_defect(m, pfn, SIMGUEST_STALE);
+	close(fd);
 	simmem_close(m);
 }
 END_TEST
@@ -328,6 +416,8 @@ simguest_suite(void)
 	tcase_add_test(tc, test_simguest_fresh_is_intact);
 	tcase_add_test(tc, test_simguest_detects_missing);
 	tcase_add_test(tc, test_simguest_detects_stale);
+	tcase_add_loop_test(tc, test_simguest_content_modes_check, 0, 4);
+	tcase_add_test(tc, test_simguest_mixed_zero_after_data);
 	tcase_add_test(tc, test_simguest_detects_corrupted);
 	tcase_add_test(tc, test_simguest_detects_misplaced);
 	tcase_add_test(tc, test_simguest_detects_bad_header);

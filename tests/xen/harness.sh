@@ -119,7 +119,7 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # before the HVM scenarios can join the default run.
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
 	suspend-crash reserve-too-big xmig-migrate never-neither evacuate
-	xl-relay xmig-to-xl xl-refused"
+	xl-relay xmig-to-xl xl-refused datapath"
 HVM_SCENARIOS="xl-hvm hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=5

@@ -1,0 +1,557 @@
+/*
+ * test_wirecodec.c - the framed stream: frame headers and zero runs
+ * (protocol/frame.c), one frame encoded and decoded with each codec
+ * (lib/wirecodec.c, lib/compress.c), corrupted frames refused, and the
+ * encoder and decoder threads end to end over a socket pair; the zero
+ * page filter of libxc streams (lib/zerofilt.c).
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "compress.h"
+#include "cursor.h"
+#include "frame.h"
+#include "relocio.h"
+#include "wirecodec.h"
+#include "zerofilt.h"
+
+#define PG	4096
+#define FRAME_ROOM	(FRAME_HDR_LEN + FRAME_RUNS_MAX * FRAME_RUN_LEN + \
+	FRAME_RAW_MAX)
+
+static uint8_t frame[FRAME_ROOM];
+static uint8_t back[FRAME_RAW_MAX];
+
+/* Pseudo-random bytes (incompressible). */
+static void
+fill_random(uint8_t *p, size_t n, uint64_t seed)
+{
+	uint64_t x = seed | 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)(x >> 24);
+	}
+}
+
+/* Text-like bytes (compressible). */
+static void
+fill_text(uint8_t *p, size_t n, uint64_t seed)
+{
+	static const char *const w[] = { "the ", "page ", "memory ", "of ",
+	    "guest ", "xen ", "log\n" };
+	uint64_t x = seed | 1;
+	size_t i = 0, k;
+
+	while (i < n) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		for (k = 0; w[x % 7][k] != '\0' && i < n; k++)
+			p[i++] = (uint8_t)w[x % 7][k];
+	}
+}
+
+static void
+hdr(uint8_t *b, unsigned kind, unsigned codec, unsigned nzero,
+    uint32_t raw, uint32_t lit, uint32_t wire)
+{
+	struct frame_hdr h = { (enum frame_kind)kind,
+	    (enum frame_codec)codec, nzero, raw, lit, wire };
+
+	frame_hdr_encode(b, &h);
+}
+
+/* Every header out of its bounds is refused, with a reason. */
+START_TEST(test_wirecodec_bad_headers_refused)
+{
+	static const struct { unsigned k, c, z; uint32_t raw, lit, wire;
+	    const char *why; } bad[] = {
+		{ 3, 0, 0, 16, 16, 16, "unknown frame kind" },
+		{ 0, 0, 0, 16, 16, 16, "unknown frame kind" },
+		{ 2, 0, 0, 1, 0, 0, "END frame with data" },
+		{ 1, 9, 0, 16, 16, 8, "unknown codec" },
+		{ 1, 0, 0, 0, 0, 0, "chunk length out of bounds" },
+		{ 1, 0, 0, FRAME_RAW_MAX + 1, FRAME_RAW_MAX + 1,
+		    FRAME_RAW_MAX + 1, "chunk length out of bounds" },
+		{ 1, 0, 1, 16, 17, 17, "more literal bytes" },
+		{ 1, 0, FRAME_RUNS_MAX + 1, 16, 0, 0, "too many zero runs" },
+		{ 1, 0, 0, 16, 8, 8, "zero runs do not match" },
+		{ 1, 0, 1, 16, 16, 16, "zero runs do not match" },
+		{ 1, 0, 0, 16, 16, 15, "raw literal of the wrong length" },
+		{ 1, 1, 1, 4096, 0, 0, "compressed frame without literal" },
+		{ 1, 1, 0, 16, 16, 16, "not shorter" },
+		{ 1, 2, 0, 16, 16, 0, "not shorter" },
+	};
+	struct frame_hdr h;
+	uint8_t b[FRAME_HDR_LEN];
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		hdr(b, bad[i].k, bad[i].c, bad[i].z, bad[i].raw, bad[i].lit,
+		    bad[i].wire);
+		why = NULL;
+		ck_assert_int_eq(frame_hdr_decode(b, &h, &why), -EBADMSG);
+		ck_assert_ptr_nonnull(why);
+		ck_assert_msg(strstr(why, bad[i].why) != NULL,
+		    "case %zu: \"%s\"", i, why);
+	}
+	hdr(b, 2, 0, 0, 0, 0, 0);
+	ck_assert_int_eq(frame_hdr_decode(b, &h, &why), 0);
+	ck_assert_int_eq(h.kind, FRAME_END);
+}
+END_TEST
+
+/* Runs out of order, touching, empty, past the end, or not adding up. */
+START_TEST(test_wirecodec_bad_runs_refused)
+{
+	static const struct { uint32_t o1, l1, o2, l2; const char *why; }
+	    bad[] = {
+		{ 0, 4096, 4000, 4096, "out of order" },
+		{ 0, 4096, 4096, 4096, "touching" },
+		{ 0, 0, 5000, 4096, "empty zero run" },
+		{ 0, 4096, 9000, 4096, "past the end" },
+		{ 0, 4096, 5000, 100, "do not add up" },
+	};
+	struct frame_run runs[2], in[2];
+	struct frame_hdr h = { FRAME_DATA, FRAME_CODEC_NONE, 2, 12000, 0, 0 };
+	uint8_t b[2 * FRAME_RUN_LEN];
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		in[0].off = bad[i].o1;
+		in[0].len = bad[i].l1;
+		in[1].off = bad[i].o2;
+		in[1].len = bad[i].l2;
+		h.lit_len = 12000 - 8192;
+		frame_runs_encode(b, in, 2);
+		ck_assert_int_eq(frame_runs_decode(b, &h, runs, &why),
+		    -EBADMSG);
+		ck_assert_msg(strstr(why, bad[i].why) != NULL,
+		    "case %zu: \"%s\"", i, why);
+	}
+}
+END_TEST
+
+/*
+ * Zero runs of a page or more, at the start, inside and at the end of a
+ * chunk, are found exactly; shorter ones stay literal; expanding gives
+ * the chunk back.
+ */
+START_TEST(test_wirecodec_split_finds_zero_runs)
+{
+	static uint8_t chunk[64 * PG], lit[64 * PG], out[64 * PG];
+	struct frame_run runs[FRAME_RUNS_MAX];
+	struct frame_hdr h = { .kind = FRAME_DATA };
+	uint32_t n, litlen, len = 40 * PG + 123;
+
+	fill_random(chunk, len, 7);
+	memset(chunk, 0, 3 * PG + 5);		/* at the start */
+	memset(chunk + 10 * PG + 77, 0, PG);	/* exactly a page */
+	memset(chunk + 20 * PG, 0, PG - 1);	/* too short */
+	memset(chunk + 30 * PG + 9, 0, len - 30 * PG - 9);	/* the end */
+	n = frame_split(chunk, len, runs, lit, &litlen);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(runs[0].off, 0);
+	ck_assert_uint_ge(runs[0].len, 3 * PG + 5);
+	ck_assert_uint_le(runs[1].off, 10 * PG + 77);
+	ck_assert_uint_ge(runs[1].off + runs[1].len, 11 * PG + 77);
+	ck_assert_uint_eq(runs[2].off + runs[2].len, len);
+	ck_assert_uint_eq(litlen, len - runs[0].len - runs[1].len -
+	    runs[2].len);
+	h.nzero = n;
+	h.raw_len = len;
+	h.lit_len = litlen;
+	frame_expand(&h, runs, lit, out);
+	ck_assert_int_eq(memcmp(out, chunk, len), 0);
+	/* Random data: no run, the literal is the chunk itself. */
+	fill_random(chunk, len, 9);
+	ck_assert_uint_eq(frame_split(chunk, len, runs, lit, &litlen), 0);
+	ck_assert_uint_eq(litlen, len);
+}
+END_TEST
+
+/* Encode then decode a chunk; returns the frame's length. */
+static size_t
+round_trip(const uint8_t *chunk, uint32_t len, enum frame_codec codec,
+    int zero, struct frame_hdr *h)
+{
+	const char *why = NULL;
+	size_t flen, used;
+
+	flen = wire_encode_frame(chunk, len, codec, zero, frame);
+	ck_assert_uint_gt(flen, 0);
+	ck_assert_int_eq(frame_hdr_decode(frame, h, &why), 0);
+	ck_assert_int_eq(wire_decode_frame(frame, flen, back, &used, &why),
+	    (int)len);
+	ck_assert_uint_eq(used, flen);
+	ck_assert_int_eq(memcmp(back, chunk, len), 0);
+	return flen;
+}
+
+/*
+ * Text compresses with lz4 and zstd (zstd denser); random data goes raw
+ * (codec none in the header) whatever was asked; zero pages cost their
+ * run's 8 bytes.
+ */
+START_TEST(test_wirecodec_frames_round_trip)
+{
+	static uint8_t chunk[512 * 1024];
+	uint32_t len = sizeof(chunk);
+	struct frame_hdr h;
+	size_t lz4, zstd, n;
+
+	fill_text(chunk, len, 3);
+	lz4 = round_trip(chunk, len, FRAME_CODEC_LZ4, 1, &h);
+	ck_assert_int_eq(h.codec, FRAME_CODEC_LZ4);
+	ck_assert_uint_lt(lz4, len / 2);
+	zstd = round_trip(chunk, len, FRAME_CODEC_ZSTD, 1, &h);
+	ck_assert_int_eq(h.codec, FRAME_CODEC_ZSTD);
+	ck_assert_uint_lt(zstd, lz4);
+	fill_random(chunk, len, 5);
+	n = round_trip(chunk, len, FRAME_CODEC_LZ4, 1, &h);
+	ck_assert_int_eq(h.codec, FRAME_CODEC_NONE);
+	ck_assert_uint_eq(n, FRAME_HDR_LEN + len);
+	/* Half zero pages: elided, or not when asked. */
+	memset(chunk, 0, len / 2);
+	n = round_trip(chunk, len, FRAME_CODEC_NONE, 1, &h);
+	ck_assert_uint_eq(h.nzero, 1);
+	ck_assert_uint_eq(n, FRAME_HDR_LEN + FRAME_RUN_LEN + len / 2);
+	n = round_trip(chunk, len, FRAME_CODEC_NONE, 0, &h);
+	ck_assert_uint_eq(h.nzero, 0);
+	ck_assert_uint_eq(n, FRAME_HDR_LEN + len);
+}
+END_TEST
+
+/* A compressed literal that does not make its length is refused. */
+START_TEST(test_wirecodec_corrupted_frame_refused)
+{
+	static uint8_t chunk[256 * 1024];
+	const char *why = NULL;
+	unsigned codec;
+	size_t flen, used;
+
+	for (codec = FRAME_CODEC_LZ4; codec <= FRAME_CODEC_ZSTD; codec++) {
+		fill_text(chunk, sizeof(chunk), codec);
+		flen = wire_encode_frame(chunk, sizeof(chunk),
+		    (enum frame_codec)codec, 1, frame);
+		ck_assert_uint_lt(flen, sizeof(chunk));
+		memset(frame + FRAME_HDR_LEN + 4, 0xff, 64);
+		ck_assert_int_eq(wire_decode_frame(frame, flen, back, &used,
+		    &why), -EBADMSG);
+		ck_assert_ptr_nonnull(strstr(why, "does not decompress"));
+		/* Cut short: refused before anything is decompressed. */
+		ck_assert_int_eq(wire_decode_frame(frame, flen - 1, back,
+		    &used, &why), -EBADMSG);
+		ck_assert_str_eq(why, "short frame body");
+	}
+}
+END_TEST
+
+struct sink {
+	int		 fd;
+	uint8_t		*buf;
+	size_t		 cap, len;
+};
+
+static void *
+sink_thread(void *arg)
+{
+	struct sink *s = arg;
+	ssize_t n;
+
+	while (s->len < s->cap &&
+	    (n = read(s->fd, s->buf + s->len, s->cap - s->len)) > 0)
+		s->len += (size_t)n;
+	return NULL;
+}
+
+/*
+ * 24 MiB of mixed memory (zero pages, text, random) through an lz4
+ * encoder with 4 threads and a decoder: the restore's side reads it back
+ * byte for byte; fewer bytes on the wire; what the source writes after
+ * END is left on the connection for the relocation protocol.
+ */
+START_TEST(test_wirecodec_threads_end_to_end)
+{
+	const size_t len = 24U << 20;
+	struct wire_stats es, ds;
+	struct wire_enc *e;
+	struct wire_dec *d;
+	struct sink sk;
+	pthread_t t;
+	uint8_t *data, tail[4];
+	char why[256];
+	int sv[2], in, out;
+	size_t i;
+
+	data = malloc(len);
+	ck_assert_ptr_nonnull(data);
+	for (i = 0; i < len / PG; i++) {
+		if (i % 4 < 2)
+			memset(data + i * PG, 0, PG);
+		else if (i % 4 == 2)
+			fill_text(data + i * PG, PG, i);
+		else
+			fill_random(data + i * PG, PG, i);
+	}
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(wire_dec_start(sv[1], 10000, &d, &out), 0);
+	sk.fd = out;
+	sk.cap = len + 1;
+	sk.len = 0;
+	sk.buf = malloc(sk.cap);
+	ck_assert_ptr_nonnull(sk.buf);
+	ck_assert_int_eq(pthread_create(&t, NULL, sink_thread, &sk), 0);
+	ck_assert_int_eq(wire_enc_start(sv[0], FRAME_CODEC_LZ4, 1, 4, 10000,
+	    &e, &in), 0);
+	ck_assert_int_eq(relocio_write_full(in, data, len, 10000), 0);
+	ck_assert_int_eq(wire_enc_finish(e, &es), 0);
+	ck_assert_int_eq(relocio_write_full(sv[0], "TAIL", 4, 1000), 0);
+	pthread_join(t, NULL);
+	ck_assert_uint_eq(sk.len, len);
+	ck_assert_int_eq(memcmp(sk.buf, data, len), 0);
+	ck_assert_int_eq(wire_dec_finish(d, 1, &ds, why, sizeof(why)), 0);
+	ck_assert_int_eq(relocio_read_full(sv[1], tail, 4, 1000), 0);
+	ck_assert_int_eq(memcmp(tail, "TAIL", 4), 0);
+	ck_assert_uint_eq(es.raw, len);
+	ck_assert_uint_eq(ds.raw, len);
+	ck_assert_uint_eq(es.wire, ds.wire);
+	ck_assert_uint_lt(es.wire, len * 4 / 10);	/* random: a quarter */
+	ck_assert_uint_ge(es.zero_pages, len / PG / 2 - 48);
+	free(sk.buf);
+	free(data);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/*
+ * Incompressible memory: after chunks that did not shrink, the encoder
+ * passes what waits in the pair through to the connection without
+ * looking at it (spliced) and the decoder splices it on; it arrives
+ * byte for byte, with next to no bytes added.
+ */
+START_TEST(test_wirecodec_random_passes_through)
+{
+	const size_t len = 32U << 20;
+	struct wire_stats es, ds;
+	struct wire_enc *e;
+	struct wire_dec *d;
+	struct sink sk;
+	pthread_t t;
+	uint8_t *data;
+	char why[256];
+	int sv[2], in, out;
+
+	data = malloc(len);
+	ck_assert_ptr_nonnull(data);
+	fill_random(data, len, 11);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(wire_dec_start(sv[1], 10000, &d, &out), 0);
+	sk.fd = out;
+	sk.cap = len + 1;
+	sk.len = 0;
+	sk.buf = malloc(sk.cap);
+	ck_assert_ptr_nonnull(sk.buf);
+	ck_assert_int_eq(pthread_create(&t, NULL, sink_thread, &sk), 0);
+	ck_assert_int_eq(wire_enc_start(sv[0], FRAME_CODEC_LZ4, 1, 2, 10000,
+	    &e, &in), 0);
+	ck_assert_int_eq(relocio_write_full(in, data, len, 10000), 0);
+	ck_assert_int_eq(wire_enc_finish(e, &es), 0);
+	pthread_join(t, NULL);
+	ck_assert_uint_eq(sk.len, len);
+	ck_assert_int_eq(memcmp(sk.buf, data, len), 0);
+	ck_assert_int_eq(wire_dec_finish(d, 1, &ds, why, sizeof(why)), 0);
+	ck_assert_uint_eq(es.raw, len);
+	ck_assert_uint_eq(ds.raw, len);
+	ck_assert_uint_eq(es.compressed, 0);
+	ck_assert_uint_lt(es.wire, len + len / 1000);
+	free(sk.buf);
+	free(data);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/* A stream cut before END is an error, with a reason. */
+START_TEST(test_wirecodec_cut_stream_is_an_error)
+{
+	static uint8_t chunk[64 * 1024];
+	char why[256];
+	struct wire_dec *d;
+	size_t flen;
+	int sv[2], out;
+	ssize_t n;
+
+	fill_text(chunk, sizeof(chunk), 1);
+	flen = wire_encode_frame(chunk, sizeof(chunk), FRAME_CODEC_LZ4, 1,
+	    frame);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(wire_dec_start(sv[1], 10000, &d, &out), 0);
+	ck_assert_int_eq(relocio_write_full(sv[0], frame, flen, 1000), 0);
+	shutdown(sv[0], SHUT_WR);
+	n = 0;
+	while (n < (ssize_t)sizeof(chunk)) {
+		ssize_t r = read(out, back + n, sizeof(chunk) - (size_t)n);
+
+		ck_assert_int_gt(r, 0);
+		n += r;
+	}
+	ck_assert_int_eq(memcmp(back, chunk, sizeof(chunk)), 0);
+	ck_assert_int_lt(wire_dec_finish(d, 1, NULL, why, sizeof(why)), 0);
+	ck_assert_msg(strstr(why, "frame") != NULL, "%s", why);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/* A PAGE_DATA record of n pages (entries e, data pages d) into b. */
+static size_t
+zf_rec(uint8_t *b, unsigned n, const uint64_t *e, const uint8_t *d,
+    unsigned ndata)
+{
+	uint32_t len = 8 + n * 8 + ndata * PG;
+	unsigned i;
+
+	store_le32(b, 1);	/* PAGE_DATA */
+	store_le32(b + 4, len);
+	store_le32(b + 8, n);
+	store_le32(b + 12, 0);
+	for (i = 0; i < n; i++) {
+		store_le32(b + 16 + i * 8, (uint32_t)e[i]);
+		store_le32(b + 20 + i * 8, (uint32_t)(e[i] >> 32));
+	}
+	memcpy(b + 16 + n * 8, d, (size_t)ndata * PG);
+	return 8 + len;
+}
+
+#define E(pfn, type)	((uint64_t)(pfn) | (uint64_t)(type) << 60)
+
+/*
+ * The zero page filter of a libxc stream (lib/zerofilt.c): a NOTAB zero
+ * page never passed with data becomes XALLOC without its data; one
+ * passed with data before keeps its data when it is zero later; a page
+ * table page keeps its data; other records pass unchanged.
+ */
+START_TEST(test_wirecodec_zerofilt_xalloc_rules)
+{
+	static uint8_t in[64 * PG], out[64 * PG], d[4 * PG];
+	const uint64_t r1[] = { E(1, 0), E(2, 0), E(3, 0) };
+	const uint64_t r2[] = { E(2, 0), E(3, 0), E(4, 1) };
+	struct zerofilt *z;
+	uint64_t xalloc = 0;
+	size_t len = 0, got = 0;
+	ssize_t n;
+	int p[2], wfd;
+
+	memset(in, 0xaa, 40);			/* image and domain headers */
+	len = 40;
+	memset(d, 0, sizeof(d));
+	memset(d + PG, 7, PG);			/* pfn 2 has data */
+	len += zf_rec(in + len, 3, r1, d, 3);
+	memset(d, 0, sizeof(d));		/* all zero now */
+	len += zf_rec(in + len, 3, r2, d, 3);
+	memset(in + len, 0, 8);			/* END */
+	len += 8;
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(zerofilt_start(p[1], 5000, &z, &wfd), 0);
+	ck_assert_int_eq(relocio_write_full(wfd, in, len, 5000), 0);
+	ck_assert_int_eq(zerofilt_finish(z, &xalloc), 0);
+	close(p[1]);
+	while ((n = read(p[0], out + got, sizeof(out) - got)) > 0)
+		got += (size_t)n;
+	close(p[0]);
+	ck_assert_uint_eq(xalloc, 3);	/* pfn 1 and 3, pfn 3 again */
+	/* 40 + (8+8+24+PG) + (8+8+24+2*PG) + 8 */
+	ck_assert_uint_eq(got, 40 + 40 + PG + 40 + 2 * PG + 8);
+	ck_assert_int_eq(memcmp(out, in, 40), 0);
+	ck_assert_uint_eq(load_le32(out + 44), 8 + 24 + PG);
+	ck_assert_uint_eq(load_le64(out + 56), E(1, 0xe));
+	ck_assert_uint_eq(load_le64(out + 64), E(2, 0));
+	ck_assert_uint_eq(load_le64(out + 72), E(3, 0xe));
+	ck_assert_uint_eq(out[80], 7);
+	ck_assert_uint_eq(load_le32(out + 80 + PG + 4), 8 + 24 + 2 * PG);
+	ck_assert_uint_eq(load_le64(out + 80 + PG + 16), E(2, 0));
+	ck_assert_uint_eq(load_le64(out + 80 + PG + 24), E(3, 0xe));
+	ck_assert_uint_eq(load_le64(out + 80 + PG + 32), E(4, 1));
+	/* A record that does not add up is an error. */
+	len = 40 + zf_rec(in + 40, 3, r1, d, 3);
+	store_le32(in + 40 + 4, 8 + 24 + PG);	/* 3 data pages, 1 said */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(zerofilt_start(p[1], 5000, &z, &wfd), 0);
+	(void)relocio_write_full(wfd, in, len, 5000);
+	ck_assert_int_lt(zerofilt_finish(z, NULL), 0);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+/* HELLO: frames only with a peer that reads them, codecs it lists. */
+START_TEST(test_wirecodec_choice_follows_the_peer)
+{
+	struct reloc_msg m;
+	enum frame_codec c;
+
+	reloc_msg_init(&m, RELOC_HELLO);	/* an older xmigd */
+	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_LZ4, 1, &c), 0);
+	wire_hello_offer(&m, FRAME_CODEC_LZ4);
+	ck_assert_uint_eq(m.frames, RELOC_FRAMES);
+	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_ZSTD, 1, &c), 1);
+	ck_assert_int_eq(c, FRAME_CODEC_ZSTD);
+	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_NONE, 0, &c), 0);
+	reloc_msg_init(&m, RELOC_HELLO);
+	wire_hello_offer(&m, FRAME_CODEC_NONE);	/* compress = none */
+	ck_assert_str_eq(m.compress, "");
+	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_LZ4, 1, &c), 1);
+	ck_assert_int_eq(c, FRAME_CODEC_NONE);
+	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_LZ4, 0, &c), 0);
+	ck_assert(compress_in_list("lz4 zstd", FRAME_CODEC_ZSTD));
+	ck_assert(!compress_in_list("lz4x zstdy", FRAME_CODEC_LZ4));
+}
+END_TEST
+
+static Suite *
+wirecodec_suite(void)
+{
+	Suite *s = suite_create("wirecodec");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_wirecodec_bad_headers_refused);
+	tcase_add_test(tc, test_wirecodec_bad_runs_refused);
+	tcase_add_test(tc, test_wirecodec_split_finds_zero_runs);
+	tcase_add_test(tc, test_wirecodec_frames_round_trip);
+	tcase_add_test(tc, test_wirecodec_corrupted_frame_refused);
+	tcase_add_test(tc, test_wirecodec_threads_end_to_end);
+	tcase_add_test(tc, test_wirecodec_random_passes_through);
+	tcase_add_test(tc, test_wirecodec_cut_stream_is_an_error);
+	tcase_add_test(tc, test_wirecodec_choice_follows_the_peer);
+	tcase_add_test(tc, test_wirecodec_zerofilt_xalloc_rules);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(wirecodec_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
