@@ -22,7 +22,7 @@ builddir=${1:-"$top/build"}
 # is not touched.  Its HVM guests need Xen's device model (qemu-system-xen)
 # and the BIOS hvmloader hands them (seabios).
 packages="build-essential autoconf automake libtool pkg-config
-	libxen-dev libyajl-dev libevent-dev libssl-dev check
+	libxen-dev libnbd-dev libyajl-dev libevent-dev libssl-dev check
 	xen-utils-4.17 python3-pyxs clang libclang-rt-14-dev iperf3
 	iproute2 procps xenstore-utils
 	qemu-system-x86 xen-hypervisor-4.17-amd64 linux-image-amd64

@@ -1,0 +1,276 @@
+/*
+ * xen_qdisk.c - a qdisk disk's dirty bitmaps and NBD exports in its QEMU
+ * (see xen_qdisk.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "xen_qdisk.h"
+#include "log.h"
+#include "qmp.h"
+#include "qmpclient.h"
+#include "util.h"
+
+#define XEN_QDISK_ARGS_MAX	1024
+
+/* A string member of a JSON object, or NULL. */
+static const char *
+xen_qdisk_str(yajl_val o, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(o, path, yajl_t_string);
+
+	return v != NULL ? YAJL_GET_STRING(v) : NULL;
+}
+
+/* The raw node whose image is "path", from query-named-block-nodes. */
+static int
+xen_qdisk_find(struct xen_qdisk *qd, struct xen_dm_conn *c, const char *path)
+{
+	struct qmp_msg m;
+	char why[512];
+	const char *drv, *file, *name;
+	size_t i;
+	int rc;
+
+	rc = xen_dm_call(qd->dm, c, "query-named-block-nodes",
+	    "{\"flat\": true}", &m, why, sizeof(why));
+	if (rc != 0) {
+		log_warnx("xen: domain %u's QEMU: %s", qd->dm->domid, why);
+		return rc;
+	}
+	rc = -ENOENT;
+	for (i = 0; YAJL_IS_ARRAY(m.value) && i < m.value->u.array.len;
+	    i++) {
+		yajl_val n = m.value->u.array.values[i];
+
+		drv = xen_qdisk_str(n, "drv");
+		file = xen_qdisk_str(n, "file");
+		name = xen_qdisk_str(n, "node-name");
+		if (drv == NULL || file == NULL || name == NULL ||
+		    strcmp(file, path) != 0)
+			continue;
+		if (strcmp(drv, "raw") != 0) {
+			log_warnx("xen: domain %u's QEMU serves %s as %s, not "
+			    "raw", qd->dm->domid, path, drv);
+			rc = -EOPNOTSUPP;
+			break;
+		}
+		if (util_strlcpy(qd->node, name, sizeof(qd->node)) != 0 ||
+		    !xen_dm_json_safe(name)) {
+			rc = -ENAMETOOLONG;
+			break;
+		}
+		rc = 0;
+		break;
+	}
+	if (rc == -ENOENT)
+		log_warnx("xen: domain %u's QEMU has no block node for %s",
+		    qd->dm->domid, path);
+	qmp_msg_clear(&m);
+	return rc;
+}
+
+/* Bitmap number "gen" of this disk into buf. */
+static void
+xen_qdisk_bitmap(const struct xen_qdisk *qd, unsigned gen, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "xmig-%u-%u", qd->idx, gen);
+}
+
+static int
+xen_qdisk_export(struct xen_qdisk *qd, struct xen_dm_conn *c,
+    const char *name, const char *bitmap)
+{
+	char args[XEN_QDISK_ARGS_MAX];
+	char bm[XEN_QDISK_NAME_MAX + 32] = "";
+
+	if (bitmap != NULL)
+		snprintf(bm, sizeof(bm), ", \"bitmaps\": [\"%s\"]", bitmap);
+	snprintf(args, sizeof(args), "{\"type\": \"nbd\", \"id\": \"%s\", "
+	    "\"node-name\": \"%s\", \"name\": \"%s\", \"writable\": false%s}",
+	    name, qd->node, name, bm);
+	return xen_dm_exec(qd->dm, c, "block-export-add", args,
+	    qd->dm->timeout_ms);
+}
+
+static int
+xen_qdisk_unexport(struct xen_qdisk *qd, struct xen_dm_conn *c,
+    const char *name)
+{
+	char args[XEN_QDISK_ARGS_MAX];
+
+	/* "hard": a connection QEMU has not seen closed yet does not stop it */
+	snprintf(args, sizeof(args), "{\"id\": \"%s\", \"mode\": \"hard\"}",
+	    name);
+	return xen_dm_exec(qd->dm, c, "block-export-del", args,
+	    qd->dm->timeout_ms);
+}
+
+static int
+xen_qdisk_bitmap_remove(struct xen_qdisk *qd, struct xen_dm_conn *c,
+    unsigned gen)
+{
+	char args[XEN_QDISK_ARGS_MAX], bm[XEN_QDISK_NAME_MAX];
+
+	xen_qdisk_bitmap(qd, gen, bm, sizeof(bm));
+	snprintf(args, sizeof(args), "{\"node\": \"%s\", \"name\": \"%s\"}",
+	    qd->node, bm);
+	return xen_dm_exec(qd->dm, c, "block-dirty-bitmap-remove", args,
+	    qd->dm->timeout_ms);
+}
+
+/* Start QEMU's NBD server on qd->sock, or find it already running. */
+static int
+xen_qdisk_server(struct xen_qdisk *qd, struct xen_dm_conn *c)
+{
+	char args[XEN_QDISK_ARGS_MAX], why[512];
+	int rc;
+
+	snprintf(args, sizeof(args), "{\"addr\": {\"type\": \"unix\", "
+	    "\"data\": {\"path\": \"%s\"}}}", qd->sock);
+	rc = xen_dm_call(qd->dm, c, "nbd-server-start", args, NULL, why,
+	    sizeof(why));
+	if (rc == 0) {
+		qd->server = 1;
+		return 0;
+	}
+	if (rc == -EREMOTEIO && strstr(why, "already running") != NULL &&
+	    access(qd->sock, F_OK) == 0)
+		return 0;	/* another disk of the domain started it */
+	log_warnx("xen: domain %u's QEMU: NBD server on %s: %s",
+	    qd->dm->domid, qd->sock, why);
+	return rc;
+}
+
+int
+xen_qdisk_start(struct xen_qdisk *qd, const struct xen_dm *dm, unsigned idx,
+    const char *path, const char *sock)
+{
+	struct xen_dm_conn c;
+	char args[XEN_QDISK_ARGS_MAX], bm[XEN_QDISK_NAME_MAX];
+	int rc;
+
+	memset(qd, 0, sizeof(*qd));
+	qd->dm = dm;
+	qd->idx = idx;
+	if (util_strlcpy(qd->sock, sock, sizeof(qd->sock)) != 0 ||
+	    !xen_dm_json_safe(sock) || !xen_dm_json_safe(path)) {
+		log_warnx("xen: cannot export %s through %s", path, sock);
+		return -EINVAL;
+	}
+	snprintf(qd->data, sizeof(qd->data), "xmig-%u", idx);
+	snprintf(qd->round, sizeof(qd->round), "xmig-%u-round", idx);
+	if ((rc = xen_dm_open(dm, &c)) != 0)
+		return rc;
+	if ((rc = xen_qdisk_find(qd, &c, path)) != 0)
+		goto out;
+	xen_qdisk_bitmap(qd, qd->gen, bm, sizeof(bm));
+	snprintf(args, sizeof(args), "{\"node\": \"%s\", \"name\": \"%s\"}",
+	    qd->node, bm);
+	if ((rc = xen_dm_exec(dm, &c, "block-dirty-bitmap-add", args,
+	    dm->timeout_ms)) != 0)
+		goto out;
+	qd->recording = 1;
+	if ((rc = xen_qdisk_server(qd, &c)) != 0)
+		goto out;
+	if ((rc = xen_qdisk_export(qd, &c, qd->data, NULL)) != 0)
+		goto out;
+	qd->data_export = 1;
+out:
+	xen_dm_close(dm, &c);
+	if (rc != 0)
+		xen_qdisk_stop(qd);
+	return rc;
+}
+
+int
+xen_qdisk_round(struct xen_qdisk *qd)
+{
+	struct xen_dm_conn c;
+	char args[XEN_QDISK_ARGS_MAX], next[XEN_QDISK_NAME_MAX];
+	int rc;
+
+	if (!qd->recording || qd->round_bitmap || qd->round_export)
+		return -EINVAL;
+	xen_qdisk_bitmap(qd, qd->gen, qd->bitmap, sizeof(qd->bitmap));
+	xen_qdisk_bitmap(qd, qd->gen + 1, next, sizeof(next));
+	snprintf(args, sizeof(args), "{\"actions\": ["
+	    "{\"type\": \"block-dirty-bitmap-disable\", \"data\": "
+	    "{\"node\": \"%s\", \"name\": \"%s\"}}, "
+	    "{\"type\": \"block-dirty-bitmap-add\", \"data\": "
+	    "{\"node\": \"%s\", \"name\": \"%s\"}}]}",
+	    qd->node, qd->bitmap, qd->node, next);
+	if ((rc = xen_dm_open(qd->dm, &c)) != 0)
+		return rc;
+	if ((rc = xen_dm_exec(qd->dm, &c, "transaction", args,
+	    qd->dm->timeout_ms)) != 0)
+		goto out;
+	qd->gen++;
+	qd->round_bitmap = 1;
+	if ((rc = xen_qdisk_export(qd, &c, qd->round, qd->bitmap)) != 0)
+		goto out;
+	qd->round_export = 1;
+out:
+	xen_dm_close(qd->dm, &c);
+	return rc;
+}
+
+int
+xen_qdisk_round_end(struct xen_qdisk *qd)
+{
+	struct xen_dm_conn c;
+	int rc;
+
+	if (!qd->round_export && !qd->round_bitmap)
+		return 0;
+	if ((rc = xen_dm_open(qd->dm, &c)) != 0)
+		return rc;
+	if (qd->round_export &&
+	    (rc = xen_qdisk_unexport(qd, &c, qd->round)) == 0)
+		qd->round_export = 0;
+	if (rc == 0 && qd->round_bitmap &&
+	    (rc = xen_qdisk_bitmap_remove(qd, &c, qd->gen - 1)) == 0)
+		qd->round_bitmap = 0;
+	xen_dm_close(qd->dm, &c);
+	return rc;
+}
+
+void
+xen_qdisk_stop(struct xen_qdisk *qd)
+{
+	struct xen_dm_conn c;
+
+	if (!qd->recording && !qd->server && !qd->data_export &&
+	    !qd->round_export && !qd->round_bitmap)
+		return;
+	if (xen_dm_open(qd->dm, &c) != 0) {
+		log_warnx("xen: domain %u's QEMU: cannot remove xmig's "
+		    "exports and bitmaps of disk %u (gone with it if it "
+		    "stopped)", qd->dm->domid, qd->idx);
+		goto out;
+	}
+	if (qd->round_export)
+		(void)xen_qdisk_unexport(qd, &c, qd->round);
+	if (qd->data_export)
+		(void)xen_qdisk_unexport(qd, &c, qd->data);
+	if (qd->server &&
+	    xen_dm_exec(qd->dm, &c, "nbd-server-stop", NULL,
+	    qd->dm->timeout_ms) == 0)
+		(void)unlink(qd->sock);
+	if (qd->round_bitmap)
+		(void)xen_qdisk_bitmap_remove(qd, &c, qd->gen - 1);
+	if (qd->recording)
+		(void)xen_qdisk_bitmap_remove(qd, &c, qd->gen);
+	xen_dm_close(qd->dm, &c);
+out:
+	qd->recording = qd->server = qd->data_export = 0;
+	qd->round_export = qd->round_bitmap = 0;
+}
