@@ -61,6 +61,9 @@ CFG
 	esac
 	[ "$2" != hvm-nopv ] || echo "xen_platform_pci = 0" >>/etc/xen/$1.cfg
 	[ -z "${GUEST_HAP:-}" ] || echo "hap = $GUEST_HAP" >>/etc/xen/$1.cfg
+	# the guest's disks: xl's disk specs, quoted, comma-separated
+	[ -z "${GUEST_DISK:-}" ] || echo "disk = [ $GUEST_DISK ]" \
+	    >>/etc/xen/$1.cfg
 }
 
 # not xenconsoled's file: it opens one for an HVM guest too and writes
@@ -179,6 +182,7 @@ relocation-address = 127.0.0.1
 relocation-port = 8002
 hosts-allow = 127\.0\.0\.1 localhost
 backend = xen
+${XMIGD_EXTRA_CONF:-}
 CONF
 	local ready
 	ready=$(grep -c 'ready: listening' "$1" 2>/dev/null)
