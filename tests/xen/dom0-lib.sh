@@ -110,20 +110,22 @@ count() {
 	echo ${c:-0}
 }
 
-# wait_ok NAME SECS: wait for one more PATTERN-OK than seen now, and fail
-# at once on a PATTERN-BAD (the guest found a page lost or corrupted)
+# wait_ok NAME SECS [WHAT]: wait for one more WHAT-OK (PATTERN-OK: the
+# memory; DISK-OK: the disk) than seen now, and fail at once on a
+# WHAT-BAD (the guest found a page or block lost or corrupted)
 # (xenconsoled names the log after the domain's name at creation)
 wait_ok() {
-	local n=$(count $1 PATTERN-OK) end=$(($(cut -d. -f1 /proc/uptime) + $2))
+	local w=${3:-PATTERN} n end=$(($(cut -d. -f1 /proc/uptime) + $2))
+	n=$(count $1 $w-OK)
 	while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
-		if [ "$(count $1 PATTERN-BAD)" -gt 0 ]; then
-			grep PATTERN-BAD "$(console_log $1)" | head -3
+		if [ "$(count $1 $w-BAD)" -gt 0 ]; then
+			grep $w-BAD "$(console_log $1)" | head -3
 			return 2
 		fi
-		[ "$(count $1 PATTERN-OK)" -gt "$n" ] && return 0
+		[ "$(count $1 $w-OK)" -gt "$n" ] && return 0
 		sleep 0.5
 	done
-	say "timeout: no new PATTERN-OK from $1 in $2 s"
+	say "timeout: no new $w-OK from $1 in $2 s"
 	return 1
 }
 

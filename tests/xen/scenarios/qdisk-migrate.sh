@@ -8,21 +8,6 @@
 # before anything moves, with the reason, and keeps running.
 . /dom0-lib.sh
 
-# wait_disk NAME SECONDS: a new DISK-OK from NAME
-wait_disk() {
-	local n=$(count $1 DISK-OK) end=$(($(cut -d. -f1 /proc/uptime) + $2))
-	while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
-		if [ "$(count $1 DISK-BAD)" -gt 0 ]; then
-			grep DISK-BAD "$(console_log $1)" | head -3
-			return 2
-		fi
-		[ "$(count $1 DISK-OK)" -gt "$n" ] && return 0
-		sleep 0.5
-	done
-	say "timeout: no new DISK-OK from $1 in $2 s"
-	return 1
-}
-
 # QEMU opens images with O_DIRECT, which dom0's RAM root does not do:
 # an ext2 file system on a loop device holds them.
 mkdir -p /vm
@@ -37,7 +22,7 @@ XMIGD_EXTRA_CONF="storage-dir = /vm/dst" start_xmigd /results/xmigd.log
 
 GUEST_DISK="'format=raw, vdev=xvda, access=rw, backendtype=qdisk, target=/vm/src/qd.img'" \
     create_guest qdpvh pvh
-step wait_disk qdpvh 120 || fail "the guest does not see its disk"
+step wait_ok qdpvh 120 DISK || fail "the guest does not see its disk"
 grep -m1 DISK-READY "$(console_log qdpvh)"
 
 step xmig --backend xen -v migrate --copy-storage qdpvh 127.0.0.1 \
@@ -51,9 +36,9 @@ grep -q "tracked by domain .*'s QEMU" /results/xmigd.log /tmp/qd.out ||
 [ ! -e /vm/src/qd.img ] || fail "the source's image is still there"
 # The guest's own check after the move: the blocks written before and
 # during the migration are read back from the new image, then new ones.
-step wait_disk qdpvh--incoming 120 || step wait_disk qdpvh 120 ||
+step wait_ok qdpvh--incoming 120 DISK || step wait_ok qdpvh 120 DISK ||
 	fail "the disk after the live migration"
-step wait_disk qdpvh--incoming 60 || step wait_disk qdpvh 60 ||
+step wait_ok qdpvh--incoming 60 DISK || step wait_ok qdpvh 60 DISK ||
 	fail "the disk after the live migration (second round)"
 step wait_ok qdpvh--incoming 60 || step wait_ok qdpvh 60 ||
 	fail "memory pattern after the live migration"
