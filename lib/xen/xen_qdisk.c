@@ -18,6 +18,8 @@
 #include "util.h"
 
 #define XEN_QDISK_ARGS_MAX	1024
+#define XEN_QDISK_TRIES		40	/* a busy bitmap's removal */
+#define XEN_QDISK_TRY_US	50000
 
 /* A string member of a JSON object, or NULL. */
 static const char *
@@ -114,17 +116,28 @@ xen_qdisk_unexport(struct xen_qdisk *qd, struct xen_dm_conn *c,
 	    qd->dm->timeout_ms);
 }
 
+/*
+ * An export's deletion completes in QEMU after the command returns: its
+ * bitmap stays busy until then, so a refusal is retried a while.
+ */
 static int
 xen_qdisk_bitmap_remove(struct xen_qdisk *qd, struct xen_dm_conn *c,
     unsigned gen)
 {
-	char args[XEN_QDISK_ARGS_MAX], bm[XEN_QDISK_NAME_MAX];
+	char args[XEN_QDISK_ARGS_MAX], bm[XEN_QDISK_NAME_MAX], why[512];
+	int rc, tries = 0;
 
 	xen_qdisk_bitmap(qd, gen, bm, sizeof(bm));
 	snprintf(args, sizeof(args), "{\"node\": \"%s\", \"name\": \"%s\"}",
 	    qd->node, bm);
-	return xen_dm_exec(qd->dm, c, "block-dirty-bitmap-remove", args,
-	    qd->dm->timeout_ms);
+	while ((rc = xen_dm_call(qd->dm, c, "block-dirty-bitmap-remove",
+	    args, NULL, why, sizeof(why))) == -EREMOTEIO &&
+	    ++tries < XEN_QDISK_TRIES)
+		usleep(XEN_QDISK_TRY_US);
+	if (rc != 0)
+		log_warnx("xen: domain %u's QEMU: removing bitmap %s: %s",
+		    qd->dm->domid, bm, why);
+	return rc;
 }
 
 /* Start QEMU's NBD server on qd->sock, or find it already running. */
@@ -167,7 +180,6 @@ xen_qdisk_start(struct xen_qdisk *qd, const struct xen_dm *dm, unsigned idx,
 		return -EINVAL;
 	}
 	snprintf(qd->data, sizeof(qd->data), "xmig-%u", idx);
-	snprintf(qd->round, sizeof(qd->round), "xmig-%u-round", idx);
 	if ((rc = xen_dm_open(dm, &c)) != 0)
 		return rc;
 	if ((rc = xen_qdisk_find(qd, &c, path)) != 0)
@@ -202,6 +214,8 @@ xen_qdisk_round(struct xen_qdisk *qd)
 		return -EINVAL;
 	xen_qdisk_bitmap(qd, qd->gen, qd->bitmap, sizeof(qd->bitmap));
 	xen_qdisk_bitmap(qd, qd->gen + 1, next, sizeof(next));
+	/* Its own name: the last round's may not be gone yet. */
+	snprintf(qd->round, sizeof(qd->round), "%s-round", qd->bitmap);
 	snprintf(args, sizeof(args), "{\"actions\": ["
 	    "{\"type\": \"block-dirty-bitmap-disable\", \"data\": "
 	    "{\"node\": \"%s\", \"name\": \"%s\"}}, "

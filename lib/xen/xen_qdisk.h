@@ -33,7 +33,8 @@ struct xen_qdisk {
 	char		node[XEN_QDISK_NAME_MAX];	/* its block node */
 	char		sock[108];	/* the NBD server's socket */
 	char		data[XEN_QDISK_NAME_MAX];	/* export: the disk */
-	char		round[XEN_QDISK_NAME_MAX];	/* export: a round */
+	char		round[XEN_QDISK_NAME_MAX + 8];	/* export: a round,
+							   BITMAP-round */
 	char		bitmap[XEN_QDISK_NAME_MAX];	/* a round's bitmap */
 	unsigned	gen;		/* recording bitmap: xmig-IDX-GEN */
 	int		recording;	/* bitmap "gen" exists */

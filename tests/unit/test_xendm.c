@@ -345,10 +345,13 @@ START_TEST(test_xendm_qdisk)
 		"{\"node\": \"xvda\", \"name\": \"xmig-0-0\"}}",
 		"has {\"type\": \"block-dirty-bitmap-add\", \"data\": "
 		"{\"node\": \"xvda\", \"name\": \"xmig-0-1\"}}", "ret {}",
-		"cmd block-export-add", "has \"name\": \"xmig-0-round\"",
+		"cmd block-export-add", "has \"name\": \"xmig-0-0-round\"",
 		"has \"bitmaps\": [\"xmig-0-0\"]", "ret {}", "next",
-		HELLO, "cmd block-export-del", "has \"id\": \"xmig-0-round\"",
+		HELLO, "cmd block-export-del", "has \"id\": \"xmig-0-0-round\"",
 		"has \"mode\": \"hard\"", "ret {}",
+		/* Busy until QEMU has let the export go: asked again. */
+		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-0-0\"",
+		"err GenericError Bitmap 'xmig-0-0' is currently in use",
 		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-0-0\"",
 		"ret {}", "next",
 		/* The end: the export, the server, the recording bitmap. */
@@ -369,7 +372,7 @@ START_TEST(test_xendm_qdisk)
 	ck_assert_str_eq(qd.node, "xvda");
 	ck_assert(!exists(dm.lock));
 	ck_assert_int_eq(xen_qdisk_round(&qd), 0);
-	ck_assert_str_eq(qd.round, "xmig-0-round");
+	ck_assert_str_eq(qd.round, "xmig-0-0-round");
 	ck_assert_str_eq(qd.bitmap, "xmig-0-0");
 	/* One round at a time. */
 	ck_assert_int_eq(xen_qdisk_round(&qd), -EINVAL);
