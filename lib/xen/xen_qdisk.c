@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <libnbd.h>
 #include <yajl/yajl_tree.h>
 
 #include "xen_qdisk.h"
@@ -20,6 +22,7 @@
 #define XEN_QDISK_ARGS_MAX	1024
 #define XEN_QDISK_TRIES		40	/* a busy bitmap's removal */
 #define XEN_QDISK_TRY_US	50000
+#define XEN_QDISK_STATUS_MAX	(1U << 30)	/* bytes per block status */
 
 /* A string member of a JSON object, or NULL. */
 static const char *
@@ -262,6 +265,11 @@ xen_qdisk_stop(struct xen_qdisk *qd)
 {
 	struct xen_dm_conn c;
 
+	if (qd->nbd != NULL) {
+		(void)nbd_shutdown(qd->nbd, 0);
+		nbd_close(qd->nbd);
+		qd->nbd = NULL;
+	}
 	if (!qd->recording && !qd->server && !qd->data_export &&
 	    !qd->round_export && !qd->round_bitmap)
 		return;
@@ -287,4 +295,156 @@ xen_qdisk_stop(struct xen_qdisk *qd)
 out:
 	qd->recording = qd->server = qd->data_export = 0;
 	qd->round_export = qd->round_bitmap = 0;
+}
+
+/* ------------------------------------------------------- libnbd side */
+
+/* A libnbd handle on export "name" (with meta context ctx); NULL. */
+static struct nbd_handle *
+xen_qdisk_nbd(struct xen_qdisk *qd, const char *name, const char *ctx)
+{
+	struct nbd_handle *h;
+
+	if ((h = nbd_create()) == NULL)
+		goto fail;
+	if ((ctx != NULL && nbd_add_meta_context(h, ctx) != 0) ||
+	    nbd_set_export_name(h, name) != 0 ||
+	    nbd_connect_unix(h, qd->sock) != 0)
+		goto fail;
+	if (ctx != NULL && nbd_can_meta_context(h, ctx) != 1) {
+		log_warnx("xen: %s: QEMU's export %s has no %s", qd->sock,
+		    name, ctx);
+		nbd_close(h);
+		return NULL;
+	}
+	return h;
+fail:
+	log_warnx("xen: NBD export %s on %s: %s", name, qd->sock,
+	    nbd_get_error() != NULL ? nbd_get_error() : "out of memory");
+	if (h != NULL)
+		nbd_close(h);
+	return NULL;
+}
+
+int
+xen_qdisk_open(struct xen_qdisk *qd, const struct xen_dm *dm, unsigned idx,
+    const char *path, const char *sock, uint64_t size)
+{
+	int64_t n;
+	int rc;
+
+	if ((rc = xen_qdisk_start(qd, dm, idx, path, sock)) != 0)
+		return rc;
+	qd->size = size;
+	if ((qd->nbd = xen_qdisk_nbd(qd, qd->data, NULL)) == NULL) {
+		rc = -EIO;
+		goto fail;
+	}
+	if ((n = nbd_get_size(qd->nbd)) < 0 || (uint64_t)n < size) {
+		log_warnx("xen: %s: QEMU exports %lld bytes, not %llu", path,
+		    (long long)n, (unsigned long long)size);
+		rc = -EIO;
+		goto fail;
+	}
+	return 0;
+fail:
+	xen_qdisk_stop(qd);
+	return rc;
+}
+
+/* The blocks of a round's dirty extents, set as block status sees them. */
+struct xen_qdisk_extents {
+	uint64_t	*bits;
+	uint64_t	 size;
+	uint32_t	 block;
+	uint64_t	 next;		/* bytes covered so far */
+};
+
+static int
+xen_qdisk_extent(void *data, const char *ctx, uint64_t off, uint32_t *ent,
+    size_t nent, int *error)
+{
+	struct xen_qdisk_extents *e = data;
+	uint64_t end, b;
+	size_t i;
+
+	(void)ctx;
+	(void)error;
+	if (off != e->next)
+		return -1;
+	for (i = 0; i + 1 < nent && off < e->size; i += 2) {
+		end = e->size - off > ent[i] ? off + ent[i] : e->size;
+		/* Bit 0 of the context's flags: dirty. */
+		if ((ent[i + 1] & 1) != 0)
+			for (b = off / e->block; b < (end + e->block - 1) /
+			    e->block; b++)
+				e->bits[b / 64] |= UINT64_C(1) << (b % 64);
+		off = end;
+	}
+	e->next = off;
+	return 0;
+}
+
+/* The round's dirty extents into e->bits. */
+static int
+xen_qdisk_extents(struct xen_qdisk *qd, struct xen_qdisk_extents *e)
+{
+	char ctx[XEN_QDISK_NAME_MAX + 32];
+	struct nbd_handle *h;
+	uint64_t at, len;
+	int rc = 0;
+
+	snprintf(ctx, sizeof(ctx), "qemu:dirty-bitmap:%s", qd->bitmap);
+	if ((h = xen_qdisk_nbd(qd, qd->round, ctx)) == NULL)
+		return -EIO;
+	while (e->next < e->size) {
+		at = e->next;
+		len = e->size - at > XEN_QDISK_STATUS_MAX ?
+		    XEN_QDISK_STATUS_MAX : e->size - at;
+		if (nbd_block_status(h, len, at, (nbd_extent_callback){
+		    .callback = xen_qdisk_extent, .user_data = e }, 0) != 0 ||
+		    e->next <= at) {
+			log_warnx("xen: dirty extents of %s at %llu: %s",
+			    qd->round, (unsigned long long)at,
+			    nbd_get_error() != NULL ? nbd_get_error() :
+			    "no progress");
+			rc = -EIO;
+			break;
+		}
+	}
+	(void)nbd_shutdown(h, 0);
+	nbd_close(h);
+	return rc;
+}
+
+int
+xen_qdisk_dirty(struct xen_qdisk *qd, uint32_t block, uint64_t *bits,
+    uint64_t nblocks)
+{
+	struct xen_qdisk_extents e = { .bits = bits, .size = qd->size,
+	    .block = block };
+	int rc, rc2;
+
+	if (block == 0 || nblocks != (qd->size + block - 1) / block)
+		return -EINVAL;
+	if ((rc = xen_qdisk_round(qd)) == 0)
+		rc = xen_qdisk_extents(qd, &e);
+	rc2 = xen_qdisk_round_end(qd);
+	return rc != 0 ? rc : rc2;
+}
+
+int
+xen_qdisk_read(struct xen_qdisk *qd, uint64_t off, void *buf, size_t len)
+{
+	int err;
+
+	if (qd->nbd == NULL || off > qd->size || len > qd->size - off)
+		return -EINVAL;
+	if (nbd_pread(qd->nbd, buf, len, off, 0) != 0) {
+		err = nbd_get_errno();
+		log_warnx("xen: reading %s at %llu: %s", qd->data,
+		    (unsigned long long)off, nbd_get_error());
+		return err > 0 ? -err : -EIO;
+	}
+	return 0;
 }

@@ -21,9 +21,12 @@
 #ifndef XMIG_XEN_QDISK_H
 #define XMIG_XEN_QDISK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "xen_dm.h"
+
+struct nbd_handle;
 
 #define XEN_QDISK_NAME_MAX	64
 
@@ -42,6 +45,8 @@ struct xen_qdisk {
 	int		data_export;
 	int		round_export;
 	int		round_bitmap;	/* "gen - 1" exists */
+	struct nbd_handle *nbd;		/* libnbd on the data export */
+	uint64_t	size;		/* bytes */
 };
 
 /*
@@ -64,7 +69,30 @@ int	xen_qdisk_round(struct xen_qdisk *qd);
 /* Remove the round's export and bitmap (once its extents are read). */
 int	xen_qdisk_round_end(struct xen_qdisk *qd);
 
-/* Take back everything this disk gave QEMU; errors are logged. */
+/*
+ * xen_qdisk_start(), then connect to the disk's export with libnbd and
+ * check that it holds "size" bytes.  0 or a negative errno (logged),
+ * everything undone.
+ */
+int	xen_qdisk_open(struct xen_qdisk *qd, const struct xen_dm *dm,
+	    unsigned idx, const char *path, const char *sock, uint64_t size);
+
+/*
+ * Close a round and set in bits (nblocks of "block" bytes) the blocks
+ * written in it, read as the round's dirty extents.  0 or a negative
+ * errno (logged); the round's export and bitmap are removed either way.
+ */
+int	xen_qdisk_dirty(struct xen_qdisk *qd, uint32_t block, uint64_t *bits,
+	    uint64_t nblocks);
+
+/* Read len bytes at off from the disk's export.  0 or -errno (logged). */
+int	xen_qdisk_read(struct xen_qdisk *qd, uint64_t off, void *buf,
+	    size_t len);
+
+/*
+ * Take back everything this disk gave QEMU (and close the connection);
+ * errors are logged.
+ */
 void	xen_qdisk_stop(struct xen_qdisk *qd);
 
 #endif /* XMIG_XEN_QDISK_H */
