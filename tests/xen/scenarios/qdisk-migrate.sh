@@ -20,8 +20,8 @@ dd if=/dev/zero of=/vm/src/qd.img bs=1M count=16 2>/dev/null ||
 
 XMIGD_EXTRA_CONF="storage-dir = /vm/dst" start_xmigd /results/xmigd.log
 
-GUEST_DISK="'format=raw, vdev=xvda, access=rw, backendtype=qdisk, target=/vm/src/qd.img'" \
-    create_guest qdpvh pvh
+spec="'format=raw, vdev=xvda, access=rw, backendtype=qdisk,"
+GUEST_DISK="$spec target=/vm/src/qd.img'" create_guest qdpvh pvh
 step wait_ok qdpvh 120 DISK || fail "the guest does not see its disk"
 grep -m1 DISK-READY "$(console_log qdpvh)"
 
@@ -62,8 +62,8 @@ xenstore-write "$XENBUS_PATH/physical-device" "$(stat -L -c %t:%T "$dev")"
 xenstore-write "$XENBUS_PATH/hotplug-status" connected
 SH
 chmod +x /tmp/block-sh
-GUEST_DISK="'format=raw, vdev=xvda, access=rw, script=/tmp/block-sh, target=$loop'" \
-    create_guest phypvh pvh
+spec="'format=raw, vdev=xvda, access=rw, script=/tmp/block-sh,"
+GUEST_DISK="$spec target=$loop'" create_guest phypvh pvh
 xenstore-ls /local/domain/0/backend/vbd 2>/dev/null | grep -E "params|physical"
 step xmig --backend xen migrate --copy-storage phypvh 127.0.0.1 \
     >/tmp/phy.out 2>&1
