@@ -418,12 +418,13 @@ fail_io:
 	return rc;
 }
 
+/* Last first: a Xen domain's first qdisk disk started the NBD server. */
 static void
 vbd_track_stop(struct vbdmig *v)
 {
 	unsigned i;
 
-	for (i = 0; i < v->n; i++) {
+	for (i = v->n; i-- > 0;) {
 		if (v->d[i].t != NULL)
 			v->be->ops->disk_track_stop(v->be, v->d[i].t);
 		v->d[i].t = NULL;
