@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -34,32 +35,42 @@
 #define NBLOCKS		(DISK_SIZE / BLOCK)
 
 static char dir[] = "/tmp/xmig-test-xenqdisk-XXXXXX";
-static char img[128], sock[128];
+static char img[128], img2[128], sock[128];
 static const uint8_t uuid[16];
 static pid_t qemu;
 
 static void
 qemu_start(struct xen_dm *dm)
 {
-	char blk[256], qmp[256];
+	char blk[256], blk2[256], qmp[256];
 	struct stat st;
 	int fd, i;
 
 	log_init("test", 1, LOG_LVL_ERR);
+	snprintf(dir, sizeof(dir), "/tmp/xmig-test-xenqdisk-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	snprintf(img2, sizeof(img2), "%s/disk2.img", dir);
 	snprintf(sock, sizeof(sock), "%s/nbd", dir);
 	ck_assert_int_ge(fd = open(img, O_RDWR | O_CREAT, 0600), 0);
+	ck_assert_int_eq(ftruncate(fd, DISK_SIZE), 0);
+	close(fd);
+	ck_assert_int_ge(fd = open(img2, O_RDWR | O_CREAT, 0600), 0);
 	ck_assert_int_eq(ftruncate(fd, DISK_SIZE), 0);
 	close(fd);
 	ck_assert_int_eq(xen_dm_init(dm, 3, uuid, dir, dir), 0);
 	snprintf(blk, sizeof(blk), "driver=file,filename=%s,node-name=f0",
 	    img);
+	snprintf(blk2, sizeof(blk2), "driver=file,filename=%s,"
+	    "node-name=f1", img2);
 	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", dm->sock);
 	if ((qemu = fork()) == 0) {
+		/* Gone with the test, even one that fails half-way. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execlp(QEMU, QEMU, "-machine", "none", "-nodefaults",
 		    "-display", "none", "-blockdev", blk, "-blockdev",
-		    "driver=raw,file=f0,node-name=xvda", "-qmp", qmp,
+		    "driver=raw,file=f0,node-name=xvda", "-blockdev", blk2,
+		    "-blockdev", "driver=raw,file=f1,node-name=xvdb", "-qmp", qmp,
 		    (char *)NULL);
 		_exit(127);
 	}
@@ -79,16 +90,17 @@ qemu_stop(void)
 	(void)system(cmd);
 }
 
-/* The guest's write: LEN bytes of BYTE at OFF, through QEMU itself. */
+/* The guest's write: LEN bytes of BYTE at OFF of NODE, through QEMU. */
 static void
-guest_write(const struct xen_dm *dm, int byte, uint64_t off, unsigned len)
+node_write(const struct xen_dm *dm, const char *node, int byte, uint64_t off,
+    unsigned len)
 {
 	struct xen_dm_conn c;
 	char args[256];
 
-	snprintf(args, sizeof(args), "{\"command-line\": \"qemu-io xvda "
-	    "\\\"write -P %d %llu %u\\\"\"}", byte, (unsigned long long)off,
-	    len);
+	snprintf(args, sizeof(args), "{\"command-line\": \"qemu-io %s "
+	    "\\\"write -P %d %llu %u\\\"\"}", node, byte,
+	    (unsigned long long)off, len);
 	ck_assert_int_eq(xen_dm_open(dm, &c), 0);
 	ck_assert_int_eq(xen_dm_exec(dm, &c, "human-monitor-command", args,
 	    5000), 0);
@@ -120,6 +132,12 @@ leftovers(const struct xen_dm *dm)
 	qmp_msg_clear(&m);
 	xen_dm_close(dm, &c);
 	return n;
+}
+
+static void
+guest_write(const struct xen_dm *dm, int byte, uint64_t off, unsigned len)
+{
+	node_write(dm, "xvda", byte, off, len);
 }
 
 static int
@@ -187,6 +205,44 @@ START_TEST(test_xenqdisk_rounds)
 }
 END_TEST
 
+/* Two disks of one QEMU: one NBD server, started by the first. */
+START_TEST(test_xenqdisk_two)
+{
+	uint64_t bits[(NBLOCKS + 63) / 64];
+	struct xen_qdisk qd0, qd1;
+	struct xen_dm dm;
+	uint8_t buf[512];
+	struct stat st;
+
+	qemu_start(&dm);
+	ck_assert_int_eq(xen_qdisk_open(&qd0, &dm, 0, img, sock, DISK_SIZE),
+	    0);
+	ck_assert_int_eq(xen_qdisk_open(&qd1, &dm, 1, img2, sock,
+	    DISK_SIZE), 0);
+	ck_assert_str_eq(qd1.node, "xvdb");
+	ck_assert_int_eq(qd0.server, 1);
+	ck_assert_int_eq(qd1.server, 0);
+	node_write(&dm, "xvdb", 0x44, 5 * BLOCK, 512);
+	memset(bits, 0, sizeof(bits));
+	ck_assert_int_eq(xen_qdisk_dirty(&qd0, BLOCK, bits, NBLOCKS), 0);
+	ck_assert_uint_eq(nset(bits), 0);
+	ck_assert_int_eq(xen_qdisk_dirty(&qd1, BLOCK, bits, NBLOCKS), 0);
+	ck_assert_uint_eq(nset(bits), 1);
+	ck_assert(bit(bits, 5));
+	ck_assert_int_eq(xen_qdisk_read(&qd1, 5 * BLOCK, buf, sizeof(buf)),
+	    0);
+	ck_assert_uint_eq(buf[511], 0x44);
+	/* Two bitmaps, two exports. */
+	ck_assert_uint_eq(leftovers(&dm), 4);
+	xen_qdisk_stop(&qd1);
+	ck_assert_int_eq(stat(sock, &st), 0);
+	xen_qdisk_stop(&qd0);
+	ck_assert_uint_eq(leftovers(&dm), 0);
+	ck_assert_int_ne(stat(sock, &st), 0);
+	qemu_stop();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -209,6 +265,7 @@ main(void)
 		return 77;
 	}
 	tcase_add_test(tc, test_xenqdisk_rounds);
+	tcase_add_test(tc, test_xenqdisk_two);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
