@@ -14,7 +14,11 @@
  *   xen_restore.c  restore: the relay that frames the caller's libxc
  *                  stream as a libxl stream for
  *                  libxl_domain_create_restore(), and memory claims;
- *   xen_vbd.c      the domain's disks for the vbd device handler.
+ *   xen_vbd.c      the domain's disks for the vbd device handler;
+ *   xen_qdisk.c    a qdisk disk tracked and read through its QEMU
+ *                  (xen_qdisk.h: dirty bitmaps over QMP, the NBD export
+ *                  read with libnbd; no Xen library, tested against a
+ *                  real QEMU without Xen).
  */
 #ifndef XMIG_XEN_INT_H
 #define XMIG_XEN_INT_H
