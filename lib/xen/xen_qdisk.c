@@ -24,6 +24,20 @@
 #define XEN_QDISK_TRY_US	50000
 #define XEN_QDISK_STATUS_MAX	(1U << 30)	/* bytes per block status */
 
+/*
+ * Close the disk's connection.  Only once QEMU has closed it: QEMU 7.2
+ * fails an assertion and aborts when a client of an export whose node
+ * is in an I/O thread (xen-block's are) closes first; deleting the
+ * export ("hard") closes its clients from QEMU's main thread.
+ */
+static void
+xen_qdisk_nbd_close(struct xen_qdisk *qd)
+{
+	if (qd->nbd != NULL)
+		nbd_close(qd->nbd);
+	qd->nbd = NULL;
+}
+
 /* A string member of a JSON object, or NULL. */
 static const char *
 xen_qdisk_str(yajl_val o, const char *key)
@@ -265,11 +279,6 @@ xen_qdisk_stop(struct xen_qdisk *qd)
 {
 	struct xen_dm_conn c;
 
-	if (qd->nbd != NULL) {
-		(void)nbd_shutdown(qd->nbd, 0);
-		nbd_close(qd->nbd);
-		qd->nbd = NULL;
-	}
 	if (!qd->recording && !qd->server && !qd->data_export &&
 	    !qd->round_export && !qd->round_bitmap)
 		return;
@@ -277,12 +286,14 @@ xen_qdisk_stop(struct xen_qdisk *qd)
 		log_warnx("xen: domain %u's QEMU: cannot remove xmig's "
 		    "exports and bitmaps of disk %u (gone with it if it "
 		    "stopped)", qd->dm->domid, qd->idx);
+		xen_qdisk_nbd_close(qd);
 		goto out;
 	}
 	if (qd->round_export)
 		(void)xen_qdisk_unexport(qd, &c, qd->round);
 	if (qd->data_export)
 		(void)xen_qdisk_unexport(qd, &c, qd->data);
+	xen_qdisk_nbd_close(qd);
 	if (qd->server &&
 	    xen_dm_exec(qd->dm, &c, "nbd-server-stop", NULL,
 	    qd->dm->timeout_ms) == 0)
@@ -385,18 +396,13 @@ xen_qdisk_extent(void *data, const char *ctx, uint64_t off, uint32_t *ent,
 	return 0;
 }
 
-/* The round's dirty extents into e->bits. */
+/* The round's dirty extents into e->bits, read on h. */
 static int
-xen_qdisk_extents(struct xen_qdisk *qd, struct xen_qdisk_extents *e)
+xen_qdisk_extents(struct xen_qdisk *qd, struct nbd_handle *h,
+    struct xen_qdisk_extents *e)
 {
-	char ctx[XEN_QDISK_NAME_MAX + 32];
-	struct nbd_handle *h;
 	uint64_t at, len;
-	int rc = 0;
 
-	snprintf(ctx, sizeof(ctx), "qemu:dirty-bitmap:%s", qd->bitmap);
-	if ((h = xen_qdisk_nbd(qd, qd->round, ctx)) == NULL)
-		return -EIO;
 	while (e->next < e->size) {
 		at = e->next;
 		len = e->size - at > XEN_QDISK_STATUS_MAX ?
@@ -408,13 +414,10 @@ xen_qdisk_extents(struct xen_qdisk *qd, struct xen_qdisk_extents *e)
 			    qd->round, (unsigned long long)at,
 			    nbd_get_error() != NULL ? nbd_get_error() :
 			    "no progress");
-			rc = -EIO;
-			break;
+			return -EIO;
 		}
 	}
-	(void)nbd_shutdown(h, 0);
-	nbd_close(h);
-	return rc;
+	return 0;
 }
 
 int
@@ -423,13 +426,24 @@ xen_qdisk_dirty(struct xen_qdisk *qd, uint32_t block, uint64_t *bits,
 {
 	struct xen_qdisk_extents e = { .bits = bits, .size = qd->size,
 	    .block = block };
+	char ctx[XEN_QDISK_NAME_MAX + 32];
+	struct nbd_handle *h = NULL;
 	int rc, rc2;
 
 	if (block == 0 || nblocks != (qd->size + block - 1) / block)
 		return -EINVAL;
-	if ((rc = xen_qdisk_round(qd)) == 0)
-		rc = xen_qdisk_extents(qd, &e);
+	if ((rc = xen_qdisk_round(qd)) == 0) {
+		snprintf(ctx, sizeof(ctx), "qemu:dirty-bitmap:%s",
+		    qd->bitmap);
+		if ((h = xen_qdisk_nbd(qd, qd->round, ctx)) == NULL)
+			rc = -EIO;
+		else
+			rc = xen_qdisk_extents(qd, h, &e);
+	}
+	/* The export goes first: see xen_qdisk_nbd_close(). */
 	rc2 = xen_qdisk_round_end(qd);
+	if (h != NULL)
+		nbd_close(h);
 	return rc != 0 ? rc : rc2;
 }
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libnbd.h>
 #include <yajl/yajl_tree.h>
 
 #include "log.h"
@@ -70,7 +71,8 @@ qemu_start(struct xen_dm *dm)
 		execlp(QEMU, QEMU, "-machine", "none", "-nodefaults",
 		    "-display", "none", "-blockdev", blk, "-blockdev",
 		    "driver=raw,file=f0,node-name=xvda", "-blockdev", blk2,
-		    "-blockdev", "driver=raw,file=f1,node-name=xvdb", "-qmp", qmp,
+		    "-blockdev", "driver=raw,file=f1,node-name=xvdb",
+		    "-qmp", qmp,
 		    (char *)NULL);
 		_exit(127);
 	}
@@ -84,27 +86,67 @@ qemu_stop(void)
 {
 	char cmd[200];
 
+	/* Still there: nothing xmig did brought it down. */
+	ck_assert_int_eq(waitpid(qemu, NULL, WNOHANG), 0);
 	kill(qemu, SIGTERM);
 	waitpid(qemu, NULL, 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)system(cmd);
 }
 
-/* The guest's write: LEN bytes of BYTE at OFF of NODE, through QEMU. */
+/*
+ * The guest: a writable export of NODE on the NBD server xmig started,
+ * so that its writes go through the node as the guest's do.  Deleted ("hard": QEMU closes the connection itself)
+ * before the connection is closed here.
+ */
+struct writer {
+	struct nbd_handle	*h;
+	char			 id[32];
+};
+
 static void
-node_write(const struct xen_dm *dm, const char *node, int byte, uint64_t off,
-    unsigned len)
+writer_open(const struct xen_dm *dm, struct writer *w, const char *node)
 {
 	struct xen_dm_conn c;
 	char args[256];
 
-	snprintf(args, sizeof(args), "{\"command-line\": \"qemu-io %s "
-	    "\\\"write -P %d %llu %u\\\"\"}", node, byte,
-	    (unsigned long long)off, len);
+	snprintf(w->id, sizeof(w->id), "w-%s", node);
+	snprintf(args, sizeof(args), "{\"type\": \"nbd\", \"id\": \"%s\", "
+	    "\"node-name\": \"%s\", \"writable\": true}", w->id, node);
 	ck_assert_int_eq(xen_dm_open(dm, &c), 0);
-	ck_assert_int_eq(xen_dm_exec(dm, &c, "human-monitor-command", args,
-	    5000), 0);
+	ck_assert_int_eq(xen_dm_exec(dm, &c, "block-export-add", args, 5000),
+	    0);
 	xen_dm_close(dm, &c);
+	ck_assert_ptr_nonnull(w->h = nbd_create());
+	ck_assert_int_eq(nbd_set_export_name(w->h, node), 0);
+	ck_assert_int_eq(nbd_connect_unix(w->h, sock), 0);
+}
+
+static void
+writer_close(const struct xen_dm *dm, struct writer *w)
+{
+	struct xen_dm_conn c;
+	char args[256];
+
+	snprintf(args, sizeof(args), "{\"id\": \"%s\", \"mode\": \"hard\"}",
+	    w->id);
+	ck_assert_int_eq(xen_dm_open(dm, &c), 0);
+	ck_assert_int_eq(xen_dm_exec(dm, &c, "block-export-del", args, 5000),
+	    0);
+	xen_dm_close(dm, &c);
+	nbd_close(w->h);
+	usleep(200000);		/* QEMU lets the export go */
+}
+
+/* LEN bytes of BYTE at OFF. */
+static void
+guest_write(struct writer *w, int byte, uint64_t off, unsigned len)
+{
+	uint8_t buf[8192];
+
+	ck_assert_uint_le(len, sizeof(buf));
+	memset(buf, byte, len);
+	ck_assert_int_eq(nbd_pwrite(w->h, buf, len, off, 0), 0);
 }
 
 /* Bitmaps on every node, and exports, left in QEMU. */
@@ -134,12 +176,6 @@ leftovers(const struct xen_dm *dm)
 	return n;
 }
 
-static void
-guest_write(const struct xen_dm *dm, int byte, uint64_t off, unsigned len)
-{
-	node_write(dm, "xvda", byte, off, len);
-}
-
 static int
 bit(const uint64_t *bits, unsigned b)
 {
@@ -160,6 +196,7 @@ START_TEST(test_xenqdisk_rounds)
 {
 	uint64_t bits[(NBLOCKS + 63) / 64];
 	struct xen_qdisk qd;
+	struct writer w;
 	struct xen_dm dm;
 	uint8_t buf[4096];
 	struct stat st;
@@ -170,15 +207,16 @@ START_TEST(test_xenqdisk_rounds)
 	ck_assert_int_eq(xen_qdisk_open(&qd, &dm, 0, img, sock, DISK_SIZE),
 	    0);
 	ck_assert_str_eq(qd.node, "xvda");
+	writer_open(&dm, &w, "xvda");
 	/* Round 1: two writes, one across a block boundary. */
-	guest_write(&dm, 0x55, 65536, 4096);
-	guest_write(&dm, 0x66, 3 * BLOCK - 512, 1024);
+	guest_write(&w, 0x55, 65536, 4096);
+	guest_write(&w, 0x66, 3 * BLOCK - 512, 1024);
 	memset(bits, 0, sizeof(bits));
 	ck_assert_int_eq(xen_qdisk_dirty(&qd, BLOCK, bits, NBLOCKS), 0);
 	ck_assert_uint_eq(nset(bits), 3);
 	ck_assert(bit(bits, 1) && bit(bits, 2) && bit(bits, 3));
 	/* Round 2: only what came after round 1 closed. */
-	guest_write(&dm, 0x77, DISK_SIZE - 4096, 4096);
+	guest_write(&w, 0x77, DISK_SIZE - 4096, 4096);
 	memset(bits, 0, sizeof(bits));
 	ck_assert_int_eq(xen_qdisk_dirty(&qd, BLOCK, bits, NBLOCKS), 0);
 	ck_assert_uint_eq(nset(bits), 1);
@@ -195,6 +233,7 @@ START_TEST(test_xenqdisk_rounds)
 	    -EINVAL);
 	ck_assert_int_eq(xen_qdisk_dirty(&qd, BLOCK, bits, NBLOCKS + 1),
 	    -EINVAL);
+	writer_close(&dm, &w);
 	/* While it runs: the recording bitmap and the disk's export. */
 	ck_assert_uint_eq(leftovers(&dm), 2);
 	xen_qdisk_stop(&qd);
@@ -210,6 +249,7 @@ START_TEST(test_xenqdisk_two)
 {
 	uint64_t bits[(NBLOCKS + 63) / 64];
 	struct xen_qdisk qd0, qd1;
+	struct writer w;
 	struct xen_dm dm;
 	uint8_t buf[512];
 	struct stat st;
@@ -222,7 +262,8 @@ START_TEST(test_xenqdisk_two)
 	ck_assert_str_eq(qd1.node, "xvdb");
 	ck_assert_int_eq(qd0.server, 1);
 	ck_assert_int_eq(qd1.server, 0);
-	node_write(&dm, "xvdb", 0x44, 5 * BLOCK, 512);
+	writer_open(&dm, &w, "xvdb");
+	guest_write(&w, 0x44, 5 * BLOCK, 512);
 	memset(bits, 0, sizeof(bits));
 	ck_assert_int_eq(xen_qdisk_dirty(&qd0, BLOCK, bits, NBLOCKS), 0);
 	ck_assert_uint_eq(nset(bits), 0);
@@ -232,6 +273,7 @@ START_TEST(test_xenqdisk_two)
 	ck_assert_int_eq(xen_qdisk_read(&qd1, 5 * BLOCK, buf, sizeof(buf)),
 	    0);
 	ck_assert_uint_eq(buf[511], 0x44);
+	writer_close(&dm, &w);
 	/* Two bitmaps, two exports. */
 	ck_assert_uint_eq(leftovers(&dm), 4);
 	xen_qdisk_stop(&qd1);

@@ -15,7 +15,7 @@ dd if=/dev/zero of=/tmp/vm.fs bs=1M count=96 2>/dev/null &&
     mke2fs -q -F /tmp/vm.fs && mount -o loop /tmp/vm.fs /vm ||
 	fail "cannot make the images' file system"
 mkdir -p /vm/src /vm/dst
-dd if=/dev/zero of=/vm/src/qd.img bs=1M count=16 2>/dev/null ||
+dd if=/dev/zero of=/vm/src/qd.img bs=1M count=4 2>/dev/null ||
 	fail "cannot make the image"
 
 XMIGD_EXTRA_CONF="storage-dir = /vm/dst" start_xmigd /results/xmigd.log
