@@ -310,7 +310,10 @@ out:
 
 /* ------------------------------------------------------- libnbd side */
 
-/* A libnbd handle on export "name" (with meta context ctx); NULL. */
+/*
+ * A libnbd handle connected to export "name" (asking for meta context
+ * ctx); NULL (logged).  See xen_qdisk_nbd_close() before closing it.
+ */
 static struct nbd_handle *
 xen_qdisk_nbd(struct xen_qdisk *qd, const char *name, const char *ctx)
 {
@@ -322,12 +325,6 @@ xen_qdisk_nbd(struct xen_qdisk *qd, const char *name, const char *ctx)
 	    nbd_set_export_name(h, name) != 0 ||
 	    nbd_connect_unix(h, qd->sock) != 0)
 		goto fail;
-	if (ctx != NULL && nbd_can_meta_context(h, ctx) != 1) {
-		log_warnx("xen: %s: QEMU's export %s has no %s", qd->sock,
-		    name, ctx);
-		nbd_close(h);
-		return NULL;
-	}
 	return h;
 fail:
 	log_warnx("xen: NBD export %s on %s: %s", name, qd->sock,
@@ -437,7 +434,11 @@ xen_qdisk_dirty(struct xen_qdisk *qd, uint32_t block, uint64_t *bits,
 		    qd->bitmap);
 		if ((h = xen_qdisk_nbd(qd, qd->round, ctx)) == NULL)
 			rc = -EIO;
-		else
+		else if (nbd_can_meta_context(h, ctx) != 1) {
+			log_warnx("xen: %s: QEMU's export %s has no %s",
+			    qd->sock, qd->round, ctx);
+			rc = -EIO;
+		} else
 			rc = xen_qdisk_extents(qd, h, &e);
 	}
 	/* The export goes first: see xen_qdisk_nbd_close(). */

@@ -96,8 +96,9 @@ qemu_stop(void)
 
 /*
  * The guest: a writable export of NODE on the NBD server xmig started,
- * so that its writes go through the node as the guest's do.  Deleted ("hard": QEMU closes the connection itself)
- * before the connection is closed here.
+ * so that its writes go through the node as the guest's do.  Deleted
+ * ("hard": QEMU closes the connection itself) before the connection is
+ * closed here.
  */
 struct writer {
 	struct nbd_handle	*h;
