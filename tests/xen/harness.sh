@@ -100,6 +100,10 @@ GUEST_MODULES="xen-blkfront"
 # name: of two full runs alone on the machine, one passed them all and
 # one lost three of them to those faults and a stall, so in every run
 # they would fail CI about half the time.
+# qdisk-migrate (a qdisk disk moved live, a phy disk refused) runs by
+# name: it boots a guest whose disk a QEMU in dom0 serves, and dom0's
+# processes then die as during HVM boots (its first run here lost QEMU
+# to "malloc(): corrupted top size" and busybox to segfaults).
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
 	suspend-crash reserve-too-big xmig-migrate never-neither evacuate"
 HVM_SCENARIOS="xl-hvm hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
