@@ -92,4 +92,13 @@ enum mig_result cli_settle(struct backend *be, const char *domain,
 	    const char *host, unsigned port, const struct transport_tls *tls,
 	    unsigned wait_s, int persist, char *why, size_t whylen);
 
+/*
+ * "xmig migrate --xl": run the rune ("exec SSH HOST xl migrate-receive",
+ * or "rune" itself) and send DOMAIN (argv[0]; HOST argv[1]) to it with
+ * xl's protocol, p's policy (be and fd are set here).  Prints the
+ * report; returns an exit code.
+ */
+int	cli_xl_migrate(struct cli_ctx *ctx, struct mig_src_params *p,
+	    int argc, char **argv, const char *ssh, const char *rune);
+
 #endif /* XMIG_CLI_COMMON_H */

@@ -43,6 +43,9 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "wait", optional_argument, NULL, 'w' },
 		{ "copy-storage", no_argument, NULL, 'S' },
 		{ "shared-storage", no_argument, NULL, 'H' },
+		{ "xl", no_argument, NULL, 'x' },
+		{ "ssh", required_argument, NULL, 's' },
+		{ "rune", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct climig mj = { .params = { .live = 1, .fd = -1 } };
@@ -53,7 +56,9 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct conf conf;
 	enum mig_result res;
 	char host[256], why[1024];
+	const char *ssh = NULL, *rune = NULL;
 	unsigned port = 0;
+	int xl = 0;
 	uint64_t v;
 	int ch, rc;
 
@@ -111,11 +116,31 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 				    "--wait=%s: expected seconds", optarg);
 			mj.wait_s = optarg != NULL ? (unsigned)v : 0;
 			break;
+		case 'x':
+			xl = 1;
+			break;
+		case 's':
+			ssh = optarg;
+			break;
+		case 'R':
+			rune = optarg;
+			break;
 		default:
 			return cmd_usage_error(&cmd_migrate_entry,
 			    "unknown option");
 		}
 	}
+	if ((xl || ssh != NULL || rune != NULL) &&
+	    (tls.on || mj.wait || port != 0))
+		return cmd_usage_error(&cmd_migrate_entry, "--xl goes to xl, "
+		    "not to xmigd: no --port, --tls or --wait");
+	if ((xl || ssh != NULL || rune != NULL) && p->copy_storage)
+		return cmd_usage_error(&cmd_migrate_entry, "--xl: xl's "
+		    "protocol carries no disks, so no --copy-storage (xl "
+		    "takes every disk as shared)");
+	if (xl || ssh != NULL || rune != NULL)
+		return cli_xl_migrate(ctx, p, argc - optind, argv + optind, ssh,
+		    rune);
 	if (argc - optind != 2)
 		return cmd_usage_error(&cmd_migrate_entry,
 		    "expected DOMAIN and HOST");
@@ -162,8 +187,8 @@ const struct cmd_entry cmd_migrate_entry = {
 	.name = "migrate",
 	.usage = "[--no-live] [--port N] [--max-downtime MS] "
 	    "[--max-rounds N] [--max-time S] [--bandwidth MB/s] [--tls] "
-	    "[--copy-storage | --shared-storage] [--wait[=S]] DOMAIN "
-	    "HOST[:PORT]",
+	    "[--copy-storage | --shared-storage] [--wait[=S]] "
+	    "[--xl [--ssh CMD | --rune CMD]] DOMAIN HOST[:PORT]",
 	.summary = "move a running domain to the xmigd on another host",
 	.help = "Live-migrate DOMAIN (a name or id) to HOST, where xmigd "
 	    "runs.  Memory is copied\nwhile the guest runs until the "
@@ -206,7 +231,19 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "                     again with backoff, for at most S seconds "
 	    "(no limit\n"
 	    "                     without S); any other refusal fails at "
-	    "once\n\n"
+	    "once\n"
+	    "  --xl               send to a host that runs only xl: run "
+	    "\"ssh HOST xl\n"
+	    "                     migrate-receive\" and speak xl's "
+	    "protocol on it\n"
+	    "  --ssh CMD          with --xl: the ssh command (default ssh)\n"
+	    "  --rune CMD         with --xl: the whole command to run "
+	    "instead (HOST not\n"
+	    "                     needed), as xl migrate -s \"\" does\n\n"
+	    "With --xl there is no xmigd at the other end: no reservation, "
+	    "and no\n\"xmig recover\" query; a connection lost after the "
+	    "go message leaves the\ndomain suspended here as "
+	    "DOMAIN--migratedaway (exit 5): check the destination.\n\n"
 	    "Exit status: 0 moved; 1 failed, nothing changed; 3 refused; 4 "
 	    "failed and\nresumed here; 5 undefined: the connection was lost "
 	    "after GO and the\ndestination could not say what became of the "

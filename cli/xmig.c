@@ -25,6 +25,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_status_entry,
 	&cmd_cancel_entry,
 	&cmd_evacuate_entry,
+	&cmd_xl_relay_entry,
+	&cmd_xl_receive_entry,
 	NULL
 };
 

@@ -71,5 +71,7 @@ extern const struct cmd_entry cmd_sim_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_cancel_entry;
 extern const struct cmd_entry cmd_evacuate_entry;
+extern const struct cmd_entry cmd_xl_relay_entry;
+extern const struct cmd_entry cmd_xl_receive_entry;
 
 #endif /* XMIG_CLI_H */

@@ -132,6 +132,7 @@ control_status_jobs(yajl_gen g, struct xmigd *d)
 		control_gen_kv_str(g, "domain", j->name);
 		control_gen_kv_str(g, "incoming", j->incoming);
 		control_gen_kv_str(g, "peer", j->peer);
+		control_gen_kv_str(g, "protocol", j->xl ? "xl" : "xmig");
 		control_gen_kv_str(g, "phase", worker_phase_name(j->phase));
 		control_gen_kv_int(g, "domid", j->domid);
 		control_gen_kv_int(g, "bytes", (long long)worker_bytes(j));

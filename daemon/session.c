@@ -32,6 +32,7 @@
 #include "reloc.h"
 #include "util.h"
 #include "vbdmig.h"
+#include "xlconn.h"
 #include "xmigd.h"
 
 static void session_read(struct bufferevent *bev, void *arg);
@@ -558,6 +559,15 @@ session_reserve(struct session *s, struct reloc_msg *m)
 	char why[RELOC_TEXT_MAX];
 	int rc;
 
+	if (m->xl != 0 && xlconn_reserve_facts(m, why, sizeof(why)) != 0) {
+		log_warnx("%s: xl migration refused: %s", s->peer, why);
+		session_deny(s, RELOC_DENY_INVALID, why);
+		return;
+	}
+	req.name = m->name;
+	req.memkb = m->memkb;
+	req.vcpus = m->vcpus;
+	req.uuid = m->has_uuid ? m->uuid : NULL;
 	if (s->d->stopping || be == NULL) {
 		session_deny(s, RELOC_DENY_UNAVAILABLE, s->d->stopping ?
 		    "the daemon is stopping" :
@@ -605,9 +615,9 @@ session_reserve(struct session *s, struct reloc_msg *m)
 	r.reservation = res->id;
 	util_strlcpy(r.incoming, res->incoming, sizeof(r.incoming));
 	log_info("%s: reservation %llu accepted: %s, %llu KiB, %u vcpus, "
-	    "held %u s", s->peer, (unsigned long long)res->id, m->name,
+	    "held %u s%s", s->peer, (unsigned long long)res->id, m->name,
 	    (unsigned long long)m->memkb, m->vcpus,
-	    s->d->conf.reservation_timeout);
+	    s->d->conf.reservation_timeout, m->xl ? " (from xl)" : "");
 	if (session_send(s, &r) != 0) {
 		s->dead = 1;
 		return;

@@ -50,6 +50,7 @@
 #include "transport.h"
 #include "util.h"
 #include "vbdmig.h"
+#include "xlconn.h"
 #include "xmigd.h"
 
 /* What the child needs, copied before fork so nothing else is used. */
@@ -147,6 +148,8 @@ worker_child_fail(struct worker_child *c, int fd, const char *why)
 
 	log_warnx("%s", why);
 	worker_phase_cb(c, MIG_PHASE_FAILED, -1, why);
+	if (c->reserve->xl != 0)
+		_exit(1);	/* xl's protocol has no words for it */
 	reloc_msg_init(&m, RELOC_FAILED);
 	util_strlcpy(m.reason, why, sizeof(m.reason));
 	(void)relocio_send(fd, &m, 5000);
@@ -188,6 +191,11 @@ worker_child_main(struct worker_child *c)
 		    strerror(-rc));
 		worker_child_fail(c, tc.fd, why);
 	}
+	if (c->reserve->xl != 0) {
+		rc = xlconn_worker(&be, tc.fd, c->reserve, c->timeout_s,
+		    worker_phase_cb, c);
+		goto out;
+	}
 	memset(&p, 0, sizeof(p));
 	for (i = 0; i < c->conf->nstorage_dir; i++)
 		dirs[i] = c->conf->storage_dir[i];
@@ -201,6 +209,7 @@ worker_child_main(struct worker_child *c)
 	p.phase = worker_phase_cb;
 	p.arg = c;
 	rc = mig_dst_run(&p);
+out:
 	backend_close(&be);
 	if (c->ssl != NULL)
 		transport_close(&tc);
@@ -224,6 +233,7 @@ worker_job_new(struct session *s, pid_t pid, int chan, int connfd)
 	j->id = s->res->id;
 	j->pid = pid;
 	j->phase = JOB_STARTING;
+	j->xl = s->reserve.xl != 0;
 	j->domid = -1;
 	util_strlcpy(j->name, s->res->name, sizeof(j->name));
 	util_strlcpy(j->incoming, s->res->incoming, sizeof(j->incoming));
@@ -299,8 +309,9 @@ worker_start(struct session *s)
 		worker_child_main(&c);
 	}
 	close(sv[1]);
-	log_info("job %llu: receiving %s from %s in worker %ld",
-	    (unsigned long long)c.id, s->res->name, s->peer, (long)pid);
+	log_info("job %llu: receiving %s from %s in worker %ld%s",
+	    (unsigned long long)c.id, s->res->name, s->peer, (long)pid,
+	    s->reserve.xl ? ", in xl's protocol" : "");
 	if (worker_job_new(s, pid, sv[0], connfd) != 0) {
 		log_warnx("job %llu: no memory to track worker %ld; killing "
 		    "it", (unsigned long long)c.id, (long)pid);

@@ -139,6 +139,7 @@ struct job {
 	pid_t		 pid;
 	int		 phase;		/* JOB_STARTING or enum mig_phase */
 	int		 saw_go;
+	int		 xl;		/* xl's protocol (xmig xl-relay) */
 	int64_t		 domid;
 	char		 name[RELOC_NAME_MAX];
 	char		 incoming[RELOC_NAME_MAX + 12];

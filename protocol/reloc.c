@@ -55,6 +55,7 @@ static const struct field f_reserve[] = {
 	FR("vcpus", F_U32, vcpus, 1, 1, 4096),
 	FN("config", F_TEXT, config, 0, RELOC_PAYLOAD_MAX - SMALL_MAX),
 	FN("disks", F_TEXT, disks, 0, RELOC_DISKS_MAX),
+	FN("xl", F_U32, xl, 0, RELOC_XL_ALL),
 	{ NULL }
 };
 static const struct field f_accept[] = {

@@ -72,6 +72,15 @@
 						 * for the disks, or an image
 						 * of that name exists */
 
+/*
+ * RESERVE "xl": the connection comes from "xmig xl-relay" and speaks
+ * xl's migration protocol (protocol/xlproto.h) after STREAM, the stream
+ * starting with the xl header whose configuration was reserved.
+ */
+#define RELOC_XL_ON		1U
+#define RELOC_XL_PAUSED		2U	/* xl migrate-receive -p */
+#define RELOC_XL_ALL		(RELOC_XL_ON | RELOC_XL_PAUSED)
+
 enum reloc_type {
 	RELOC_HELLO = 1,
 	RELOC_RESERVE = 2,
@@ -118,6 +127,7 @@ struct reloc_msg {
 	char		*disks;			/* RESERVE: disks to copy, as
 						 * vbd_spec_parse() reads them,
 						 * or NULL */
+	unsigned	xl;			/* RESERVE: RELOC_XL_* */
 	uint64_t	reservation;		/* ACCEPT */
 	char		incoming[RELOC_NAME_MAX];	/* ACCEPT */
 	int64_t		domid;			/* RECEIVED REPORT, -1 none */

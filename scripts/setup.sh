@@ -20,13 +20,16 @@ builddir=${1:-"$top/build"}
 # hypervisor and kernel under QEMU TCG with a busybox dom0; with
 # --no-install-recommends no boot loader is pulled in and this host's boot
 # is not touched.  Its HVM guests need Xen's device model (qemu-system-xen)
-# and the BIOS hvmloader hands them (seabios).
+# and the BIOS hvmloader hands them (seabios).  With GUEST_HAP=0 its
+# guests run on shadow paging, on Debian's hypervisor rebuilt from its
+# source package with shadow paging (tests/xen/shadow-xen.sh): dpkg-dev
+# unpacks the source, flex, bison and python3 serve Xen's build.
 packages="build-essential autoconf automake libtool pkg-config
 	libxen-dev libnbd-dev libyajl-dev libevent-dev libssl-dev check
 	xen-utils-4.17 python3-pyxs clang libclang-rt-14-dev iperf3
 	iproute2 procps xenstore-utils
 	qemu-system-x86 xen-hypervisor-4.17-amd64 linux-image-amd64
-	qemu-system-xen seabios
+	qemu-system-xen seabios dpkg-dev flex bison python3
 	busybox-static cpio kmod perl bash-completion
 	debhelper lintian systemd"
 

@@ -38,7 +38,7 @@ expect_comp() {
 }
 
 # The commands are those "xmig help" lists.
-cmds=$("$XMIG" help | sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p')
+cmds=$("$XMIG" help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p')
 [ -n "$cmds" ] || e2e_fail "no commands in xmig help"
 # shellcheck disable=SC2086
 expect_comp "xmig " $cmds

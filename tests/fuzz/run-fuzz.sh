@@ -1,8 +1,9 @@
 #!/bin/sh
 # run-fuzz.sh [SECONDS] - build the fuzz targets (stream formats, the
 # destination's stream prefix reader, xmigd.conf and hosts-allow,
-# relocation frames, xenstore messages, QEMU's device state and QMP
-# messages, the disk list and disk copy records) with
+# relocation frames, xl's handshake and configuration facts, xenstore
+# messages, QEMU's device state and QMP messages, the disk list and disk
+# copy records) with
 # clang's libFuzzer (plus ASan and UBSan) straight from protocol/'s
 # sources and run each for SECONDS (default 10).  Exit 77 when clang
 # cannot build a libFuzzer program.
@@ -19,7 +20,7 @@ builddir=${top_builddir:-$(pwd)}
 CLANG=${FUZZ_CC:-clang}
 out=${FUZZ_OUT:-$builddir/tests/fuzz/out}
 targets=${FUZZ_TARGETS:-"fuzz_xlhdr fuzz_stream fuzz_libxc fuzz_reloc fuzz_xs_msg
-    fuzz_streamio fuzz_conf fuzz_qevm fuzz_qmp fuzz_vbd"}
+    fuzz_streamio fuzz_conf fuzz_qevm fuzz_qmp fuzz_vbd fuzz_xlproto"}
 proto="srerr xlhdr libxc_stream libxl_stream stream_reader stream_writer
     savefile stream_verify json qevm qmp"
 
@@ -39,6 +40,8 @@ for t in $targets; do
 	bin="$out/$t"
 	# What each target is built from, besides itself.
 	case $t in
+	fuzz_xlproto)	srcs="$srcdir/protocol/xlproto.c
+			    $srcdir/protocol/uuid.c $srcdir/protocol/json.c" ;;
 	fuzz_reloc)	srcs="$srcdir/protocol/reloc.c $srcdir/protocol/uuid.c
 			    $srcdir/protocol/json.c" ;;
 	fuzz_vbd)	srcs="$srcdir/protocol/vbdstream.c" ;;

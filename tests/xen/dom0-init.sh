@@ -24,9 +24,13 @@ echo "XMIG-DOM0-INIT uptime=$(up)"
 # A line every 10 s until poweroff, with the running scenario's last log
 # line: the host takes a minute of silence for a stalled dom0 (harness.sh,
 # watch_dom0), and the last beat says where it was.
+# Not "while sleep 10": dom0's processes now and then die while an HVM
+# guest boots (harness.sh, "What runs by default"), and a sleep killed
+# by a signal would end the beat of a dom0 that still runs.
 heartbeat() {
 	local s
-	while sleep 10; do
+	while :; do
+		sleep 10
 		s=$(cat /run/scenario-now 2>/dev/null)
 		echo "XMIG-HEARTBEAT uptime=$(up) ${s:--}" \
 		    "$([ -n "$s" ] && tail -n 1 /results/$s.log | cut -c1-120)"

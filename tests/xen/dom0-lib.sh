@@ -61,6 +61,7 @@ CFG
 	esac
 	[ "$2" != hvm-nopv ] || echo "xen_platform_pci = 0" >>/etc/xen/$1.cfg
 	[ -z "${GUEST_HAP:-}" ] || echo "hap = $GUEST_HAP" >>/etc/xen/$1.cfg
+	[ -z "${GUEST_CPUS:-}" ] || echo "cpus = \"$GUEST_CPUS\"" >>/etc/xen/$1.cfg
 	# the guest's disks: xl's disk specs, quoted, comma-separated
 	[ -z "${GUEST_DISK:-}" ] || echo "disk = [ $GUEST_DISK ]" \
 	    >>/etc/xen/$1.cfg
@@ -182,7 +183,7 @@ start_xmigd() {
 	cat >/etc/xmig/xmigd.conf <<CONF
 relocation-address = 127.0.0.1
 relocation-port = 8002
-hosts-allow = 127\.0\.0\.1 localhost
+hosts-allow = ${XMIGD_HOSTS_ALLOW:-127\.0\.0\.1 localhost}
 backend = xen
 ${XMIGD_EXTRA_CONF:-}
 CONF
