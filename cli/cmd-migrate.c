@@ -41,6 +41,7 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "bandwidth", required_argument, NULL, 'b' },
 		{ "tls", no_argument, NULL, 'T' },
 		{ "wait", optional_argument, NULL, 'w' },
+		{ "no-auto-converge", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct climig mj = { .params = { .live = 1, .fd = -1 } };
@@ -94,6 +95,9 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'T':
 			tls.on = 1;
+			break;
+		case 'A':
+			p->no_auto_converge = 1;
 			break;
 		case 'w':
 			mj.wait = 1;
@@ -153,7 +157,7 @@ const struct cmd_entry cmd_migrate_entry = {
 	.name = "migrate",
 	.usage = "[--no-live] [--port N] [--max-downtime MS] "
 	    "[--max-rounds N] [--max-time S] [--bandwidth MB/s] [--tls] "
-	    "[--wait[=S]] DOMAIN HOST[:PORT]",
+	    "[--no-auto-converge] [--wait[=S]] DOMAIN HOST[:PORT]",
 	.summary = "move a running domain to the xmigd on another host",
 	.help = "Live-migrate DOMAIN (a name or id) to HOST, where xmigd "
 	    "runs.  Memory is copied\nwhile the guest runs until the "
@@ -172,6 +176,7 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "  --bandwidth MB/s   cap the transfer: MiB/s, or a unit: 512K, 1G\n"
 	    "  --tls              encrypt and authenticate (tls-* keys of "
 	    "xmigd.conf)\n"
+	    "  --no-auto-converge never throttle the guest (see below)\n"
 	    "  --wait[=S]         while the destination is busy (max-incoming "
 	    "reached, or\n"
 	    "                     its memory held by migrations in flight), "
@@ -180,6 +185,13 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "(no limit\n"
 	    "                     without S); any other refusal fails at "
 	    "once\n\n"
+	    "Auto-converge: when the guest dirties its memory so fast that "
+	    "the downtime\npredicted stays above the target round after "
+	    "round, it is throttled step\nby step (20%, then 10% more per "
+	    "round, at most 99%: on Xen a credit2 cap,\nfor a simulated "
+	    "guest slower page writes) until it converges.  The\nthrottle "
+	    "is removed at the suspend, and whenever xmig ends, even "
+	    "killed.\n\n"
 	    "Exit status: 0 moved; 1 failed, nothing changed; 3 refused; 4 "
 	    "failed and\nresumed here; 5 undefined: the connection was lost "
 	    "after GO and the\ndestination could not say what became of the "

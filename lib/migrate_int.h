@@ -13,6 +13,7 @@
 #include "joblock.h"
 #include "migrate.h"
 #include "precopy.h"
+#include "throttle.h"
 
 /* The lock a receiving worker holds is the uuid with this suffix. */
 #define MIG_LOCK_INCOMING	".incoming"
@@ -27,6 +28,7 @@ struct src_ctx {
 	struct devmig	 dm;
 	struct joblock	 lock;
 	struct precopy	 pc;
+	struct throttle	 thr;		/* auto-converge's hold */
 	struct mig_stats *stats;
 	int		 fd;		/* where the stream goes */
 	int		 suspended;	/* the guest is suspended */

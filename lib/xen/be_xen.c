@@ -533,4 +533,6 @@ const struct backend_ops xen_backend_ops = {
 	.xenstore_path = xen_xenstore_path,
 	.can_live = xen_check_live,
 	.suspend_hypercall = xen_suspend_hypercall,
+	.throttle_get = xen_throttle_get,
+	.throttle_set = xen_throttle_set,
 };
