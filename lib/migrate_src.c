@@ -352,6 +352,8 @@ src_write_stream(struct src_ctx *c, const char *config)
 	throttle_init(&c->thr, c->be, &c->dom);
 	c->pc.auto_converge = c->migrating && c->p->live &&
 	    !c->p->no_auto_converge;
+	if (c->pc.auto_converge)
+		c->pc.too_dirty = fault_armed("precopy-too-dirty");
 	c->base_bytes = 0;
 	c->base_bytes = src_bytes(c);
 	c->stream_ns = util_now_ns();

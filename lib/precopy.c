@@ -55,8 +55,9 @@ precopy_record(struct precopy *p, const struct precopy_stats *s,
 static void
 precopy_converge(struct precopy *p)
 {
-	if (p->bandwidth == 0 || p->predicted_ms <= p->max_downtime_ms ||
-	    p->dirty_rate * PRECOPY_PAGE_SIZE * 2 < p->bandwidth) {
+	if (p->bandwidth == 0 || (!p->too_dirty &&
+	    (p->predicted_ms <= p->max_downtime_ms ||
+	    p->dirty_rate * PRECOPY_PAGE_SIZE * 2 < p->bandwidth))) {
 		p->high_rounds = 0;
 		return;
 	}

@@ -40,6 +40,12 @@ struct precopy {
 	uint64_t	max_time_ms;		/* 0: no limit */
 	volatile sig_atomic_t *cancel;		/* non-zero: abort */
 	int		auto_converge;	/* 0 by precopy_init(); set after */
+	/*
+	 * Tests (fault point "precopy-too-dirty"): every round from the
+	 * second counts as too dirty to converge, whatever the guest does,
+	 * so that the throttle engages on a guest too slow to earn it.
+	 */
+	int		too_dirty;
 
 	/* State, zeroed by precopy_init(). */
 	uint64_t	start_ns;

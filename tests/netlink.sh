@@ -15,6 +15,9 @@
 #                       "10gbit"); nl_down must run on exit (trap)
 #   nl_rate RATE        reshape the link in place
 #   nl_exec A|B CMD...  run CMD in namespace A or B
+#   nl_xmigd CONF LOG   start $XMIGD in namespace A on CONF, its output in
+#                       LOG, and wait (10 s at most) until it listens;
+#                       0, or 1 with its log on stderr
 #   nl_down             kill what runs in the namespaces, remove them
 #                       (and with them the veth pair); idempotent
 #
@@ -91,6 +94,17 @@ nl_exec() {
 	esac
 	shift
 	ip netns exec "$ns" "$@"
+}
+
+nl_xmigd() {
+	nl_exec A "$XMIGD" -f -c "$1" > "$2" 2>&1 &
+	i=0
+	until grep -q "ready: listening" "$2"; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && { cat "$2" >&2; return 1; }
+		sleep 0.1
+	done
+	return 0
 }
 
 nl_down() {

@@ -32,13 +32,7 @@ backend = sim
 sim-dir = $DST
 sim-memory = 1G
 CONF
-nl_exec A "$XMIGD" -f -c "$E2E_TMP/xmigd.conf" > "$E2E_TMP/xmigd.log" 2>&1 &
-i=0
-until grep -q "ready: listening" "$E2E_TMP/xmigd.log"; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && { cat "$E2E_TMP/xmigd.log"; e2e_fail "no xmigd"; }
-	sleep 0.1
-done
+nl_xmigd "$E2E_TMP/xmigd.conf" "$E2E_TMP/xmigd.log" || e2e_fail "no xmigd"
 
 # run NAME ARGS...: migrate a fresh fast-dirtying guest over the link;
 # the JSON in $E2E_TMP/NAME.json, the debug log in $E2E_TMP/NAME.log.

@@ -236,6 +236,21 @@ START_TEST(test_precopy_converge_slow_dirtier)
 }
 END_TEST
 
+START_TEST(test_precopy_converge_too_dirty)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	uint64_t now = 0;
+
+	/* The test switch: a guest that dirties nothing is throttled. */
+	precopy_init(&p, 1, 1000, 0, NULL, &ms, 0);
+	p.auto_converge = 1;
+	p.too_dirty = 1;
+	ck_assert_uint_eq(converge_rounds(&p, 0, 3, 1000, &now),
+	    PRECOPY_THROTTLE_FIRST);
+}
+END_TEST
+
 START_TEST(test_precopy_converge_holds)
 {
 	struct mig_stats ms;
@@ -274,6 +289,7 @@ precopy_suite(void)
 	tcase_add_test(tc, test_precopy_converge_off);
 	tcase_add_test(tc, test_precopy_converge_slow_dirtier);
 	tcase_add_test(tc, test_precopy_converge_holds);
+	tcase_add_test(tc, test_precopy_converge_too_dirty);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -97,7 +97,8 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # one lost three of them to those faults and a stall, so in every run
 # they would fail CI about half the time.
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
-	suspend-crash reserve-too-big xmig-migrate never-neither evacuate"
+	suspend-crash reserve-too-big xmig-migrate never-neither evacuate
+	autoconverge"
 HVM_SCENARIOS="xl-hvm hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=5
