@@ -49,6 +49,7 @@ throttle_guard(const struct throttle *t, int fd)
 	struct dom_info d;
 	char c = 0;
 	ssize_t n;
+	long i, max;
 	int null;
 
 	(void)prctl(PR_SET_NAME, "xmig-throttle");
@@ -67,7 +68,9 @@ throttle_guard(const struct throttle *t, int fd)
 	}
 	if (dup2(fd, 3) != 3)
 		_exit(1);
-	close_range(4, ~0U, 0);
+	if (close_range(4, ~0U, 0) != 0)
+		for (max = sysconf(_SC_OPEN_MAX), i = 4; i < max; i++)
+			close((int)i);
 	do
 		n = read(3, &c, 1);
 	while (n == -1 && errno == EINTR);

@@ -109,10 +109,14 @@ nl_xmigd() {
 
 nl_down() {
 	for ns in $NL_A $NL_B; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null ||
+		    :
+		ip netns del "$ns" 2>/dev/null || :
 	done
-	[ -n "${NL_VA:-}" ] && ip link del "$NL_VA" 2>/dev/null
+	# Gone with its namespace, unless nl_up failed before moving it.
+	if [ -n "${NL_VA:-}" ]; then
+		ip link del "$NL_VA" 2>/dev/null || :
+	fi
 	NL_A=""
 	NL_B=""
 	NL_VA=""
