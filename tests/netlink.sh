@@ -54,7 +54,8 @@ nl_check() {
 nl_shape() {
 	bits=$(echo "$2" | awk '{
 		v = $1 + 0; u = tolower($1); sub(/^[0-9.]+/, "", u)
-		m = u == "gbit" ? 1e9 : u == "mbit" ? 1e6 : u == "kbit" ? 1e3 : 1
+		m = u == "gbit" ? 1e9 : u == "mbit" ? 1e6 : \
+		    u == "kbit" ? 1e3 : 1
 		printf "%d", v * m }')
 	burst=$((bits / 8 / 100))
 	[ "$burst" -lt 262144 ] && burst=262144
@@ -109,8 +110,8 @@ nl_xmigd() {
 
 nl_down() {
 	for ns in $NL_A $NL_B; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null ||
-		    :
+		ip netns pids "$ns" 2>/dev/null |
+		    xargs -r kill -9 2>/dev/null || :
 		ip netns del "$ns" 2>/dev/null || :
 	done
 	# Gone with its namespace, unless nl_up failed before moving it.
