@@ -75,6 +75,32 @@ precopy_converge(struct precopy *p)
 	    (unsigned long long)p->dirty_rate, p->throttle_pct);
 }
 
+/*
+ * libxenguest asks twice a round: before it reads the dirty log
+ * (dirty_count -1), then with the pages counted.  The first call cannot
+ * judge the round: only a cancel or a limit stops the live phase there,
+ * and nothing is recorded (the round is measured at the counted call).
+ */
+static int
+precopy_uncounted(struct precopy *p, const struct precopy_stats *s,
+    uint64_t now_ns)
+{
+	if (p->cancel != NULL && *p->cancel) {
+		p->reason = "cancelled";
+		return PRECOPY_ABORT;
+	}
+	if (s->iteration + 1 >= p->max_rounds)
+		p->reason = "round limit reached";
+	else if (p->max_time_ms > 0 &&
+	    (now_ns - p->start_ns) / 1000000u >= p->max_time_ms)
+		p->reason = "time limit reached";
+	else
+		return PRECOPY_CONTINUE;
+	log_debug("precopy: stop before round %u: %s", s->iteration,
+	    p->reason);
+	return PRECOPY_STOP_AND_COPY;
+}
+
 int
 precopy_decide(struct precopy *p, const struct precopy_stats *s,
     uint64_t now_ns)
@@ -82,6 +108,8 @@ precopy_decide(struct precopy *p, const struct precopy_stats *s,
 	int64_t dirty = s->dirty_count;
 	int decision = PRECOPY_CONTINUE;
 
+	if (dirty < 0)
+		return precopy_uncounted(p, s, now_ns);
 	precopy_record(p, s, now_ns);
 	p->last_ns = now_ns;
 	p->last_dirty = dirty;

@@ -236,6 +236,40 @@ START_TEST(test_precopy_converge_slow_dirtier)
 }
 END_TEST
 
+START_TEST(test_precopy_uncounted_call)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	struct precopy_stats s;
+
+	/*
+	 * libxenguest's two calls a round: the first (dirty_count -1,
+	 * before the dirty log is read) neither stops a guest that is far
+	 * from converging nor counts as a round.
+	 */
+	precopy_init(&p, 300, 0, 0, NULL, &ms, 0);
+	s = st(0, 262144);
+	ck_assert_int_eq(precopy_decide(&p, &s, 0), PRECOPY_CONTINUE);
+	s = st(1, -1);
+	ck_assert_int_eq(precopy_decide(&p, &s, 1000 * MS),
+	    PRECOPY_CONTINUE);
+	ck_assert_uint_eq(ms.nrounds, 0);
+	/* The counted call measures round 0 from its start. */
+	s = st(1, 200000);
+	ck_assert_int_eq(precopy_decide(&p, &s, 1001 * MS),
+	    PRECOPY_CONTINUE);
+	ck_assert_uint_eq(ms.nrounds, 1);
+	ck_assert_uint_eq(ms.rounds[0].pages, 262144);
+	ck_assert_uint_eq(ms.rounds[0].ms, 1001);
+	ck_assert_uint_gt(p.predicted_ms, 300);
+	/* A limit still stops it there. */
+	precopy_init(&p, 300, 2, 0, NULL, &ms, 0);
+	s = st(1, -1);
+	ck_assert_int_eq(precopy_decide(&p, &s, 0), PRECOPY_STOP_AND_COPY);
+	ck_assert_str_eq(p.reason, "round limit reached");
+}
+END_TEST
+
 START_TEST(test_precopy_converge_too_dirty)
 {
 	struct mig_stats ms;
@@ -290,6 +324,7 @@ precopy_suite(void)
 	tcase_add_test(tc, test_precopy_converge_slow_dirtier);
 	tcase_add_test(tc, test_precopy_converge_holds);
 	tcase_add_test(tc, test_precopy_converge_too_dirty);
+	tcase_add_test(tc, test_precopy_uncounted_call);
 	suite_add_tcase(s, tc);
 	return s;
 }
