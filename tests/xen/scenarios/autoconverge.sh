@@ -54,7 +54,7 @@ migrate_bg() {
 # wait_throttled LOG: until xmig says it throttled by 30% (two steps)
 wait_throttled() {
 	local i=0
-	until grep -q "throttled by 30%" "$1"; do
+	until grep -q "throttled by 30%" "$1" 2>/dev/null; do
 		i=$((i + 1))
 		if [ $i -gt 600 ] || ! kill -0 $mpid 2>/dev/null; then
 			cat "$1"
