@@ -79,7 +79,8 @@ precopy_converge(struct precopy *p)
  * libxenguest asks twice a round: before it reads the dirty log
  * (dirty_count -1), then with the pages counted.  The first call cannot
  * judge the round: only a cancel or a limit stops the live phase there,
- * and nothing is recorded (the round is measured at the counted call).
+ * and the round just sent is recorded only then (else at the counted
+ * call).
  */
 static int
 precopy_uncounted(struct precopy *p, const struct precopy_stats *s,
@@ -96,8 +97,13 @@ precopy_uncounted(struct precopy *p, const struct precopy_stats *s,
 		p->reason = "time limit reached";
 	else
 		return PRECOPY_CONTINUE;
-	log_debug("precopy: stop before round %u: %s", s->iteration,
-	    p->reason);
+	log_debug("precopy: stop after round %u: %s (%lld pages dirty at "
+	    "the last count, %llu ms predicted)", s->iteration, p->reason,
+	    (long long)p->last_dirty, (unsigned long long)p->predicted_ms);
+	/* No counted call follows: the round sent since ends here. */
+	precopy_record(p, s, now_ns);
+	p->last_ns = now_ns;
+	p->last_dirty = 0;
 	return PRECOPY_STOP_AND_COPY;
 }
 

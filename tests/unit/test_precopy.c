@@ -262,11 +262,16 @@ START_TEST(test_precopy_uncounted_call)
 	ck_assert_uint_eq(ms.rounds[0].pages, 262144);
 	ck_assert_uint_eq(ms.rounds[0].ms, 1001);
 	ck_assert_uint_gt(p.predicted_ms, 300);
-	/* A limit still stops it there. */
+	/* A limit still stops it there, and the round sent is recorded. */
 	precopy_init(&p, 300, 2, 0, NULL, &ms, 0);
+	s = st(0, 262144);
+	ck_assert_int_eq(precopy_decide(&p, &s, 0), PRECOPY_CONTINUE);
 	s = st(1, -1);
-	ck_assert_int_eq(precopy_decide(&p, &s, 0), PRECOPY_STOP_AND_COPY);
+	ck_assert_int_eq(precopy_decide(&p, &s, 1000 * MS),
+	    PRECOPY_STOP_AND_COPY);
 	ck_assert_str_eq(p.reason, "round limit reached");
+	ck_assert_uint_eq(ms.nrounds, 1);
+	ck_assert_uint_eq(ms.rounds[0].pages, 262144);
 }
 END_TEST
 
