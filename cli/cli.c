@@ -70,6 +70,28 @@ cli_conf(struct conf *c)
 	return 0;
 }
 
+/* The disks' copy (lib/vbdmig.h): bytes, round, their dirty rate. */
+static void
+cli_progress_disks(const struct cli_ctx *ctx, const struct mig_progress *pr,
+    double secs)
+{
+	char sent[32], total[32];
+
+	util_fmt_size(pr->disk_sent, sent, sizeof(sent));
+	util_fmt_size(pr->disk_total, total, sizeof(total));
+	if (isatty(STDERR_FILENO)) {
+		fprintf(stderr, "\r\033[K%s: round %u, %s of %s sent, "
+		    "%.1f MB/s written to them, %.1f s", pr->phase,
+		    pr->disk_round, sent, total,
+		    (double)pr->disk_dirty_rate / 1e6, secs);
+		progress_shown = 1;
+	} else if (ctx->verbose > 0)
+		fprintf(stderr, "xmig: %s: round %u, %s of %s sent, %.1f MB/s "
+		    "written to them\n", pr->phase, pr->disk_round, sent,
+		    total, (double)pr->disk_dirty_rate / 1e6);
+	fflush(stderr);
+}
+
 void
 cli_progress(const struct mig_progress *pr, void *arg)
 {
@@ -81,6 +103,10 @@ cli_progress(const struct mig_progress *pr, void *arg)
 
 	if (ctx->quiet || ctx->json)
 		return;
+	if (pr->disk_total > 0 && strncmp(pr->phase, "disks", 5) == 0) {
+		cli_progress_disks(ctx, pr, secs);
+		return;
+	}
 	util_fmt_size(pr->bytes_sent, sent, sizeof(sent));
 	if (pr->dirty_rate > 0)
 		snprintf(dirty, sizeof(dirty), "%.1f MB/s dirtied",
@@ -213,6 +239,19 @@ cli_report_json(const char *op, enum mig_result r, const char *domain,
 	snprintf(num, sizeof(num), "%.1f", cli_mbps(s));
 	yajl_gen_string(g, (const unsigned char *)"throughput_mbps", 15);
 	yajl_gen_number(g, num, strlen(num));
+	if (s->disks > 0) {
+		yajl_gen_string(g, (const unsigned char *)"disks", 5);
+		yajl_gen_map_open(g);
+		gen_key_u64(g, "count", s->disks);
+		gen_key_u64(g, "size_bytes", s->disk_total);
+		gen_key_u64(g, "bytes_sent", s->disk_bytes);
+		gen_key_u64(g, "rounds", s->disk_rounds);
+		gen_key_u64(g, "dirty_rate", s->disk_dirty_rate);
+		gen_key_u64(g, "final_bytes", s->disk_final_bytes);
+		gen_key_u64(g, "final_ms", s->disk_final_ms);
+		gen_key_u64(g, "bulk_ms", s->disk_bulk_ms);
+		yajl_gen_map_close(g);
+	}
 	yajl_gen_map_close(g);
 	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
 		printf("%.*s\n", (int)len, (const char *)buf);
@@ -256,6 +295,13 @@ cli_report(const struct cli_ctx *ctx, const char *op, enum mig_result r,
 	if (s->throttle_pct > 0)
 		printf("%s %s: auto-converge throttled it by up to %u%%\n", op,
 		    domain, s->throttle_pct);
+	if (s->disks > 0) {
+		util_fmt_size(s->disk_bytes, sent, sizeof(sent));
+		printf("%s %s: %u disk%s copied: %s sent in %u round%s, "
+		    "%" PRIu64 " bytes after the suspend\n", op, domain,
+		    s->disks, s->disks == 1 ? "" : "s", sent, s->disk_rounds,
+		    s->disk_rounds == 1 ? "" : "s", s->disk_final_bytes);
+	}
 }
 
 void

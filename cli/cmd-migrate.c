@@ -42,6 +42,8 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "tls", no_argument, NULL, 'T' },
 		{ "wait", optional_argument, NULL, 'w' },
 		{ "no-auto-converge", no_argument, NULL, 'A' },
+		{ "copy-storage", no_argument, NULL, 'S' },
+		{ "shared-storage", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct climig mj = { .params = { .live = 1, .fd = -1 } };
@@ -99,6 +101,12 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case 'A':
 			p->no_auto_converge = 1;
 			break;
+		case 'S':
+			p->copy_storage = 1;
+			break;
+		case 'H':
+			p->shared_storage = 1;
+			break;
 		case 'w':
 			mj.wait = 1;
 			if (optarg != NULL &&
@@ -133,6 +141,7 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	p->suspend_timeout_s = conf.suspend_timeout;
 	p->device_dir = conf.device_migrate_dir;
 	p->device_timeout_s = conf.device_migrate_timeout;
+	p->shared_prefixes = conf.shared_storage;
 	p->cancel = &cli_cancel;
 	p->progress = cli_progress;
 	p->arg = ctx;
@@ -157,7 +166,8 @@ const struct cmd_entry cmd_migrate_entry = {
 	.name = "migrate",
 	.usage = "[--no-live] [--port N] [--max-downtime MS] "
 	    "[--max-rounds N] [--max-time S] [--bandwidth MB/s] [--tls] "
-	    "[--no-auto-converge] [--wait[=S]] DOMAIN HOST[:PORT]",
+	    "[--no-auto-converge] [--copy-storage | --shared-storage] "
+	    "[--wait[=S]] DOMAIN HOST[:PORT]",
 	.summary = "move a running domain to the xmigd on another host",
 	.help = "Live-migrate DOMAIN (a name or id) to HOST, where xmigd "
 	    "runs.  Memory is copied\nwhile the guest runs until the "
@@ -177,6 +187,23 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "  --tls              encrypt and authenticate (tls-* keys of "
 	    "xmigd.conf)\n"
 	    "  --no-auto-converge never throttle the guest (see below)\n"
+	    "  --copy-storage     copy the domain's disks with it (those "
+	    "not under a\n"
+	    "                     shared-storage path of xmigd.conf): "
+	    "rounds while it\n"
+	    "                     runs, the last blocks after the suspend; "
+	    "the images\n"
+	    "                     land in the destination's storage-dir and "
+	    "go from here\n"
+	    "                     once it runs there.  Live, a disk must be "
+	    "one whose\n"
+	    "                     writes can be tracked (sim: all; xen: none "
+	    "yet, use\n"
+	    "                     --no-live; a blkback disk never)\n"
+	    "  --shared-storage   the destination sees every disk: copy "
+	    "none\n"
+	    "                     (a domain with disks needs one of the "
+	    "two)\n"
 	    "  --wait[=S]         while the destination is busy (max-incoming "
 	    "reached, or\n"
 	    "                     its memory held by migrations in flight), "

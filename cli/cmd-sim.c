@@ -45,6 +45,27 @@ sim_open(const struct cli_ctx *ctx, struct backend *be)
 	return 0;
 }
 
+/* --disk SIZE[,SIZE...]: at most 4, each a multiple of 64 KiB. */
+static int
+sim_parse_disks(const char *arg, struct be_sim_params *p)
+{
+	char buf[256], *tok, *save = NULL;
+
+	if (util_strlcpy(buf, arg, sizeof(buf)) != 0)
+		return -EINVAL;
+	p->ndisks = 0;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (p->ndisks >= 4 || util_parse_size(tok, MiB,
+		    &p->disk_size[p->ndisks]) != 0 ||
+		    p->disk_size[p->ndisks] == 0 ||
+		    p->disk_size[p->ndisks] % 65536 != 0)
+			return -EINVAL;
+		p->ndisks++;
+	}
+	return p->ndisks > 0 ? 0 : -EINVAL;
+}
+
 static int
 sim_create(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -57,6 +78,8 @@ sim_create(struct cli_ctx *ctx, int argc, char **argv)
 		{ "ignore-suspend", no_argument, NULL, 'i' },
 		{ "type", required_argument, NULL, 't' },
 		{ "no-pv-drivers", no_argument, NULL, 'N' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "disk-rate", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct be_sim_params p = { .vcpus = 1, .type = DOM_TYPE_PVH };
@@ -110,6 +133,18 @@ sim_create(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'N':
 			p.no_pv_drivers = 1;
+			break;
+		case 'd':
+			if (sim_parse_disks(optarg, &p) != 0)
+				return cmd_usage_error(&cmd_sim_entry,
+				    "--disk %s: expected up to 4 sizes, "
+				    "multiples of 64K, such as 1G,256M",
+				    optarg);
+			break;
+		case 'D':
+			if (util_parse_rate(optarg, &p.disk_rate) != 0)
+				return cmd_usage_error(&cmd_sim_entry,
+				    "--disk-rate %s: not a rate", optarg);
 			break;
 		default:
 			return cmd_usage_error(&cmd_sim_entry, "bad option");
@@ -252,6 +287,12 @@ sim_check_json(const struct dom_info *d, const struct simguest_report *r,
 		if (r->dev_error[0] != '\0')
 			sim_json_str(g, "device_error", r->dev_error);
 	}
+	if (r->disk_blocks > 0 || r->disk_error[0] != '\0') {
+		sim_json_int(g, "disk_blocks", r->disk_blocks);
+		sim_json_int(g, "bad_disk_blocks", r->disk_bad);
+		if (r->disk_error[0] != '\0')
+			sim_json_str(g, "disk_error", r->disk_error);
+	}
 	yajl_gen_string(g, (const unsigned char *)"defects", 7);
 	yajl_gen_array_open(g);
 	for (i = 0; i < r->nfirst; i++) {
@@ -272,17 +313,24 @@ static void
 sim_check_text(const struct dom_info *d, const struct simguest_report *r,
     int intact)
 {
-	char dev[64] = "";
+	char dev[64] = "", disk[64] = "";
 	size_t i;
 
 	if (r->device && r->dev_error[0] == '\0')
 		snprintf(dev, sizeof(dev), ", device register %llu",
 		    (unsigned long long)r->dev_reg);
+	if (r->disk_blocks > 0)
+		snprintf(disk, sizeof(disk), ", %llu disk blocks",
+		    (unsigned long long)r->disk_blocks);
 	if (intact) {
-		printf("%s: %llu pages checked%s, all intact\n", d->name,
-		    (unsigned long long)r->pages, dev);
+		printf("%s: %llu pages checked%s%s, all intact\n", d->name,
+		    (unsigned long long)r->pages, dev, disk);
 		return;
 	}
+	if (r->disk_error[0] != '\0')
+		printf("%s: %llu of %llu disk blocks damaged, first: %s\n",
+		    d->name, (unsigned long long)r->disk_bad,
+		    (unsigned long long)r->disk_blocks, r->disk_error);
 	if (r->header_error[0] != '\0') {
 		printf("%s: guest header damaged: %s\n", d->name,
 		    r->header_error);
@@ -608,15 +656,18 @@ const struct cmd_entry cmd_sim_entry = {
 	    "  sim create --name NAME --memory SIZE [--type pv|pvh|hvm]\n"
 	    "      [--no-pv-drivers] [--vcpus N] [--dirty-rate RATE/s]\n"
 	    "      [--working-set SIZE] [--ignore-suspend]\n"
+	    "      [--disk SIZE[,SIZE...]] [--disk-rate RATE/s]\n"
 	    "      create and start a domain (default pvh) whose guest\n"
 	    "      writes pages at RATE over its working set; an hvm domain\n"
 	    "      also has a device model its guest does I/O to, and with\n"
 	    "      --no-pv-drivers ignores xenstore (suspended by hypercall);\n"
-	    "      prints the domain id\n"
+	    "      prints the domain id; --disk gives it up to 4 disks,\n"
+	    "      images SIMDIR/disks/NAME-I.img its guest writes at\n"
+	    "      --disk-rate\n"
 	    "  sim destroy DOMAIN        destroy a domain (the host keeps the\n"
 	    "      memory of up to four for domains it restores into)\n"
 	    "  sim check [--json] DOMAIN  verify every page of the guest (and\n"
-	    "      an hvm guest's device state)\n"
+	    "      an hvm guest's device state, and every block of its disks)\n"
 	    "  sim info                  host memory and domains\n"
 	    "  sim pause|unpause|resume DOMAIN\n"
 	    "  sim rename DOMAIN NEWNAME\n"

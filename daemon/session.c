@@ -31,6 +31,7 @@
 #include "migrate.h"
 #include "reloc.h"
 #include "util.h"
+#include "vbdmig.h"
 #include "xmigd.h"
 
 static void session_read(struct bufferevent *bev, void *arg);
@@ -531,6 +532,20 @@ session_deny_code(int rc)
 	}
 }
 
+/* The disks of a RESERVE against storage-dir (lib/vbdmig.h). */
+static int
+session_storage(struct session *s, const char *disks, char *why,
+    size_t whylen)
+{
+	const char *dirs[CONF_STORAGE_DIRS_MAX];
+	unsigned i;
+
+	for (i = 0; i < s->d->conf.nstorage_dir; i++)
+		dirs[i] = s->d->conf.storage_dir[i];
+	return vbdmig_dst_check(dirs, s->d->conf.nstorage_dir, disks, why,
+	    whylen);
+}
+
 static void
 session_reserve(struct session *s, struct reloc_msg *m)
 {
@@ -555,6 +570,15 @@ session_reserve(struct session *s, struct reloc_msg *m)
 		session_deny(s, RELOC_DENY_UNAVAILABLE, why);
 		return;
 	}
+	/* Disks: the storage directories and their room, before anything. */
+	if (m->disks != NULL && (rc = session_storage(s, m->disks, why,
+	    sizeof(why))) != 0) {
+		log_warnx("%s: reservation for %s refused: %s", s->peer,
+		    m->name, why);
+		session_deny(s, rc == -EINVAL ? RELOC_DENY_INVALID :
+		    RELOC_DENY_STORAGE, why);
+		return;
+	}
 	rc = reserve_admit(&s->d->reserves, &req, &h,
 	    s->d->conf.max_incoming, &res, why, sizeof(why));
 	if (rc != 0) {
@@ -574,8 +598,9 @@ session_reserve(struct session *s, struct reloc_msg *m)
 		log_info("%s: %s is on this host already: a migration to the "
 		    "same host", s->peer, m->name);
 	s->res = res;
-	s->reserve = *m;	/* takes m->config */
+	s->reserve = *m;	/* takes m->config and m->disks */
 	m->config = NULL;
+	m->disks = NULL;
 	reloc_msg_init(&r, RELOC_ACCEPT);
 	r.reservation = res->id;
 	util_strlcpy(r.incoming, res->incoming, sizeof(r.incoming));

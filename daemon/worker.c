@@ -49,6 +49,7 @@
 #include "relocio.h"
 #include "transport.h"
 #include "util.h"
+#include "vbdmig.h"
 #include "xmigd.h"
 
 /* What the child needs, copied before fork so nothing else is used. */
@@ -158,6 +159,7 @@ worker_child_main(struct worker_child *c)
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD };
 	struct transport_conn tc = { .fd = c->fd, .netfd = -1 };
+	const char *dirs[CONF_STORAGE_DIRS_MAX];
 	struct mig_dst_params p;
 	struct backend be;
 	char prefix[32], why[RELOC_TEXT_MAX];
@@ -187,6 +189,10 @@ worker_child_main(struct worker_child *c)
 		worker_child_fail(c, tc.fd, why);
 	}
 	memset(&p, 0, sizeof(p));
+	for (i = 0; i < c->conf->nstorage_dir; i++)
+		dirs[i] = c->conf->storage_dir[i];
+	p.storage_dirs = dirs;
+	p.nstorage_dirs = c->conf->nstorage_dir;
 	p.be = &be;
 	p.fd = tc.fd;
 	p.reserve = c->reserve;
@@ -500,6 +506,9 @@ worker_settle(struct job *j)
 			log_warnx("job %llu: GO was reported but not "
 			    "recorded", (unsigned long long)j->id);
 		worker_destroy_incoming(j);
+		/* Its partial disks go with it (lib/vbdmig.h). */
+		if (be != NULL && j->key[0] != '\0')
+			(void)vbdmig_dst_sweep(be, j->key);
 		break;
 	case 1:
 		log_warnx("job %llu: the worker died after GO; xmigd finished "
@@ -605,6 +614,9 @@ worker_sweep_stale(struct xmigd *d)
 	if ((rc = mig_dst_finish_all(be)) > 0)
 		log_info("%d GO record%s of an earlier run settled", rc,
 		    rc == 1 ? "" : "s");
+	if ((rc = vbdmig_dst_sweep_all(be)) > 0)
+		log_info("disks of %d incoming domain%s of an earlier run "
+		    "settled", rc, rc == 1 ? "" : "s");
 	if (be->ops->list(be, &doms, &n) != 0)
 		return;
 	for (i = 0; i < n; i++) {

@@ -182,6 +182,25 @@ struct restore_params {
 	void		*tail_data;
 };
 
+/*
+ * A disk of a domain, as the vbd device handler (lib/vbdmig.h) sees it:
+ * what serves it, and whether its writes can be tracked while the guest
+ * runs (a disk QEMU serves on Xen; every sim disk).
+ */
+#define BE_DISK_MAX	8	/* disks per domain xmig moves */
+
+struct be_disk {
+	char		vdev[16];	/* the guest's name: xvda, hda */
+	char		path[1024];	/* image file or device */
+	char		format[8];	/* raw, qcow2 */
+	char		kind[8];	/* qdisk, phy, sim */
+	uint64_t	size;		/* bytes */
+	int		trackable;	/* writes tracked while it runs */
+};
+
+/* A disk being copied: the backend's own state. */
+struct disk_track;
+
 struct backend;
 
 struct backend_ops {
@@ -282,6 +301,35 @@ struct backend_ops {
 		    uint32_t *orig);
 	int	(*throttle_set)(struct backend *be, uint32_t domid,
 		    unsigned pct, uint32_t orig);
+
+	/*
+	 * The disks of "domid": at most "max" into out, their number in
+	 * *n.  May be NULL: domains have no disks here.
+	 */
+	int	(*disk_list)(struct backend *be, uint32_t domid,
+		    struct be_disk *out, size_t max, size_t *n);
+	/*
+	 * Start tracking the writes to disk "idx" (of disk_list) of
+	 * "domid" in blocks of "block" bytes, and open it for reading.
+	 * Every block counts as written until the first
+	 * disk_track_dirty().  *t is freed by disk_track_stop().  May be
+	 * NULL when no disk is trackable.
+	 */
+	int	(*disk_track_start)(struct backend *be, uint32_t domid,
+		    unsigned idx, const struct be_disk *d, uint32_t block,
+		    struct disk_track **t);
+	/*
+	 * Set in "bits" (one per block, nblocks of them) the blocks written
+	 * since the last call and forget them: a block written while it is
+	 * read is reported again next time.  0 or a negative errno.
+	 */
+	int	(*disk_track_dirty)(struct backend *be, struct disk_track *t,
+		    uint64_t *bits, uint64_t nblocks);
+	/* Read len bytes at off (within the disk).  0 or -errno. */
+	int	(*disk_track_read)(struct backend *be, struct disk_track *t,
+		    uint64_t off, void *buf, size_t len);
+	/* Stop tracking and free t (NULL allowed). */
+	void	(*disk_track_stop)(struct backend *be, struct disk_track *t);
 };
 
 struct backend {

@@ -68,7 +68,7 @@ conf_backend_name(enum conf_backend b)
 }
 
 enum conf_type { T_STR, T_PATH, T_PORT, T_UINT, T_BOOL, T_SIZE, T_BACKEND,
-    T_LOGLEVEL };
+    T_LOGLEVEL, T_DIRS, T_PATHS };
 
 struct conf_key {
 	const char	*name;
@@ -100,7 +100,49 @@ static const struct conf_key conf_keys[] = {
 	K("sim-memory", T_SIZE, sim_memory, 16 * MiB, UINT64_C(1) << 50),
 	K("control-socket", T_PATH, control_socket, 0, 0),
 	K("log-level", T_LOGLEVEL, log_level, 0, 0),
+	K("storage-dir", T_DIRS, storage_dir, 0, 0),
+	K("shared-storage", T_PATHS, shared_storage, 0, 0),
 };
+
+/* storage-dir: one more directory (the key may be repeated). */
+static int
+conf_add_dir(struct conf *c, const char *value, const char **why)
+{
+	if (value[0] != '/' || strstr(value, "/..") != NULL) {
+		*why = "must be an absolute path without \"..\"";
+		return -EINVAL;
+	}
+	if (c->nstorage_dir >= CONF_STORAGE_DIRS_MAX) {
+		*why = "too many storage-dir lines";
+		return -ERANGE;
+	}
+	if (util_strlcpy(c->storage_dir[c->nstorage_dir], value,
+	    sizeof(c->storage_dir[0])) != 0) {
+		*why = "value too long";
+		return -ERANGE;
+	}
+	c->nstorage_dir++;
+	return 0;
+}
+
+/* shared-storage: space-separated absolute path prefixes. */
+static int
+conf_paths_ok(const char *value, const char **why)
+{
+	const char *p = value;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p != '\0' && *p != '/') {
+			*why = "expected absolute paths, separated by spaces";
+			return -EINVAL;
+		}
+		while (*p != '\0' && *p != ' ')
+			p++;
+	}
+	return 0;
+}
 
 static int
 set_number(void *field, size_t size, uint64_t v)
@@ -138,6 +180,16 @@ conf_set(struct conf *c, const char *key, const char *value,
 	}
 	field = (char *)c + k->off;
 	switch (k->type) {
+	case T_DIRS:
+		return conf_add_dir(c, value, why);
+	case T_PATHS:
+		if ((rc = conf_paths_ok(value, why)) != 0)
+			return rc;
+		if (util_strlcpy(field, value, k->size) != 0) {
+			*why = "value too long";
+			return -ERANGE;
+		}
+		return 0;
 	case T_PATH:
 		if (value[0] != '/') {
 			*why = "must be an absolute path";

@@ -24,6 +24,7 @@
 	"localhost localhost\\.localdomain 127\\.0\\.0\\.1 ::1"
 
 #define CONF_STR_MAX	1024
+#define CONF_STORAGE_DIRS_MAX	8
 
 enum conf_backend {
 	CONF_BACKEND_AUTO = 0,	/* xen on a Xen dom0, else sim */
@@ -49,6 +50,11 @@ struct conf {
 	uint64_t	sim_memory;		/* bytes */
 	char		control_socket[PATH_MAX];
 	int		log_level;		/* enum log_level */
+	/* Where incoming disks go (storage-dir, repeatable), in order */
+	char		storage_dir[CONF_STORAGE_DIRS_MAX][PATH_MAX];
+	unsigned	nstorage_dir;
+	/* Path prefixes on storage every host sees: never copied */
+	char		shared_storage[CONF_STR_MAX];
 };
 
 /* Fill "c" with every default. */

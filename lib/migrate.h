@@ -62,6 +62,15 @@ struct mig_stats {
 	 * RELOC_DENY_BUSY when waiting may help), "" when it sent none.
 	 */
 	char		refusal[RELOC_CODE_MAX];
+	/* Disks copied with the domain (lib/vbdmig.h); 0 disks: none */
+	unsigned	disks;
+	uint64_t	disk_total;	/* bytes of the disks copied */
+	uint64_t	disk_bytes;	/* disk bytes sent */
+	unsigned	disk_rounds;	/* bulk rounds */
+	uint64_t	disk_dirty_rate; /* bytes/s written, last round */
+	uint64_t	disk_final_bytes; /* sent after the suspend */
+	uint64_t	disk_final_ms;	/* their time: part of the downtime */
+	uint64_t	disk_bulk_ms;
 };
 
 /*
@@ -117,6 +126,9 @@ struct mig_dst_params {
 	void		(*phase)(void *arg, enum mig_phase phase,
 			    int64_t domid, const char *detail);
 	void		*arg;
+	/* storage-dir: where incoming disks may be written */
+	const char *const *storage_dirs;
+	unsigned	 nstorage_dirs;
 };
 
 /* What the source flow reports while it runs, for the progress line. */
@@ -131,6 +143,10 @@ struct mig_progress {
 	uint64_t	 dirty_rate;	/* pages/s, last round; 0 unknown */
 	uint64_t	 predicted_ms;	/* downtime if stopped now */
 	unsigned	 throttle_pct;	/* auto-converge's, now; 0 none */
+	uint64_t	 disk_sent;	/* disk bytes sent so far */
+	uint64_t	 disk_total;	/* bytes of the disks copied, 0 none */
+	unsigned	 disk_round;
+	uint64_t	 disk_dirty_rate;	/* bytes/s */
 };
 
 struct mig_src_params {
@@ -154,6 +170,15 @@ struct mig_src_params {
 	unsigned	 reply_timeout_s;	/* longest wait for the peer */
 	const char	*device_dir;	/* device migrate handlers */
 	unsigned	 device_timeout_s;
+	/*
+	 * Disks (lib/vbdmig.h): copy those not on shared storage
+	 * (--copy-storage); take every disk as shared (--shared-storage);
+	 * path prefixes of shared storage (xmigd.conf), or NULL.  A
+	 * domain with a disk neither copied nor shared is refused.
+	 */
+	int		 copy_storage;
+	int		 shared_storage;
+	const char	*shared_prefixes;
 	volatile sig_atomic_t *cancel;
 	void		(*progress)(const struct mig_progress *pr, void *arg);
 	void		*arg;

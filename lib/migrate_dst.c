@@ -63,8 +63,8 @@ dst_send_failed(int fd, const char *reason)
 
 /* Receive the stream into a new paused domain; *domid once created. */
 static int
-dst_receive(const struct mig_dst_params *p, uint32_t *domid, int *created,
-    char *why, size_t whylen)
+dst_receive(const struct mig_dst_params *p, struct vbdmig_dst *vbd,
+    uint32_t *domid, int *created, char *why, size_t whylen)
 {
 	const struct reloc_msg *r = p->reserve;
 	struct restore_params rp = {
@@ -80,10 +80,15 @@ dst_receive(const struct mig_dst_params *p, uint32_t *domid, int *created,
 	struct emu_recs emu = { .n = 0 };
 	struct reloc_msg m;
 	struct srerr e;
-	char ebuf[300];
+	char ebuf[300], *config = NULL;
 	int rc;
 
 	srerr_clear(&e);
+	memset(&in, 0, sizeof(in));
+	/* Device step 1 of the disks: their bulk copy. */
+	if (vbd != NULL && (rc = vbdmig_dst_recv(vbd, p->fd, 0, tmo, why,
+	    whylen)) != 0)
+		return rc;
 	if ((rc = relocio_expect(p->fd, RELOC_STREAM, &m, tmo)) != 0) {
 		snprintf(why, whylen, "the source did not start the stream: "
 		    "%.300s", rc == -EPROTO ? "protocol error" : m.type ==
@@ -96,6 +101,15 @@ dst_receive(const struct mig_dst_params *p, uint32_t *domid, int *created,
 		goto out;
 	}
 	rp.config_json = in.config != NULL ? in.config : r->config;
+	if (vbd != NULL) {
+		if ((config = vbdmig_dst_config(vbd, rp.config_json)) == NULL) {
+			snprintf(why, whylen, "the domain config cannot be "
+			    "pointed at its new disks");
+			rc = -EINVAL;
+			goto out;
+		}
+		rp.config_json = config;
+	}
 	dst_phase(p, MIG_PHASE_RECEIVING, -1, NULL);
 	streamio_tail_init(&tail, &in, &rp);
 	rc = p->be->ops->restore(p->be, p->fd, &rp, domid);
@@ -110,10 +124,19 @@ dst_receive(const struct mig_dst_params *p, uint32_t *domid, int *created,
 		goto out;
 	}
 	*created = 1;
-	if ((rc = streamio_tail_finish(&tail, &emu)) != 0)
+	if ((rc = streamio_tail_finish(&tail, &emu)) != 0) {
 		snprintf(why, whylen, "bad end of stream: %s",
 		    srerr_format(&tail.e, ebuf, sizeof(ebuf)));
+		goto out;
+	}
+	/* Steps 2 and 3 of the disks: the last blocks, flushed. */
+	if (vbd != NULL && (rc = vbdmig_dst_recv(vbd, p->fd, 1, tmo, why,
+	    whylen)) != 0)
+		goto out;
+	if (vbd != NULL)
+		fault_point("dst-vbd-after-final", p->fd);
 out:
+	free(config);
 	emu_recs_clear(&emu);
 	streamio_in_clear(&in);
 	return rc;
@@ -392,6 +415,7 @@ mig_dst_run(const struct mig_dst_params *p)
 {
 	int tmo = (int)p->timeout_s * 1000, created = 0, rc;
 	struct mig_dst_record rec;
+	struct vbdmig_dst vbd, *v = NULL;
 	struct joblock lock;
 	struct reloc_msg m;
 	uint32_t domid = 0;
@@ -400,7 +424,21 @@ mig_dst_run(const struct mig_dst_params *p)
 	fault_point("dst-at-start", p->fd);
 	if ((rc = dst_lock(p, &lock, why, sizeof(why))) != 0)
 		goto fail_destroy_incoming;
-	rc = dst_receive(p, &domid, &created, why, sizeof(why));
+	if (p->reserve->disks != NULL) {
+		if (!p->reserve->has_uuid) {
+			snprintf(why, sizeof(why), "disks without the "
+			    "domain's uuid");
+			rc = -EINVAL;
+			goto fail_destroy_incoming;
+		}
+		uuid_fmt(p->reserve->uuid, key);
+		if ((rc = vbdmig_dst_open(&vbd, p->be, p->storage_dirs,
+		    p->nstorage_dirs, p->reserve->disks, key, why,
+		    sizeof(why))) != 0)
+			goto fail_destroy_incoming;
+		v = &vbd;
+	}
+	rc = dst_receive(p, v, &domid, &created, why, sizeof(why));
 	if (rc != 0)
 		goto fail_destroy_incoming;
 	fault_point("dst-after-restore", p->fd);
@@ -441,6 +479,9 @@ mig_dst_run(const struct mig_dst_params *p)
 			goto fail_destroy_incoming;
 		}
 	}
+	/* GO recorded: the disks are the domain's now. */
+	if (v != NULL)
+		vbdmig_dst_commit(v);
 	fault_point("dst-after-go", p->fd);
 	fault_point("worker-crash-after-go", p->fd);	/* its old name */
 	dst_phase(p, MIG_PHASE_GO, domid, NULL);
@@ -475,6 +516,8 @@ fail_abandon:
 	}
 	if (k != NULL)
 		mig_dst_record_remove(p->be, k);
+	if (v != NULL)
+		vbdmig_dst_abort(v);	/* the source keeps its own */
 	dst_send_failed(p->fd, why);
 	dst_phase(p, MIG_PHASE_FAILED, domid, why);
 	joblock_release(&lock);
@@ -485,6 +528,8 @@ fail_destroy_incoming:
 	if (created && p->be->ops->destroy(p->be, domid) != 0)
 		log_warnx("could not destroy the incoming copy %s (domain %u)",
 		    p->incoming_name, domid);
+	if (v != NULL)
+		vbdmig_dst_abort(v);
 	dst_send_failed(p->fd, why);
 	dst_phase(p, MIG_PHASE_FAILED, created ? (int64_t)domid : -1, why);
 	joblock_release(&lock);

@@ -14,6 +14,7 @@
 #include "migrate.h"
 #include "precopy.h"
 #include "throttle.h"
+#include "vbdmig.h"
 
 /* The lock a receiving worker holds is the uuid with this suffix. */
 #define MIG_LOCK_INCOMING	".incoming"
@@ -43,6 +44,7 @@ struct src_ctx {
 	uint64_t	 pages_sent;	/* rounds finished */
 	uint64_t	 last_progress_ns;
 	struct emu_recs	 emu;		/* the device model's, if any */
+	struct vbdmig	*vbd;		/* disks copied, or NULL */
 	char		*why;
 	size_t		 whylen;
 };

@@ -167,7 +167,70 @@ src_report(struct src_ctx *c, const char *phase)
 	 * has none of its own). */
 	for (i = c->stats->nrounds; i > 0 && pr.dirty_rate == 0; i--)
 		pr.dirty_rate = c->stats->rounds[i - 1].dirty_rate;
+	if (c->vbd != NULL && c->vbd->n > 0) {
+		pr.disk_sent = c->vbd->fig.sent;
+		pr.disk_total = c->vbd->fig.total;
+		pr.disk_round = c->vbd->fig.rounds;
+		pr.disk_dirty_rate = c->vbd->fig.dirty_rate;
+	}
 	c->p->progress(&pr, c->p->arg);
+}
+
+/* The disks' copy: its progress now and then, its figures at the end. */
+static void
+src_vbd_progress(void *arg)
+{
+	struct src_ctx *c = arg;
+	uint64_t now = util_now_ns();
+
+	if (now - c->last_progress_ns >= PROGRESS_EVERY_NS) {
+		c->last_progress_ns = now;
+		src_report(c, c->suspended ? "disks, last blocks" : "disks");
+	}
+}
+
+static void
+src_vbd_stats(struct src_ctx *c)
+{
+	struct mig_stats *s = c->stats;
+
+	if (c->vbd == NULL || c->vbd->n == 0)
+		return;
+	s->disks = c->vbd->n;
+	s->disk_total = c->vbd->fig.total;
+	s->disk_bytes = c->vbd->fig.sent;
+	s->disk_rounds = c->vbd->fig.rounds;
+	s->disk_dirty_rate = c->vbd->fig.dirty_rate;
+	s->disk_final_bytes = c->vbd->fig.final_bytes;
+	s->disk_final_ms = c->vbd->fig.final_ms;
+	s->disk_bulk_ms = c->vbd->fig.bulk_ms;
+}
+
+/*
+ * Device step 0 of the disks: which are copied, which refused.  Before
+ * the reservation, which carries their list.
+ */
+static int
+src_vbd_prepare(struct src_ctx *c)
+{
+	struct vbdmig_opts o = {
+		.copy = c->p->copy_storage,
+		.shared = c->p->shared_storage,
+		.shared_prefixes = c->p->shared_prefixes,
+		.live = c->p->live,
+	};
+	char why[768];
+	int rc;
+
+	rc = vbdmig_src_prepare(c->vbd, c->be, c->dom.domid, &o, why,
+	    sizeof(why));
+	if (rc != 0)
+		return src_fail(c, rc, "domain %s cannot move: %s",
+		    c->dom.name, why);
+	c->vbd->cancel = c->p->cancel;
+	c->vbd->progress = src_vbd_progress;
+	c->vbd->arg = c;
+	return 0;
 }
 
 /* save_callbacks.suspend: suspend, then device steps 2 and 3. */
@@ -430,16 +493,24 @@ src_record_path(struct src_ctx *c, char *path, size_t len)
 static int
 src_record_write(struct src_ctx *c)
 {
-	char path[4200], line[600];
+	char path[4200], line[600 + BE_DISK_MAX * 1040];
+	unsigned i;
+	size_t len;
 	int rc;
 
 	src_record_path(c, path, sizeof(path));
-	snprintf(line, sizeof(line), "name=%s\ndomid=%u\nhost=%s\nport=%u\n",
-	    c->name, c->dom.domid, c->p->host, c->p->port);
+	len = (size_t)snprintf(line, sizeof(line), "name=%s\ndomid=%u\n"
+	    "host=%s\nport=%u\n", c->name, c->dom.domid, c->p->host,
+	    c->p->port);
 	/* Auto-converge's throttle: what "xmig recover" gives back. */
-	if (c->thr.held)
-		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+	if (c->thr.held && len < sizeof(line))
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
 		    "throttle=%u\n", c->thr.orig);
+	/* The images copied: "xmig recover" removes them if it moved. */
+	for (i = 0; c->vbd != NULL && i < c->vbd->n && len < sizeof(line);
+	    i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+		    "image=%s\n", c->vbd->d[i].be.path);
 	if ((rc = util_write_atomic(path, line, 0600)) != 0) {
 		log_warnx("%s: %s", path, strerror(-rc));
 		return rc;
@@ -492,8 +563,13 @@ src_negotiate(struct src_ctx *c, const char *config, int tmo)
 	m.memkb = c->dom.max_memkb;
 	m.vcpus = c->dom.vcpus ? c->dom.vcpus : 1;
 	m.config = (char *)config;
+	if (c->vbd != NULL && c->vbd->n > 0 &&
+	    (m.disks = vbdmig_src_spec(c->vbd)) == NULL)
+		return src_fail(c, -ENOMEM, "cannot describe the disks");
 	rc = relocio_send(c->fd, &m, tmo);
 	m.config = NULL;
+	free(m.disks);
+	m.disks = NULL;
 	if (rc != 0)
 		return src_fail(c, rc, "cannot send the reservation: %s",
 		    strerror(-rc));
@@ -587,6 +663,8 @@ src_commit(struct src_ctx *c, int tmo)
 		log_warnx("domain %s runs on %s, but its source copy %s could "
 		    "not be destroyed: %s", c->name, c->p->host, away,
 		    strerror(-rc));
+	else if (c->vbd != NULL)
+		vbdmig_src_remove(c->vbd);	/* its disks moved too */
 	src_record_remove(c);
 	fault_point("src-after-destroy", c->fd);
 	reloc_msg_init(&m, RELOC_DONE);
@@ -607,8 +685,9 @@ enum mig_result
 mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
     char *why, size_t whylen)
 {
+	struct vbdmig vbd;
 	struct src_ctx c = { .p = p, .be = p->be, .fd = p->fd,
-	    .stats = stats, .why = why, .whylen = whylen };
+	    .stats = stats, .why = why, .whylen = whylen, .vbd = &vbd };
 	int tmo = (int)(p->reply_timeout_s ? p->reply_timeout_s : 120) * 1000;
 	enum mig_result res = MIG_FAILED;
 	char *config = NULL, what[300], dwhy[256];
@@ -617,6 +696,7 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 
 	why[0] = '\0';
 	memset(stats, 0, sizeof(*stats));
+	memset(&vbd, 0, sizeof(vbd));
 	c.start_ns = util_now_ns();
 	c.migrating = 1;
 	snprintf(what, sizeof(what), "migrate %s to %s", p->domain, p->host);
@@ -626,6 +706,10 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 	if (rc != 0) {
 		src_fail(&c, rc, "cannot read the configuration of %s",
 		    c.name);
+		goto out;
+	}
+	if ((rc = src_vbd_prepare(&c)) != 0) {
+		res = rc == -EPERM ? MIG_REFUSED : MIG_FAILED;
 		goto out;
 	}
 	if ((rc = src_negotiate(&c, config, tmo)) != 0) {
@@ -639,6 +723,13 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 	}
 	if ((rc = devmig_step(&c.dm, 1, dwhy, sizeof(dwhy))) != 0) {
 		src_fail(&c, rc, "device migrate step 1 failed: %s", dwhy);
+		devmig_recover(&c.dm);
+		goto fail_abort;
+	}
+	if (vbd.n > 0 && (rc = vbdmig_src_bulk(&vbd, c.fd, p->live,
+	    p->bandwidth, tmo, dwhy, sizeof(dwhy))) != 0) {
+		src_fail(&c, rc, "device migrate step 1 (disks) failed: %s",
+		    dwhy);
 		devmig_recover(&c.dm);
 		goto fail_abort;
 	}
@@ -658,6 +749,15 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 		res = src_resume(&c) == 0 ? MIG_RESUMED : MIG_UNDEFINED;
 		goto out;
 	}
+	/* Step 2 of the disks: the guest is suspended, its stream sent. */
+	if (vbd.n > 0 && (rc = vbdmig_src_final(&vbd, c.fd, tmo, dwhy,
+	    sizeof(dwhy))) != 0) {
+		src_fail(&c, rc, "device migrate step 2 (disks) failed: %s",
+		    dwhy);
+		src_abort(&c);
+		res = src_resume(&c) == 0 ? MIG_RESUMED : MIG_UNDEFINED;
+		goto out;
+	}
 	fault_point("src-after-stream", c.fd);
 	src_report(&c, "committing");
 	res = src_commit(&c, tmo);
@@ -672,6 +772,8 @@ out:
 	stats->total_ms = (util_now_ns() - c.start_ns) / 1000000u;
 	if (res != MIG_OK && c.suspend_ns != 0 && stats->downtime_ms == 0)
 		stats->downtime_ms = (util_now_ns() - c.suspend_ns) / 1000000u;
+	src_vbd_stats(&c);
+	vbdmig_src_free(&vbd);
 	free(config);
 	src_release(&c);
 	return res;

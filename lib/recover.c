@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +119,23 @@ recover_unthrottle(struct backend *be, const struct dom_info *d,
 	return rc;
 }
 
+/* The record's "image" lines: disks copied with the domain. */
+static void
+recover_image_kv(const char *key, const char *v, void *arg)
+{
+	struct stat st;
+
+	(void)arg;
+	if (strcmp(key, "image") != 0 || v[0] != '/' ||
+	    lstat(v, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	if (unlink(v) != 0)
+		log_warn("cannot remove the moved image %s", v);
+	else
+		log_info("the domain's disk moved with it: %s removed here",
+		    v);
+}
+
 /* Ask the destination about the domain; fills *m (STATE). */
 static int
 recover_query(int fd, const struct dom_info *d, const char *name,
@@ -191,6 +210,7 @@ mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
 			    name, strerror(-rc));
 			return MIG_UNDEFINED;
 		}
+		(void)util_read_kv(path, recover_image_kv, NULL);
 		unlink(path);
 		log_info("%s runs at the destination as %s; the source copy "
 		    "was destroyed", name, m.name);

@@ -54,6 +54,7 @@ static const struct field f_reserve[] = {
 	FR("memkb", F_U64, memkb, 1, 1, UINT64_C(1) << 40),
 	FR("vcpus", F_U32, vcpus, 1, 1, 4096),
 	FN("config", F_TEXT, config, 0, RELOC_PAYLOAD_MAX - SMALL_MAX),
+	FN("disks", F_TEXT, disks, 0, RELOC_DISKS_MAX),
 	{ NULL }
 };
 static const struct field f_accept[] = {
@@ -124,6 +125,7 @@ static const struct {
 	[RELOC_STATE] = { "STATE", f_state, SMALL_MAX },
 	[RELOC_STATUS_QUERY] = { "STATUS_QUERY", f_none, SMALL_MAX },
 	[RELOC_STATUS] = { "STATUS", f_status, RELOC_PAYLOAD_MAX },
+	[RELOC_DISKS] = { "DISKS", f_none, SMALL_MAX },
 };
 
 const char *
@@ -198,6 +200,8 @@ reloc_msg_clear(struct reloc_msg *m)
 {
 	free(m->config);
 	m->config = NULL;
+	free(m->disks);
+	m->disks = NULL;
 	free(m->status);
 	m->status = NULL;
 }

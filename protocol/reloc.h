@@ -11,12 +11,18 @@
  *                                  <-     HELLO {version, software, host}
  *                                         or DENY {reason}
  *   RESERVE {job, name, uuid, type,
- *            memkb, vcpus, config} ->
+ *            memkb, vcpus, config, disks} ->
  *                                  <-     ACCEPT {reservation, incoming}
  *                                         or DENY {reason, code}
+ *   DISKS {} (RESERVE had disks)   ->     then the disks' bulk copy, raw
+ *                                         vbd records (protocol/vbdstream.h)
+ *                                         up to their END record
  *   STREAM {}                      ->     then the save stream, raw: the
  *                                         xl header and libxl stream v2,
  *                                         which ends with its END record
+ *   DISKS {} (RESERVE had disks)   ->     then the blocks written since,
+ *                                         vbd records up to END; the disks
+ *                                         are flushed before RECEIVED
  *                                  <-     RECEIVED {domid}  ("received,
  *                                         ready to unpause") or FAILED
  *   GO {}  ("cleared to unpause")  ->     (or ABORT {reason})
@@ -42,6 +48,7 @@
 #define RELOC_NAME_MAX		64	/* domain names, with the NUL */
 #define RELOC_TEXT_MAX		512	/* reasons, software, host names */
 #define RELOC_CODE_MAX		32	/* DENY codes, with the NUL */
+#define RELOC_DISKS_MAX		2048	/* RESERVE's "disks" text */
 
 /*
  * The refusal code a DENY carries beside its reason (for people), so that
@@ -61,6 +68,9 @@
 #define RELOC_DENY_VERSION	"version"	/* protocol version */
 #define RELOC_DENY_PROTOCOL	"protocol"	/* a bad or unexpected frame */
 #define RELOC_DENY_UNAVAILABLE	"unavailable"	/* stopping, no backend */
+#define RELOC_DENY_STORAGE	"storage"	/* no storage-dir, no room
+						 * for the disks, or an image
+						 * of that name exists */
 
 enum reloc_type {
 	RELOC_HELLO = 1,
@@ -78,7 +88,8 @@ enum reloc_type {
 	RELOC_STATE = 13,
 	RELOC_STATUS_QUERY = 14,
 	RELOC_STATUS = 15,
-	RELOC_TYPE_MAX = RELOC_STATUS,
+	RELOC_DISKS = 16,
+	RELOC_TYPE_MAX = RELOC_DISKS,
 };
 
 struct reloc_hdr {
@@ -104,6 +115,9 @@ struct reloc_msg {
 	uint64_t	memkb;			/* RESERVE */
 	unsigned	vcpus;			/* RESERVE */
 	char		*config;		/* RESERVE: JSON text or NULL */
+	char		*disks;			/* RESERVE: disks to copy, as
+						 * vbd_spec_parse() reads them,
+						 * or NULL */
 	uint64_t	reservation;		/* ACCEPT */
 	char		incoming[RELOC_NAME_MAX];	/* ACCEPT */
 	int64_t		domid;			/* RECEIVED REPORT, -1 none */

@@ -22,6 +22,7 @@
 #include "fault.h"
 #include "json.h"
 #include "log.h"
+#include "simdisk.h"
 #include "simdm.h"
 #include "simguest.h"
 #include "simhost.h"
@@ -406,17 +407,56 @@ besim_start_guest(struct besim *s, uint32_t domid)
 	return simhost_dom_update(s->h, domid, besim_set_started, NULL);
 }
 
+/*
+ * The disks of a new domain: new images (sim create), or those its
+ * config names (a restore).  *images when new ones were made.
+ */
+static int
+besim_disks(struct besim *s, const struct be_sim_params *p,
+    struct simdisk_cfg *dc, int *images)
+{
+	char why[160];
+	unsigned i;
+	int rc;
+
+	*images = 0;
+	if (p->ndisks == 0)
+		return simdisk_cfg_from_json(p->config_json, dc);
+	memset(dc, 0, sizeof(*dc));
+	dc->n = p->ndisks;
+	dc->rate = p->disk_rate;
+	for (i = 0; i < p->ndisks && i < SIMDISK_MAX; i++)
+		dc->d[i].size = p->disk_size[i];
+	if (simdisk_cfg_check(dc, why, sizeof(why)) != 0) {
+		log_warnx("%s: %s", p->name, why);
+		return -EINVAL;
+	}
+	if (p->memory / SIMMEM_PAGE_SIZE < simdisk_ledger_pages(dc) +
+	    SIMGUEST_MIN_PAGES * 2) {
+		log_warnx("%s: too little memory for the ledger of its disks",
+		    p->name);
+		return -EINVAL;
+	}
+	if ((rc = simdisk_create_images(s->h, p->name, dc)) != 0)
+		return rc;
+	*images = 1;
+	return 0;
+}
+
 /* Add the domain and its xenstore; with "format", lay out a guest. */
 static int
 besim_create(struct besim *s, const struct be_sim_params *p, int paused,
     uint32_t *domid)
 {
 	struct simmem *m = NULL;
+	struct simdisk_cfg dc;
 	struct simdom d;
 	char why[512];
-	int rc;
+	int rc, images = 0;
 
 	if ((rc = besim_fill(p, &d)) != 0)
+		return rc;
+	if ((rc = besim_disks(s, p, &dc, &images)) != 0)
 		return rc;
 	d.paused = paused;
 	if ((rc = simxs_ensure_running(simhost_dir(s->h))) != 0) {
@@ -431,10 +471,14 @@ besim_create(struct besim *s, const struct be_sim_params *p, int paused,
 		if ((rc = simhost_dom_map(s->h, d.domid, &m)) != 0)
 			goto fail_remove;
 		rc = simguest_format(m, d.working_set, SIMGUEST_MODE_RANDOM);
+		if (rc == 0)
+			rc = simdisk_format(m, &dc);
 		simmem_close(m);
 		if (rc != 0)
 			goto fail_remove;
 	}
+	if (dc.n > 0 && (rc = simdisk_attach(s->h, d.domid, &dc)) != 0)
+		goto fail_remove;
 	if ((rc = besim_xs_populate(s, &d)) != 0)
 		goto fail_xs;
 	/* The device model first: the guest's devices are there at boot. */
@@ -454,6 +498,8 @@ fail_xs:
 	besim_xs_remove(s, &d);
 fail_remove:
 	(void)simhost_dom_remove(s->h, d.domid);
+	if (images)
+		simdisk_remove_images(&dc);
 	return rc;
 }
 
@@ -790,9 +836,34 @@ besim_gen_kv_int(yajl_gen g, const char *k, uint64_t v)
 	yajl_gen_integer(g, (long long)v);
 }
 
+/* libxl's "disks": the images, as a qdisk backend would serve them. */
+static void
+besim_gen_disks(yajl_gen g, const struct simdisk_cfg *dc)
+{
+	char vdev[8];
+	unsigned i;
+
+	if (dc->n == 0)
+		return;
+	besim_gen_str(g, "disks");
+	yajl_gen_array_open(g);
+	for (i = 0; i < dc->n; i++) {
+		snprintf(vdev, sizeof(vdev), "xvd%c", 'a' + i);
+		yajl_gen_map_open(g);
+		besim_gen_kv_str(g, "pdev_path", dc->d[i].path);
+		besim_gen_kv_str(g, "vdev", vdev);
+		besim_gen_kv_str(g, "backend", "qdisk");
+		besim_gen_kv_str(g, "format", "raw");
+		besim_gen_kv_int(g, "readwrite", 1);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
 /* The libxl domain config, plus "xmig_sim": the guest's workload. */
 static void
-besim_gen_config(yajl_gen g, const struct simdom *d)
+besim_gen_config(yajl_gen g, const struct simdom *d,
+    const struct simdisk_cfg *dc)
 {
 	char uuid[UUID_STR_LEN];
 
@@ -823,8 +894,10 @@ besim_gen_config(yajl_gen g, const struct simdom *d)
 	besim_gen_kv_str(g, "on_poweroff", "destroy");
 	besim_gen_kv_str(g, "on_reboot", "restart");
 	besim_gen_kv_str(g, "on_crash", "destroy");
+	besim_gen_disks(g, dc);
 	besim_gen_str(g, "xmig_sim");
 	yajl_gen_map_open(g);
+	besim_gen_kv_int(g, "disk_rate", dc->rate);
 	besim_gen_kv_int(g, "dirty_rate", d->dirty_rate);
 	besim_gen_kv_int(g, "working_set", d->working_set);
 	besim_gen_str(g, "ignore_suspend");
@@ -838,6 +911,7 @@ besim_gen_config(yajl_gen g, const struct simdom *d)
 static int
 besim_config_json(struct backend *be, uint32_t domid, char **json)
 {
+	struct simdisk_cfg dc;
 	const unsigned char *buf;
 	struct simdom d;
 	yajl_gen g;
@@ -850,9 +924,13 @@ besim_config_json(struct backend *be, uint32_t domid, char **json)
 		log_warnx("Domain-0 has no domain configuration");
 		return -EPERM;
 	}
+	if ((rc = simdisk_cfg_read(besim(be)->h, domid, &dc)) == -ENOENT)
+		dc.n = 0;
+	else if (rc != 0)
+		return rc;
 	if ((g = yajl_gen_alloc(NULL)) == NULL)
 		return -ENOMEM;
-	besim_gen_config(g, &d);
+	besim_gen_config(g, &d, &dc);
 	rc = -ENOMEM;
 	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok &&
 	    (*json = strndup((const char *)buf, len)) != NULL)
@@ -909,6 +987,7 @@ be_sim_params_from_restore(const struct restore_params *rp,
 	p->memory = rp->max_memkb * KiB;
 	p->vcpus = rp->vcpus;
 	p->type = rp->type;
+	p->config_json = rp->config_json;
 	if (rp->max_memkb == 0 || rp->max_memkb > SIMMEM_MAX_PAGES * 4 ||
 	    rp->max_memkb % 4 != 0) {
 		log_warnx("restore: %llu KiB: not a sim domain's memory",
@@ -949,6 +1028,45 @@ be_sim_params_from_restore(const struct restore_params *rp,
 out:
 	yajl_tree_free(root);
 	return rc;
+}
+
+/* ------------------------------------------------------------ disks */
+
+static int
+besim_disk_list(struct backend *be, uint32_t domid, struct be_disk *out,
+    size_t max, size_t *n)
+{
+	return simdisk_list(besim(be)->h, domid, out, max, n);
+}
+
+static int
+besim_disk_track_start(struct backend *be, uint32_t domid, unsigned idx,
+    const struct be_disk *d, uint32_t block, struct disk_track **t)
+{
+	return simdisk_track_start(besim(be)->h, domid, idx, d, block, t);
+}
+
+static int
+besim_disk_track_dirty(struct backend *be, struct disk_track *t,
+    uint64_t *bits, uint64_t nblocks)
+{
+	(void)be;
+	return simdisk_track_dirty(t, bits, nblocks);
+}
+
+static int
+besim_disk_track_read(struct backend *be, struct disk_track *t,
+    uint64_t off, void *buf, size_t len)
+{
+	(void)be;
+	return simdisk_track_read(t, off, buf, len);
+}
+
+static void
+besim_disk_track_stop(struct backend *be, struct disk_track *t)
+{
+	(void)be;
+	simdisk_track_stop(t);
 }
 
 /* Job locks and recovery records live in the host's directory. */
@@ -1021,4 +1139,9 @@ const struct backend_ops sim_backend_ops = {
 	.suspend_hypercall = besim_suspend_hypercall,
 	.throttle_get = besim_throttle_get,
 	.throttle_set = besim_throttle_set,
+	.disk_list = besim_disk_list,
+	.disk_track_start = besim_disk_track_start,
+	.disk_track_dirty = besim_disk_track_dirty,
+	.disk_track_read = besim_disk_track_read,
+	.disk_track_stop = besim_disk_track_stop,
 };

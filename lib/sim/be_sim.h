@@ -57,6 +57,15 @@ struct be_sim_params {
 	enum dom_type	 type;		/* DOM_TYPE_*: set it (0 is PV) */
 	/* HVM: the guest reads no xenstore, suspended by hypercall */
 	int		 no_pv_drivers;
+	/*
+	 * Disks ("xmig sim create --disk"): ndisks new images of these
+	 * sizes (multiples of 64 KiB), written at disk_rate bytes/s.  A
+	 * restore has none here: its disks are those of config_json.
+	 */
+	unsigned	 ndisks;
+	uint64_t	 disk_size[4];
+	uint64_t	 disk_rate;
+	const char	*config_json;	/* a restore's domain config */
 };
 
 /*

@@ -24,6 +24,7 @@
 #include <xenstore.h>
 
 #include "log.h"
+#include "simdisk.h"
 #include "simdm.h"
 #include "simguest.h"
 #include "simproc.h"
@@ -220,10 +221,13 @@ sg_header_check(const struct simmem *m, char *why, size_t len)
 		snprintf(why, len, "page 0: bad ledger position");
 	else if (h->mode > SIMGUEST_MODE_SEQ)
 		snprintf(why, len, "page 0: bad mode %u", h->mode);
+	else if (h->disk_pages > m->npages - h->ledger_start -
+	    h->ledger_pages - 1)
+		snprintf(why, len, "page 0: bad disk ledger");
 	else {
 		data = h->ledger_start + h->ledger_pages;
 		if (h->ws_start != data || h->ws_pages == 0 ||
-		    h->ws_pages > m->npages - data ||
+		    h->ws_pages > m->npages - data - h->disk_pages ||
 		    (h->mode == SIMGUEST_MODE_SEQ &&
 		    h->cursor >= h->ws_pages))
 			snprintf(why, len, "page 0: bad working set");
@@ -307,7 +311,8 @@ simguest_verify(const struct simmem *m, struct simguest_report *r)
 	r->generation = h->generation;
 	ledger = sg_ledger(m, h);
 	r->pages = h->ws_start;
-	for (pfn = h->ws_start; pfn < m->npages; pfn++, r->pages++) {
+	for (pfn = h->ws_start; pfn < m->npages - h->disk_pages;
+	    pfn++, r->pages++) {
 		k = sg_verify_page(m, pfn, ledger[pfn], why, sizeof(why));
 		if (k == SIMGUEST_OK)
 			continue;
@@ -353,6 +358,8 @@ struct sg_proc {
 	char		 dev_path[108];	/* "" when not HVM */
 	uint64_t	 next_io;	/* ns */
 	int		 dev_told;	/* "no device" logged */
+	struct simdisk_io *disk;	/* NULL: no disks */
+	uint64_t	 disk_next;	/* ns: the next block write */
 };
 
 int
@@ -433,6 +440,9 @@ simguest_check(struct simhost *h, uint32_t domid, struct simguest_report *r)
 	}
 	rc = simguest_verify(m, r);
 	if (rc >= 0 && sg_check_device(h, domid, m, r) != 0)
+		rc = 1;
+	if (rc >= 0 && r->header_error[0] == '\0' &&
+	    simdisk_verify(h, domid, m, r) != 0)
 		rc = 1;
 out:
 	if (requested)
@@ -689,6 +699,34 @@ sg_throttle(struct sg_proc *g, uint64_t page_ns, uint64_t busy_ns,
 	return page_ns * 100 / (100 - pct);
 }
 
+/*
+ * Write the disk blocks due at the disks' rate; returns the ns until the
+ * next one (UINT64_MAX: no disk writes).  A guest that was held (paused,
+ * suspended) does not catch up in a burst.
+ */
+static uint64_t
+sg_disk_tick(struct sg_proc *g)
+{
+	uint64_t rate, blk_ns, now;
+	int i;
+
+	if (g->disk == NULL || (rate = simdisk_io_rate(g->disk)) == 0)
+		return UINT64_MAX;
+	blk_ns = SIMDISK_BLOCK * UINT64_C(1000000000) / rate;
+	now = util_now_ns();
+	if (g->disk_next + SG_BURST_NS < now)
+		g->disk_next = now;
+	for (i = 0; i < 8 && g->disk_next <= now; i++) {
+		if (simdisk_write_one(g->disk, g->m) != 0) {
+			simdisk_io_close(g->disk);
+			g->disk = NULL;
+			return UINT64_MAX;
+		}
+		g->disk_next += blk_ns;
+	}
+	return g->disk_next > now ? g->disk_next - now : 0;
+}
+
 /* Write pages at the domain's rate until a shutdown; returns a status. */
 static int
 sg_loop(struct sg_proc *g)
@@ -719,6 +757,9 @@ sg_loop(struct sg_proc *g)
 			    DOM_SHUTDOWN_REBOOT : DOM_SHUTDOWN_POWEROFF);
 		/* A step of its own, between two pause points. */
 		io_ns = sg_dev_tick(g);
+		now = sg_disk_tick(g);
+		if (now < io_ns)
+			io_ns = now;
 		if (rate == 0) {
 			simmem_wait(g->m, seq, io_ns == UINT64_MAX ? 0 : io_ns);
 			continue;
@@ -781,12 +822,15 @@ simguest_run(const char *dir, uint32_t domid, int ready_fd)
 	if (g.d.type == DOM_TYPE_HVM && simdm_paths(dir, domid, why,
 	    g.dev_path, sizeof(g.dev_path)) != 0)
 		goto out;
+	if (simdisk_io_open(g.h, domid, &g.disk) != 0)
+		goto out;
 	if (sg_ready(ready_fd) != 0)
 		goto out;
 	log_info("domain %u: guest running, %llu bytes/s", domid,
 	    (unsigned long long)g.d.dirty_rate);
 	rc = sg_loop(&g);
 out:
+	simdisk_io_close(g.disk);
 	sg_dev_close(&g);
 	/* The xenstore thread may still run: leave its handle alone. */
 	simmem_close(g.m);

@@ -82,6 +82,12 @@ struct simguest_hdr {
 	uint64_t	dev_bad_got;	/* had seen this, answered that */
 	uint32_t	dev_bad;	/* 1 once it went back */
 	uint32_t	dev_pad;
+	/* Disks (simdisk.h): their ledger is the last disk_pages pages */
+	uint64_t	disk_pages;
+	uint64_t	disk_count;
+	uint64_t	disk_blocks[4];	/* blocks per disk */
+	uint64_t	disk_writes;	/* blocks written */
+	uint64_t	disk_prng;	/* block chooser state */
 };
 
 /* The head of every data page. */
@@ -121,6 +127,10 @@ struct simguest_report {
 	uint64_t	dev_reg;	/* the device model's register */
 	uint64_t	dev_seen;	/* the guest's last answer */
 	char		dev_error[192];	/* "" if the device state is sane */
+	/* simguest_check() of a domain with disks (simdisk.h) */
+	uint64_t	disk_blocks;	/* blocks checked */
+	uint64_t	disk_bad;	/* defective blocks */
+	char		disk_error[192];	/* the first defect, or "" */
 };
 
 /* "missing", "misplaced", ... */

@@ -535,4 +535,9 @@ const struct backend_ops xen_backend_ops = {
 	.suspend_hypercall = xen_suspend_hypercall,
 	.throttle_get = xen_throttle_get,
 	.throttle_set = xen_throttle_set,
+	.disk_list = xen_disk_list,
+	.disk_track_start = xen_disk_track_start,
+	.disk_track_dirty = xen_disk_track_dirty,
+	.disk_track_read = xen_disk_track_read,
+	.disk_track_stop = xen_disk_track_stop,
 };

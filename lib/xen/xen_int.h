@@ -14,7 +14,8 @@
  *                  there, so its tests run without Xen);
  *   xen_restore.c  restore: the relay that frames the caller's libxc
  *                  stream as a libxl stream for
- *                  libxl_domain_create_restore(), and memory claims.
+ *                  libxl_domain_create_restore(), and memory claims;
+ *   xen_vbd.c      the domain's disks for the vbd device handler.
  */
 #ifndef XMIG_XEN_INT_H
 #define XMIG_XEN_INT_H
@@ -126,5 +127,16 @@ int	xen_hvm_resume_without_dm(struct xen_priv *x, uint32_t domid);
 /* The restore op (xen_restore.c): see struct backend_ops. */
 int	xen_restore(struct backend *be, int fd,
 	    const struct restore_params *params, uint32_t *domid);
+
+/* xen_vbd.c: the backend's disk ops (backend.h). */
+int	xen_disk_list(struct backend *be, uint32_t domid, struct be_disk *out,
+	    size_t max, size_t *n);
+int	xen_disk_track_start(struct backend *be, uint32_t domid, unsigned idx,
+	    const struct be_disk *d, uint32_t block, struct disk_track **t);
+int	xen_disk_track_dirty(struct backend *be, struct disk_track *t,
+	    uint64_t *bits, uint64_t nblocks);
+int	xen_disk_track_read(struct backend *be, struct disk_track *t,
+	    uint64_t off, void *buf, size_t len);
+void	xen_disk_track_stop(struct backend *be, struct disk_track *t);
 
 #endif /* XMIG_XEN_INT_H */

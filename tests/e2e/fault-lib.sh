@@ -7,7 +7,8 @@
 # left behind: no NAME--incoming, no NAME--migratedaway, no recovery or GO
 # record, no job, no reservation.  Source after lib.sh, xmigd-lib.sh and
 # sim-lib.sh.  FM_MEM, FM_RATE and FM_CREATE_OPTS (more options of "sim
-# create", e.g. "--type hvm") shape the domains.
+# create", e.g. "--type hvm") shape the domains; FM_MIG_OPTS adds options
+# to xmig migrate.
 #
 #   fm_init                       start xmigd and the source host
 #   fm_trial SIDE FAULT EXPECT    one trial; SIDE: src (XMIG_FAULT for
@@ -165,11 +166,13 @@ fm_trial() {
 	if [ "$side" = dst ]; then
 		FM_XD_FAULT=$fault
 		fm_xd_restart "$fault"
-		fm_migrate "" "$dom"
+		# shellcheck disable=SC2086
+		fm_migrate "" "$dom" ${FM_MIG_OPTS:-}
 		FM_XD_FAULT=""
 		fm_xd_restart ""
 	else
-		fm_migrate "$fault" "$dom"
+		# shellcheck disable=SC2086
+		fm_migrate "$fault" "$dom" ${FM_MIG_OPTS:-}
 	fi
 	point=${fault%%:*}
 	if ! grep -q "fault point $point" "$E2E_TMP/mig.err" "$XD_LOG"; then

@@ -2,7 +2,7 @@
 # run-fuzz.sh [SECONDS] - build the fuzz targets (stream formats, the
 # destination's stream prefix reader, xmigd.conf and hosts-allow,
 # relocation frames, xenstore messages, QEMU's device state and QMP
-# messages) with
+# messages, the disk list and disk copy records) with
 # clang's libFuzzer (plus ASan and UBSan) straight from protocol/'s
 # sources and run each for SECONDS (default 10).  Exit 77 when clang
 # cannot build a libFuzzer program.
@@ -19,7 +19,7 @@ builddir=${top_builddir:-$(pwd)}
 CLANG=${FUZZ_CC:-clang}
 out=${FUZZ_OUT:-$builddir/tests/fuzz/out}
 targets=${FUZZ_TARGETS:-"fuzz_xlhdr fuzz_stream fuzz_libxc fuzz_reloc fuzz_xs_msg
-    fuzz_streamio fuzz_conf fuzz_qevm fuzz_qmp"}
+    fuzz_streamio fuzz_conf fuzz_qevm fuzz_qmp fuzz_vbd"}
 proto="srerr xlhdr libxc_stream libxl_stream stream_reader stream_writer
     savefile stream_verify json qevm qmp"
 
@@ -41,6 +41,7 @@ for t in $targets; do
 	case $t in
 	fuzz_reloc)	srcs="$srcdir/protocol/reloc.c $srcdir/protocol/uuid.c
 			    $srcdir/protocol/json.c" ;;
+	fuzz_vbd)	srcs="$srcdir/protocol/vbdstream.c" ;;
 	fuzz_xs_msg)	srcs="$srcdir/protocol/xs_msg.c $srcdir/lib/sim/simxs.c
 			    $srcdir/lib/sim/simxs_tree.c
 			    $srcdir/lib/sim/simxs_perm.c
