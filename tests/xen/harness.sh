@@ -97,8 +97,7 @@ DOM0_MODULES="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs ata_piix
 # one lost three of them to those faults and a stall, so in every run
 # they would fail CI about half the time.
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
-	suspend-crash reserve-too-big xmig-migrate never-neither evacuate
-	autoconverge"
+	suspend-crash reserve-too-big xmig-migrate never-neither evacuate"
 HVM_SCENARIOS="xl-hvm hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=5
