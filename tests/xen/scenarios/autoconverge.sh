@@ -57,7 +57,7 @@ wait_throttled() {
 	local i=0
 	until grep -q "throttled by 30%" "$1" 2>/dev/null; do
 		i=$((i + 1))
-		if [ $i -gt 600 ] || ! kill -0 $mpid 2>/dev/null; then
+		if [ $i -gt 1500 ] || ! kill -0 $mpid 2>/dev/null; then
 			cat "$1"
 			fail "no throttle: $(tail -3 "$1")"
 		fi
