@@ -89,6 +89,7 @@ struct evac {
 	struct place_guest	*pg;		/* largest first */
 	size_t			 nguests;
 	unsigned		 parallel, running;
+	int			 no_auto_converge;
 	struct conf		 conf;
 	struct transport_tls	 tls;
 };
@@ -389,6 +390,7 @@ evac_worker(struct evac *e, struct evac_guest *g, struct evac_dest *d,
 	mj.params.suspend_timeout_s = e->conf.suspend_timeout;
 	mj.params.device_dir = e->conf.device_migrate_dir;
 	mj.params.device_timeout_s = e->conf.device_migrate_timeout;
+	mj.params.no_auto_converge = e->no_auto_converge;
 	mj.params.cancel = &cli_cancel;
 	mj.params.progress = evac_progress;
 	mj.params.arg = &fd;
@@ -696,6 +698,7 @@ evac_json(const struct evac *e, int dry_run, const char *result)
 		evac_gen_u64(g, "total_ms", eg->end_ms > eg->start_ms ?
 		    eg->end_ms - eg->start_ms : 0);
 		evac_gen_u64(g, "downtime_ms", eg->stats.downtime_ms);
+		evac_gen_u64(g, "throttle_pct", eg->stats.throttle_pct);
 		evac_gen_u64(g, "bytes_sent", eg->stats.bytes_sent);
 		yajl_gen_map_close(g);
 	}
@@ -766,6 +769,7 @@ cmd_evacuate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "tls", no_argument, NULL, 'T' },
+		{ "no-auto-converge", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct evac_dest dests[PLACE_HOSTS_MAX];
@@ -803,6 +807,9 @@ cmd_evacuate_exec(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'T':
 			tls = 1;
+			break;
+		case 'A':
+			e.no_auto_converge = 1;
 			break;
 		default:
 			return cmd_usage_error(&cmd_evacuate_entry,
@@ -864,7 +871,7 @@ out:
 const struct cmd_entry cmd_evacuate_entry = {
 	.name = "evacuate",
 	.usage = "--to HOST[:PORT],... [--parallel N] [--dry-run] "
-	    "[--exclude DOM,...] [--port N] [--tls]",
+	    "[--exclude DOM,...] [--port N] [--tls] [--no-auto-converge]",
 	.summary = "move every running guest off this host (maintenance)",
 	.help = "Move every running guest but Domain-0 to the xmigd on the "
 	    "hosts given with --to,\nas \"xmig migrate\" moves one.  Each "
@@ -886,7 +893,11 @@ const struct cmd_entry cmd_evacuate_entry = {
 	    "(default from\n"
 	    "                        xmigd.conf, 8002)\n"
 	    "  --tls                 encrypt and authenticate (tls-* keys "
-	    "of xmigd.conf)\n\n"
+	    "of xmigd.conf)\n"
+	    "  --no-auto-converge    never throttle a guest that dirties "
+	    "its memory faster\n"
+	    "                        than the link carries it (see \"xmig "
+	    "help migrate\")\n\n"
 	    "Interrupt once: no new migration starts, the running ones "
 	    "finish; twice:\nthe running ones are cancelled as Ctrl-C "
 	    "cancels \"xmig migrate\".\n\n"

@@ -13,6 +13,7 @@
 #include "joblock.h"
 #include "migrate.h"
 #include "precopy.h"
+#include "throttle.h"
 #include "vbdmig.h"
 
 /* The lock a receiving worker holds is the uuid with this suffix. */
@@ -28,6 +29,7 @@ struct src_ctx {
 	struct devmig	 dm;
 	struct joblock	 lock;
 	struct precopy	 pc;
+	struct throttle	 thr;		/* auto-converge's hold */
 	struct mig_stats *stats;
 	int		 fd;		/* where the stream goes */
 	int		 suspended;	/* the guest is suspended */

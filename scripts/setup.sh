@@ -13,7 +13,8 @@ builddir=${1:-"$top/build"}
 # Build tools and libraries, and what the test suite runs: Xen's stream
 # checker (xen-utils-4.17), the xenstore-* tools (xenstore-utils), an
 # independent xenstore client (python3-pyxs), clang with libFuzzer, iperf3
-# for the benchmark, bash-completion under which xmig's completion is
+# for the benchmarks, iproute2 (ip netns, tc tbf) for the modelled links
+# of tests/netlink.sh, bash-completion under which xmig's completion is
 # tested.  debhelper and lintian build and check the Debian package; its
 # install test reads the throwaway root with "systemctl --root" (systemd;
 # nothing is started).  The real-Xen harness (tests/xen/) boots Debian's
