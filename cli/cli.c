@@ -100,7 +100,7 @@ cli_progress(const struct mig_progress *pr, void *arg)
 	static const char *last_phase;
 	static unsigned last_round;
 	const struct cli_ctx *ctx = arg;
-	char sent[32], dirty[48];
+	char sent[32], dirty[48], thr[32] = "";
 	double secs = (double)pr->elapsed_ms / 1000.0;
 
 	if (ctx->quiet || ctx->json)
@@ -115,19 +115,22 @@ cli_progress(const struct mig_progress *pr, void *arg)
 		    (double)pr->dirty_rate * 4096 / 1e6);
 	else
 		snprintf(dirty, sizeof(dirty), "dirty rate not known yet");
+	if (pr->throttle_pct > 0)
+		snprintf(thr, sizeof(thr), ", throttled %u%%",
+		    pr->throttle_pct);
 	if (isatty(STDERR_FILENO)) {
 		fprintf(stderr, "\r\033[K%s: round %u, %" PRIu64 "/%" PRIu64
-		    " pages, %s sent, %.0f MB/s, %s, downtime ~%" PRIu64
+		    " pages, %s sent, %.0f MB/s, %s%s, downtime ~%" PRIu64
 		    " ms, %.1f s", pr->phase, pr->round, pr->round_sent,
 		    pr->round_total, sent, (double)pr->bandwidth / 1e6, dirty,
-		    pr->predicted_ms, secs);
+		    thr, pr->predicted_ms, secs);
 		progress_shown = 1;
 	} else if (ctx->verbose > 0 &&
 	    (pr->phase != last_phase || pr->round != last_round)) {
 		/* Not a terminal, with -v: a line per phase or round. */
-		fprintf(stderr, "xmig: %s: round %u, %s sent, %.0f MB/s, %s, "
+		fprintf(stderr, "xmig: %s: round %u, %s sent, %.0f MB/s, %s%s, "
 		    "expected downtime %" PRIu64 " ms\n", pr->phase,
-		    pr->round, sent, (double)pr->bandwidth / 1e6, dirty,
+		    pr->round, sent, (double)pr->bandwidth / 1e6, dirty, thr,
 		    pr->predicted_ms);
 	}
 	last_phase = pr->phase;
@@ -263,6 +266,7 @@ cli_report_json(const char *op, enum mig_result r, const char *domain,
 	gen_key_u64(g, "downtime_ms", s->downtime_ms);
 	gen_key_u64(g, "bytes_sent", s->bytes_sent);
 	gen_key_u64(g, "pages_sent", s->pages_sent);
+	gen_key_u64(g, "throttle_pct", s->throttle_pct);
 	yajl_gen_string(g, (const unsigned char *)"rounds", 6);
 	yajl_gen_array_open(g);
 	for (i = 0; i < s->nrounds; i++) {
@@ -330,6 +334,9 @@ cli_report(const struct cli_ctx *ctx, const char *op, enum mig_result r,
 	    domain, host != NULL ? " to " : "", host != NULL ? host : "",
 	    s->total_ms, s->downtime_ms, sent, s->pages_sent, s->nrounds,
 	    cli_mbps(s));
+	if (s->throttle_pct > 0)
+		printf("%s %s: auto-converge throttled it by up to %u%%\n", op,
+		    domain, s->throttle_pct);
 	if (s->disks > 0) {
 		util_fmt_size(s->disk_bytes, sent, sizeof(sent));
 		printf("%s %s: %u disk%s copied: %s sent in %u round%s, "

@@ -91,6 +91,7 @@ struct evac {
 	unsigned		 parallel, running;
 	struct conf		 conf;	/* compress: --compress's, if given */
 	int			 no_zero_elision;
+	int			 no_auto_converge;
 	struct transport_tls	 tls;
 };
 
@@ -392,6 +393,7 @@ evac_worker(struct evac *e, struct evac_guest *g, struct evac_dest *d,
 	mj.params.device_timeout_s = e->conf.device_migrate_timeout;
 	mj.params.compress = e->conf.compress;
 	mj.params.no_zero_elision = e->no_zero_elision;
+	mj.params.no_auto_converge = e->no_auto_converge;
 	mj.params.cancel = &cli_cancel;
 	mj.params.progress = evac_progress;
 	mj.params.arg = &fd;
@@ -699,6 +701,7 @@ evac_json(const struct evac *e, int dry_run, const char *result)
 		evac_gen_u64(g, "total_ms", eg->end_ms > eg->start_ms ?
 		    eg->end_ms - eg->start_ms : 0);
 		evac_gen_u64(g, "downtime_ms", eg->stats.downtime_ms);
+		evac_gen_u64(g, "throttle_pct", eg->stats.throttle_pct);
 		evac_gen_u64(g, "bytes_sent", eg->stats.bytes_sent);
 		yajl_gen_map_close(g);
 	}
@@ -771,6 +774,7 @@ cmd_evacuate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "tls", no_argument, NULL, 'T' },
 		{ "compress", required_argument, NULL, 'z' },
 		{ "no-zero-elision", no_argument, NULL, 'Z' },
+		{ "no-auto-converge", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct evac_dest dests[PLACE_HOSTS_MAX];
@@ -819,6 +823,9 @@ cmd_evacuate_exec(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'Z':
 			e.no_zero_elision = 1;
+			break;
+		case 'A':
+			e.no_auto_converge = 1;
 			break;
 		default:
 			return cmd_usage_error(&cmd_evacuate_entry,
@@ -883,7 +890,7 @@ const struct cmd_entry cmd_evacuate_entry = {
 	.name = "evacuate",
 	.usage = "--to HOST[:PORT],... [--parallel N] [--dry-run] "
 	    "[--exclude DOM,...] [--port N] [--tls] [--compress lz4|zstd|none] "
-	    "[--no-zero-elision]",
+	    "[--no-zero-elision] [--no-auto-converge]",
 	.summary = "move every running guest off this host (maintenance)",
 	.help = "Move every running guest but Domain-0 to the xmigd on the "
 	    "hosts given with --to,\nas \"xmig migrate\" moves one.  Each "
@@ -908,7 +915,11 @@ const struct cmd_entry cmd_evacuate_entry = {
 	    "of xmigd.conf)\n"
 	    "  --compress CODEC      lz4, zstd or none, as for \"xmig "
 	    "migrate\"\n"
-	    "  --no-zero-elision     send zero pages as data\n\n"
+	    "  --no-zero-elision     send zero pages as data\n"
+	    "  --no-auto-converge    never throttle a guest that dirties "
+	    "its memory faster\n"
+	    "                        than the link carries it (see \"xmig "
+	    "help migrate\")\n\n"
 	    "Interrupt once: no new migration starts, the running ones "
 	    "finish; twice:\nthe running ones are cancelled as Ctrl-C "
 	    "cancels \"xmig migrate\".\n\n"

@@ -41,6 +41,7 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		{ "bandwidth", required_argument, NULL, 'b' },
 		{ "tls", no_argument, NULL, 'T' },
 		{ "wait", optional_argument, NULL, 'w' },
+		{ "no-auto-converge", no_argument, NULL, 'A' },
 		{ "copy-storage", no_argument, NULL, 'S' },
 		{ "shared-storage", no_argument, NULL, 'H' },
 		{ "xl", no_argument, NULL, 'x' },
@@ -104,6 +105,9 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'T':
 			tls.on = 1;
+			break;
+		case 'A':
+			p->no_auto_converge = 1;
 			break;
 		case 'S':
 			p->copy_storage = 1;
@@ -200,8 +204,8 @@ const struct cmd_entry cmd_migrate_entry = {
 	.name = "migrate",
 	.usage = "[--no-live] [--port N] [--max-downtime MS] "
 	    "[--max-rounds N] [--max-time S] [--bandwidth MB/s] [--tls] "
-	    "[--copy-storage | --shared-storage] [--compress lz4|zstd|none] "
-	    "[--no-zero-elision] [--wait[=S]] "
+	    "[--no-auto-converge] [--copy-storage | --shared-storage] "
+	    "[--compress lz4|zstd|none] [--no-zero-elision] [--wait[=S]] "
 	    "[--xl [--ssh CMD | --rune CMD]] DOMAIN HOST[:PORT]",
 	.summary = "move a running domain to the xmigd on another host",
 	.help = "Live-migrate DOMAIN (a name or id) to HOST, where xmigd "
@@ -221,6 +225,7 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "  --bandwidth MB/s   cap the transfer: MiB/s, or a unit: 512K, 1G\n"
 	    "  --tls              encrypt and authenticate (tls-* keys of "
 	    "xmigd.conf)\n"
+	    "  --no-auto-converge never throttle the guest (see below)\n"
 	    "  --copy-storage     copy the domain's disks with it (those "
 	    "not under a\n"
 	    "                     shared-storage path of xmigd.conf): "
@@ -231,9 +236,10 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "go from here\n"
 	    "                     once it runs there.  Live, a disk must be "
 	    "one whose\n"
-	    "                     writes can be tracked (sim: all; xen: none "
-	    "yet, use\n"
-	    "                     --no-live; a blkback disk never)\n"
+	    "                     writes can be tracked (sim: all; xen: "
+	    "raw images\n"
+	    "                     served by QEMU, qdisk; others need "
+	    "--no-live)\n"
 	    "  --shared-storage   the destination sees every disk: copy "
 	    "none\n"
 	    "                     (a domain with disks needs one of the "
@@ -261,6 +267,13 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "  --rune CMD         with --xl: the whole command to run "
 	    "instead (HOST not\n"
 	    "                     needed), as xl migrate -s \"\" does\n\n"
+	    "Auto-converge: when the guest dirties its memory so fast that "
+	    "the downtime\npredicted stays above the target round after "
+	    "round, it is throttled step\nby step (20%, then 10% more per "
+	    "round, at most 99%: on Xen a credit2 cap,\nfor a simulated "
+	    "guest slower page writes) until it converges.  The\nthrottle "
+	    "is removed at the suspend, and whenever xmig ends, even "
+	    "killed.\n\n"
 	    "With --xl there is no xmigd at the other end: no reservation, "
 	    "and no\n\"xmig recover\" query; a connection lost after the "
 	    "go message leaves the\ndomain suspended here as "

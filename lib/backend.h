@@ -297,6 +297,20 @@ struct backend_ops {
 	 * such guests cannot be suspended here.
 	 */
 	int	(*suspend_hypercall)(struct backend *be, uint32_t domid);
+	/*
+	 * Auto-converge.  throttle_get reads the domain's own limit, to
+	 * be given back later to throttle_set: xen the credit2 cap (percent
+	 * of one physical CPU, 0 for none), sim the guest's throttle.
+	 * throttle_set with pct 1-99 takes pct percent of the CPU time the
+	 * domain would have under "orig" away from it (xen: a credit2 cap;
+	 * sim: the guest writes pages pct percent slower); with pct 0 it
+	 * sets "orig" back.  Both may be NULL: no throttle here.
+	 * -EOPNOTSUPP where the host cannot (xen: not credit2).
+	 */
+	int	(*throttle_get)(struct backend *be, uint32_t domid,
+		    uint32_t *orig);
+	int	(*throttle_set)(struct backend *be, uint32_t domid,
+		    unsigned pct, uint32_t orig);
 
 	/*
 	 * The disks of "domid": at most "max" into out, their number in

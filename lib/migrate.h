@@ -54,6 +54,7 @@ struct mig_stats {
 	uint64_t	downtime_ms;	/* suspend to REPORT (or end of save) */
 	uint64_t	bytes_sent;
 	uint64_t	pages_sent;
+	unsigned	throttle_pct;	/* auto-converge's highest, 0 none */
 	unsigned	nrounds;
 	struct mig_round rounds[MIG_ROUNDS_MAX];
 	/*
@@ -149,6 +150,7 @@ struct mig_progress {
 	uint64_t	 bandwidth;	/* bytes/s, last round (average before) */
 	uint64_t	 dirty_rate;	/* pages/s, last round; 0 unknown */
 	uint64_t	 predicted_ms;	/* downtime if stopped now */
+	unsigned	 throttle_pct;	/* auto-converge's, now; 0 none */
 	uint64_t	 disk_sent;	/* disk bytes sent so far */
 	uint64_t	 disk_total;	/* bytes of the disks copied, 0 none */
 	unsigned	 disk_round;
@@ -167,6 +169,11 @@ struct mig_src_params {
 	unsigned	 max_rounds;
 	uint64_t	 max_time_ms;
 	uint64_t	 bandwidth;	/* bytes/s cap, 0 none */
+	/*
+	 * Live migration: throttle a guest that dirties its memory faster
+	 * than the link carries it (precopy.h, throttle.h), unless set.
+	 */
+	int		 no_auto_converge;
 	unsigned	 suspend_timeout_s;
 	unsigned	 reply_timeout_s;	/* longest wait for the peer */
 	const char	*device_dir;	/* device migrate handlers */

@@ -13,6 +13,7 @@
 #include "joblock.h"
 #include "migrate.h"
 #include "precopy.h"
+#include "throttle.h"
 #include "vbdmig.h"
 #include "wirecodec.h"
 
@@ -29,6 +30,7 @@ struct src_ctx {
 	struct devmig	 dm;
 	struct joblock	 lock;
 	struct precopy	 pc;
+	struct throttle	 thr;		/* auto-converge's hold */
 	struct mig_stats *stats;
 	int		 fd;		/* where the stream goes */
 	int		 netfd;		/* the connection, under a framed

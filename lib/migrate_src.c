@@ -165,6 +165,7 @@ src_report(struct src_ctx *c, const char *phase)
 		pr.bandwidth = pr.bytes_sent * 1000000000u /
 		    (now - c->stream_ns);
 	pr.predicted_ms = c->pc.predicted_ms;
+	pr.throttle_pct = c->thr.pct;
 	/* The latest measured rate (a round sent after the last decision
 	 * has none of its own). */
 	for (i = c->stats->nrounds; i > 0 && pr.dirty_rate == 0; i--)
@@ -249,6 +250,34 @@ src_state_now(struct src_ctx *c)
 
 static int	src_record_write(struct src_ctx *c);
 
+/* Auto-converge: apply the throttle the policy asks for now. */
+static void
+src_throttle(struct src_ctx *c)
+{
+	unsigned want = c->pc.throttle_pct;
+	int rc;
+
+	if (!c->pc.auto_converge || want == c->thr.pct)
+		return;
+	if ((rc = throttle_apply(&c->thr, want)) != 0) {
+		/* The migration goes on, as it would without. */
+		log_warnx("domain %s cannot be throttled (%s): auto-converge "
+		    "is off for this migration", c->dom.name, rc ==
+		    -EOPNOTSUPP ? "not supported here" : strerror(-rc));
+		c->pc.auto_converge = 0;
+		return;
+	}
+	c->stats->throttle_pct = c->thr.max_pct;
+}
+
+/* Give the guest its CPU back (logged on failure; the guard retries). */
+static void
+src_unthrottle(struct src_ctx *c)
+{
+	(void)throttle_release(&c->thr);
+	c->pc.auto_converge = 0;
+}
+
 static int
 src_cb_suspend(void *data)
 {
@@ -302,6 +331,7 @@ src_cb_suspend(void *data)
 	c->suspended = 1;
 	if (c->migrating)
 		fault_point("src-after-suspend", c->fd);
+	src_unthrottle(c);
 	if (rc != 0) {
 		src_fail(c, rc, "domain %s did not suspend: %s", c->dom.name,
 		    strerror(-rc));
@@ -343,6 +373,8 @@ src_cb_policy(struct precopy_stats stats, void *data)
 	if (c->migrating && stats.iteration == 1)
 		fault_point("src-mid-precopy", c->fd);
 	d = precopy_decide(&c->pc, &stats, util_now_ns());
+	if (d == PRECOPY_CONTINUE)
+		src_throttle(c);
 	src_report(c, "precopy");
 	return d;
 }
@@ -391,6 +423,11 @@ src_write_stream(struct src_ctx *c, const char *config)
 
 	precopy_init(&c->pc, c->p->max_downtime_ms, c->p->max_rounds,
 	    c->p->max_time_ms, c->p->cancel, c->stats, util_now_ns());
+	throttle_init(&c->thr, c->be, &c->dom);
+	c->pc.auto_converge = c->migrating && c->p->live &&
+	    !c->p->no_auto_converge;
+	if (c->pc.auto_converge)
+		c->pc.too_dirty = fault_armed("precopy-too-dirty");
 	c->base_bytes = 0;
 	c->base_bytes = src_bytes(c);
 	c->stream_ns = util_now_ns();
@@ -399,6 +436,8 @@ src_write_stream(struct src_ctx *c, const char *config)
 		return src_fail(c, rc, "cannot write the stream: %s",
 		    strerror(-rc));
 	rc = c->be->ops->save(c->be, c->dom.domid, c->fd, &sp, &cb);
+	/* A save that failed before the suspend leaves the guest running. */
+	src_unthrottle(c);
 	emu_recs_clear(&c->emu);
 	/* The final round: pages copied while the guest was suspended. */
 	c->pages_sent += c->round_sent;
@@ -475,6 +514,10 @@ src_record_write(struct src_ctx *c)
 	len = (size_t)snprintf(line, sizeof(line), "name=%s\ndomid=%u\n"
 	    "host=%s\nport=%u\n", c->name, c->dom.domid, c->p->host,
 	    c->p->port);
+	/* Auto-converge's throttle: what "xmig recover" gives back. */
+	if (c->thr.held && len < sizeof(line))
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+		    "throttle=%u\n", c->thr.orig);
 	/* The images copied: "xmig recover" removes them if it moved. */
 	for (i = 0; c->vbd != NULL && i < c->vbd->n && len < sizeof(line);
 	    i++)

@@ -8,6 +8,13 @@
  * it measures the bandwidth of each round and stops when the pages left
  * would go in under the downtime target, or when a round or time limit
  * is reached; a cancel request aborts.  Per-round figures are kept.
+ *
+ * Auto-converge, as QEMU's: when the guest dirtied at least half as many
+ * bytes as the link carried in a round and the downtime predicted is
+ * above the target, PRECOPY_THROTTLE_AFTER rounds in a row, the policy
+ * asks for a throttle of PRECOPY_THROTTLE_FIRST percent, then
+ * PRECOPY_THROTTLE_STEP more after each round that is still so, up to
+ * PRECOPY_THROTTLE_MAX (throttle_pct; the caller applies it).
  */
 #ifndef XMIG_PRECOPY_H
 #define XMIG_PRECOPY_H
@@ -21,6 +28,10 @@
 #define PRECOPY_PAGE_SIZE		4096
 #define PRECOPY_DEFAULT_DOWNTIME_MS	300
 #define PRECOPY_DEFAULT_MAX_ROUNDS	30
+#define PRECOPY_THROTTLE_AFTER		2
+#define PRECOPY_THROTTLE_FIRST		20
+#define PRECOPY_THROTTLE_STEP		10
+#define PRECOPY_THROTTLE_MAX		99
 
 struct precopy {
 	/* Settings. */
@@ -28,6 +39,13 @@ struct precopy {
 	unsigned	max_rounds;		/* 0: the default */
 	uint64_t	max_time_ms;		/* 0: no limit */
 	volatile sig_atomic_t *cancel;		/* non-zero: abort */
+	int		auto_converge;	/* 0 by precopy_init(); set after */
+	/*
+	 * Tests (fault point "precopy-too-dirty"): every round from the
+	 * second counts as too dirty to converge, whatever the guest does,
+	 * so that the throttle engages on a guest too slow to earn it.
+	 */
+	int		too_dirty;
 
 	/* State, zeroed by precopy_init(). */
 	uint64_t	start_ns;
@@ -35,6 +53,9 @@ struct precopy {
 	int64_t		last_dirty;	/* pages the last call let go */
 	uint64_t	bandwidth;	/* bytes/s, last round's */
 	uint64_t	predicted_ms;	/* downtime predicted at last call */
+	uint64_t	dirty_rate;	/* pages/s, last round's */
+	unsigned	high_rounds;	/* in a row too dirty to converge */
+	unsigned	throttle_pct;	/* auto-converge asks for this */
 	const char	*reason;	/* why the live phase stopped */
 	struct mig_stats *stats;	/* rounds are appended here */
 };

@@ -86,6 +86,39 @@ mig_recover_record(struct backend *be, const char *domain, char *host,
 	return r.found == 3 ? 0 : -EINVAL;
 }
 
+static void
+recover_throttle_kv(const char *key, const char *v, void *arg)
+{
+	int64_t *orig = arg;
+	uint64_t n;
+
+	if (strcmp(key, "throttle") == 0 &&
+	    util_parse_uint(v, 0, UINT32_MAX, &n) == 0)
+		*orig = (int64_t)n;
+}
+
+/*
+ * Before the source copy runs again: the auto-converge throttle the
+ * record names (the domain's own limit) is set back, in case the xmig
+ * that set it and its guard both died.  Returns 0 or the backend's
+ * error.
+ */
+static int
+recover_unthrottle(struct backend *be, const struct dom_info *d,
+    const char *path)
+{
+	int64_t orig = -1;
+	int rc;
+
+	if (util_read_kv(path, recover_throttle_kv, &orig) != 0 || orig < 0 ||
+	    be->ops->throttle_set == NULL)
+		return 0;
+	if ((rc = be->ops->throttle_set(be, d->domid, 0, (uint32_t)orig)) == 0)
+		log_info("%s: the auto-converge throttle was removed",
+		    d->name);
+	return rc;
+}
+
 /* The record's "image" lines: disks copied with the domain. */
 static void
 recover_image_kv(const char *key, const char *v, void *arg)
@@ -146,7 +179,8 @@ mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
 		 * stopped (the source was killed): nothing to settle. */
 		if (strcmp(d.name, name) == 0) {
 			recover_path(be, &d, path, sizeof(path));
-			unlink(path);
+			if (recover_unthrottle(be, &d, path) == 0)
+				unlink(path);
 		}
 		snprintf(why, whylen, "%s runs here: nothing to recover",
 		    d.name);
@@ -190,6 +224,12 @@ mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
 	if (strcmp(d.name, name) != 0 &&
 	    (rc = be->ops->rename(be, d.domid, name)) != 0)
 		log_warnx("cannot rename %s back to %s", d.name, name);
+	if ((rc = recover_unthrottle(be, &d, path)) != 0) {
+		snprintf(why, whylen, "%s is not at the destination, but its "
+		    "auto-converge throttle could not be removed (%s); it "
+		    "stays suspended here", name, strerror(-rc));
+		return MIG_UNDEFINED;
+	}
 	if ((rc = be->ops->resume(be, d.domid)) != 0) {
 		snprintf(why, whylen, "%s is not at the destination, and "
 		    "could not be resumed here: %s", name, strerror(-rc));

@@ -418,6 +418,19 @@ fail_io:
 	return rc;
 }
 
+/* Last first: a Xen domain's first qdisk disk started the NBD server. */
+static void
+vbd_track_stop(struct vbdmig *v)
+{
+	unsigned i;
+
+	for (i = v->n; i-- > 0;) {
+		if (v->d[i].t != NULL)
+			v->be->ops->disk_track_stop(v->be, v->d[i].t);
+		v->d[i].t = NULL;
+	}
+}
+
 int
 vbdmig_src_final(struct vbdmig *v, int fd, int tmo, char *why,
     size_t whylen)
@@ -440,6 +453,11 @@ vbdmig_src_final(struct vbdmig *v, int fd, int tmo, char *why,
 	}
 	v->fig.final_bytes = v->fig.sent - before;
 	v->fig.final_ms = (util_now_ns() - start) / 1000000u;
+	/*
+	 * Every block is sent: stop tracking now, while what tracks the
+	 * writes (a Xen guest's QEMU) is still there to be told.
+	 */
+	vbd_track_stop(v);
 	log_info("disks: %llu blocks after the suspend, %llu bytes",
 	    (unsigned long long)count,
 	    (unsigned long long)v->fig.final_bytes);
@@ -469,10 +487,8 @@ vbdmig_src_free(struct vbdmig *v)
 {
 	unsigned i;
 
+	vbd_track_stop(v);
 	for (i = 0; i < v->n; i++) {
-		if (v->d[i].t != NULL)
-			v->be->ops->disk_track_stop(v->be, v->d[i].t);
-		v->d[i].t = NULL;
 		free(v->d[i].pending);
 		v->d[i].pending = NULL;
 	}

@@ -114,7 +114,9 @@ int	vbdmig_src_bulk(struct vbdmig *v, int fd, int live, uint64_t bandwidth,
 
 /*
  * Step 2, the guest suspended: send every block written since (a DISKS
- * frame, records, END).  0 or a negative errno with why.
+ * frame, records, END), then stop tracking (before the commit destroys
+ * what tracks a Xen guest's writes, its QEMU).  0 or a negative errno
+ * with why.
  */
 int	vbdmig_src_final(struct vbdmig *v, int fd, int timeout_ms, char *why,
 	    size_t whylen);

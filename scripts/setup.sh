@@ -13,7 +13,8 @@ builddir=${1:-"$top/build"}
 # Build tools and libraries, and what the test suite runs: Xen's stream
 # checker (xen-utils-4.17), the xenstore-* tools (xenstore-utils), an
 # independent xenstore client (python3-pyxs), clang with libFuzzer, iperf3
-# for the benchmark, bash-completion under which xmig's completion is
+# for the benchmarks, iproute2 (ip netns, tc tbf) for the modelled links
+# of tests/netlink.sh, bash-completion under which xmig's completion is
 # tested.  debhelper and lintian build and check the Debian package; its
 # install test reads the throwaway root with "systemctl --root" (systemd;
 # nothing is started).  The real-Xen harness (tests/xen/) boots Debian's
@@ -25,8 +26,8 @@ builddir=${1:-"$top/build"}
 # source package with shadow paging (tests/xen/shadow-xen.sh): dpkg-dev
 # unpacks the source, flex, bison and python3 serve Xen's build.
 packages="build-essential autoconf automake libtool pkg-config
-	libxen-dev libyajl-dev libevent-dev libssl-dev liblz4-dev libzstd-dev
-	check
+	libxen-dev libnbd-dev libyajl-dev libevent-dev libssl-dev liblz4-dev
+	libzstd-dev check
 	xen-utils-4.17 python3-pyxs clang libclang-rt-14-dev iperf3
 	iproute2 procps xenstore-utils
 	qemu-system-x86 xen-hypervisor-4.17-amd64 linux-image-amd64

@@ -1077,6 +1077,49 @@ besim_state_dir(struct backend *be)
 	return simhost_dir(besim(be)->h);
 }
 
+/*
+ * Auto-converge: the guest reads its throttle from the control area
+ * before each batch of page writes (simguest.h).  The sim guest has no
+ * limit of its own, so "orig" is the throttle found, normally 0.
+ */
+static int
+besim_throttle_get(struct backend *be, uint32_t domid, uint32_t *orig)
+{
+	struct besim *s = besim(be);
+	struct simmem *m;
+	struct simdom d;
+	int rc;
+
+	if ((rc = besim_get(s, domid, &d)) != 0 ||
+	    (rc = simhost_dom_map(s->h, domid, &m)) != 0)
+		return rc;
+	*orig = __atomic_load_n(&m->ctl->throttle, __ATOMIC_RELAXED);
+	simmem_close(m);
+	return 0;
+}
+
+static int
+besim_throttle_set(struct backend *be, uint32_t domid, unsigned pct,
+    uint32_t orig)
+{
+	struct besim *s = besim(be);
+	struct simmem *m;
+	struct simdom d;
+	uint32_t v = pct != 0 ? pct : orig;
+	int rc;
+
+	if (v > SIMMEM_THROTTLE_MAX)
+		return -EINVAL;
+	if ((rc = besim_get(s, domid, &d)) != 0 ||
+	    (rc = simhost_dom_map(s->h, domid, &m)) != 0)
+		return rc;
+	__atomic_store_n(&m->ctl->throttle, v, __ATOMIC_RELAXED);
+	simmem_wake(m);
+	simmem_close(m);
+	log_debug("domain %u: throttle %u%%", domid, v);
+	return 0;
+}
+
 const struct backend_ops sim_backend_ops = {
 	.name = "sim",
 	.open = besim_open,
@@ -1095,6 +1138,8 @@ const struct backend_ops sim_backend_ops = {
 	.xenstore_path = besim_xenstore_path,
 	.state_dir = besim_state_dir,
 	.suspend_hypercall = besim_suspend_hypercall,
+	.throttle_get = besim_throttle_get,
+	.throttle_set = besim_throttle_set,
 	.disk_list = besim_disk_list,
 	.disk_track_start = besim_disk_track_start,
 	.disk_track_dirty = besim_disk_track_dirty,

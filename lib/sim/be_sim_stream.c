@@ -177,6 +177,18 @@ sims_default_policy(struct precopy_stats s)
 	    PRECOPY_STOP_AND_COPY : PRECOPY_CONTINUE;
 }
 
+/* The caller's precopy policy, or libxenguest's default. */
+static int
+sims_ask(struct save_callbacks *cb, struct precopy_stats s)
+{
+	int d = cb->precopy_policy != NULL ?
+	    cb->precopy_policy(s, cb->data) : sims_default_policy(s);
+
+	if (d == PRECOPY_ABORT)
+		log_info("save aborted by the precopy policy");
+	return d;
+}
+
 /*
  * The live rounds; returns 0 when it is time to suspend, with the number
  * of rounds sent in *rounds.
@@ -189,12 +201,8 @@ sims_live(struct stream_writer *w, struct simmem *m, uint64_t *bits,
 	int d, rc;
 
 	for (;;) {
-		d = cb->precopy_policy != NULL ?
-		    cb->precopy_policy(s, cb->data) : sims_default_policy(s);
-		if (d == PRECOPY_ABORT) {
-			log_info("save aborted by the precopy policy");
+		if ((d = sims_ask(cb, s)) == PRECOPY_ABORT)
 			return -ECANCELED;
-		}
 		if (s.dirty_count > 0 && (rc = sims_send(w, m, bits,
 		    s.iteration, (uint64_t)s.dirty_count, cb, z)) != 0)
 			return rc;
@@ -203,6 +211,12 @@ sims_live(struct stream_writer *w, struct simmem *m, uint64_t *bits,
 			return 0;
 		s.iteration++;
 		s.total_written += (uint64_t)s.dirty_count;
+		/* As libxenguest: asked again before the dirty log is read. */
+		s.dirty_count = -1;
+		if ((d = sims_ask(cb, s)) == PRECOPY_ABORT)
+			return -ECANCELED;
+		if (d != PRECOPY_CONTINUE)
+			return 0;
 		s.dirty_count = (int64_t)simmem_dirty_clean(m, bits);
 	}
 }

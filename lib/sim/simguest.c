@@ -779,6 +779,28 @@ sg_shutdown(struct sg_proc *g, int reason)
 }
 
 /*
+ * The toolstack's throttle (auto-converge): after a batch of writes that
+ * took busy_ns, the guest rests so that it works (100 - pct) percent of
+ * the time, as under a CPU cap; its rate is lowered as much, for a guest
+ * that is not busy all the time.  Returns the rate's page interval.
+ */
+static uint64_t
+sg_throttle(struct sg_proc *g, uint64_t page_ns, uint64_t busy_ns,
+    uint64_t *rest_until)
+{
+	uint32_t pct = __atomic_load_n(&g->m->ctl->throttle,
+	    __ATOMIC_RELAXED);
+
+	if (pct > SIMMEM_THROTTLE_MAX)
+		pct = SIMMEM_THROTTLE_MAX;
+	if (pct == 0)
+		return page_ns;
+	if (busy_ns > 0)
+		*rest_until = util_now_ns() + busy_ns * pct / (100 - pct);
+	return page_ns * 100 / (100 - pct);
+}
+
+/*
  * Write the disk blocks due at the disks' rate; returns the ns until the
  * next one (UINT64_MAX: no disk writes).  A guest that was held (paused,
  * suspended) does not catch up in a burst.
@@ -810,7 +832,8 @@ sg_disk_tick(struct sg_proc *g)
 static int
 sg_loop(struct sg_proc *g)
 {
-	uint64_t rate = g->d.dirty_rate, page_ns, next, now, io_ns;
+	uint64_t rate = g->d.dirty_rate, page_ns, next, now, io_ns, step;
+	uint64_t rest = 0;
 	uint32_t seq;
 	int req, i;
 
@@ -843,17 +866,19 @@ sg_loop(struct sg_proc *g)
 			continue;
 		}
 		now = util_now_ns();
-		if (next > now) {
-			simmem_wait(g->m, seq, next - now < io_ns ? next - now :
-			    io_ns);
+		if (rest > now || next > now) {
+			now = (rest > next ? rest : next) - now;
+			simmem_wait(g->m, seq, now < io_ns ? now : io_ns);
 			continue;
 		}
 		if (now - next > SG_BURST_NS)
 			next = now - SG_BURST_NS;
+		step = sg_throttle(g, page_ns, 0, &rest);
 		for (i = 0; i < SG_BATCH && next <= now; i++) {
 			simguest_write_one(g->m);
-			next += page_ns;
+			next += step;
 		}
+		(void)sg_throttle(g, page_ns, util_now_ns() - now, &rest);
 	}
 }
 

@@ -31,6 +31,7 @@
 #define SIMMEM_PAGE_SHIFT	12
 #define SIMMEM_CTL_MAGIC	0x78534d43u	/* "CMSx" */
 #define SIMMEM_CTL_VERSION	1
+#define SIMMEM_THROTTLE_MAX	99
 /* 16 TiB of guest: bounds every size derived from a file. */
 #define SIMMEM_MAX_PAGES	(UINT64_C(1) << 32)
 
@@ -47,7 +48,11 @@ struct simmem_ctl {
 	uint32_t	pause_ack;	/* guest: stopped, nothing half-done */
 	uint32_t	suspended;	/* guest: in shutdown(suspend) */
 	uint32_t	wake;		/* doorbell: bumped to wake the guest */
-	uint32_t	pad;
+	/*
+	 * toolstack: percent of its time the guest gives up (auto-converge,
+	 * at most SIMMEM_THROTTLE_MAX); 0 runs it at its own rate.
+	 */
+	uint32_t	throttle;
 	uint64_t	resume_count;	/* suspends cancelled by resume */
 };
 

@@ -26,12 +26,6 @@
 
 #define XEN_DM_LOCK_POLL_US	10000
 
-/* One exchange with the monitor: libxl's lock, then the connection. */
-struct xen_dm_conn {
-	int			 lockfd;
-	struct qmpclient	*q;
-};
-
 static int
 xen_dm_fmt(size_t len, const char *what, int n)
 {
@@ -137,7 +131,7 @@ xen_dm_unlock(const char *path, int fd)
 	close(fd);
 }
 
-static int
+int
 xen_dm_open(const struct xen_dm *dm, struct xen_dm_conn *c)
 {
 	char why[256];
@@ -157,7 +151,7 @@ xen_dm_open(const struct xen_dm *dm, struct xen_dm_conn *c)
 	return rc;
 }
 
-static void
+void
 xen_dm_close(const struct xen_dm *dm, struct xen_dm_conn *c)
 {
 	qmpclient_close(c->q);
@@ -166,7 +160,19 @@ xen_dm_close(const struct xen_dm *dm, struct xen_dm_conn *c)
 	c->lockfd = -1;
 }
 
-static int
+int
+xen_dm_call(const struct xen_dm *dm, struct xen_dm_conn *c, const char *name,
+    const char *args, struct qmp_msg *reply, char *why, size_t whylen)
+{
+	if (c->q == NULL) {
+		snprintf(why, whylen, "not connected");
+		return -ENOTCONN;
+	}
+	return qmpclient_execute(c->q, name, args, dm->timeout_ms, reply, why,
+	    whylen);
+}
+
+int
 xen_dm_exec(const struct xen_dm *dm, struct xen_dm_conn *c, const char *name,
     const char *args, int timeout_ms)
 {
@@ -194,8 +200,7 @@ xen_dm_logdirty(const struct xen_dm *dm, int enable)
 	return rc;
 }
 
-/* The path goes into JSON text as it is: nothing there needs escaping. */
-static int
+int
 xen_dm_json_safe(const char *s)
 {
 	for (; *s != '\0'; s++)

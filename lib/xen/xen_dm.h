@@ -34,6 +34,14 @@ struct xen_dm {
 	char		state[XEN_DM_PATH_MAX];	/* libxl's qemu-save.DOMID */
 };
 
+/* One exchange with the monitor: libxl's lock, then the connection. */
+struct qmpclient;
+struct qmp_msg;
+struct xen_dm_conn {
+	int			 lockfd;
+	struct qmpclient	*q;
+};
+
 /*
  * Fill *dm for domain "domid" whose uuid is "uuid", with libxl's paths
  * under run_dir and lib_dir (XEN_DM_RUN_DIR, XEN_DM_LIB_DIR but in
@@ -52,6 +60,24 @@ int	xen_dm_lock(const char *path, int timeout_ms, int *fd);
 
 /* Release a lock from xen_dm_lock() as libxl does (unlink, unlock). */
 void	xen_dm_unlock(const char *path, int fd);
+
+/*
+ * Take the monitor's lock and connect (xen_dm_open: 0 or a negative
+ * errno, logged, with nothing held); run one command (xen_dm_exec:
+ * logged on failure; xen_dm_call: not logged, the reason in why, the
+ * answer in reply if not NULL, dm->timeout_ms); disconnect and unlock
+ * (xen_dm_close).  See qmpclient.h for the errors.
+ */
+int	xen_dm_open(const struct xen_dm *dm, struct xen_dm_conn *c);
+int	xen_dm_exec(const struct xen_dm *dm, struct xen_dm_conn *c,
+	    const char *name, const char *args, int timeout_ms);
+int	xen_dm_call(const struct xen_dm *dm, struct xen_dm_conn *c,
+	    const char *name, const char *args, struct qmp_msg *reply,
+	    char *why, size_t whylen);
+void	xen_dm_close(const struct xen_dm *dm, struct xen_dm_conn *c);
+
+/* 1 if s can go into JSON text as it is (nothing needs escaping). */
+int	xen_dm_json_safe(const char *s);
 
 /*
  * QMP xen-set-global-dirty-log {"enable": enable}: QEMU's own writes to

@@ -9,12 +9,17 @@
  *                  suspended and its state collected;
  *   xen_hvm.c      HVM on the Xen side: which device model, PV drivers
  *                  or not, suspend by hypercall, QEMU's xenstore keys;
+ *   xen_sched.c    auto-converge: the domain's credit2 cap;
  *   xen_dm.c       the device model over QMP (xen_dm.h: no Xen library
  *                  there, so its tests run without Xen);
  *   xen_restore.c  restore: the relay that frames the caller's libxc
  *                  stream as a libxl stream for
  *                  libxl_domain_create_restore(), and memory claims;
- *   xen_vbd.c      the domain's disks for the vbd device handler.
+ *   xen_vbd.c      the domain's disks for the vbd device handler;
+ *   xen_qdisk.c    a qdisk disk tracked and read through its QEMU
+ *                  (xen_qdisk.h: dirty bitmaps over QMP, the NBD export
+ *                  read with libnbd; no Xen library, tested against a
+ *                  real QEMU without Xen).
  */
 #ifndef XMIG_XEN_INT_H
 #define XMIG_XEN_INT_H
@@ -101,6 +106,12 @@ int	xen_hvm_no_pv_drivers(struct xen_priv *x, uint32_t domid);
 
 /* The suspend_hypercall op: see struct backend_ops. */
 int	xen_suspend_hypercall(struct backend *be, uint32_t domid);
+
+/* The throttle ops (xen_sched.c, a credit2 cap): see backend_ops. */
+int	xen_throttle_get(struct backend *be, uint32_t domid,
+	    uint32_t *orig);
+int	xen_throttle_set(struct backend *be, uint32_t domid, unsigned pct,
+	    uint32_t orig);
 
 /*
  * The EMULATOR_XENSTORE_DATA body libxl would write for "domid": *out

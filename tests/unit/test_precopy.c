@@ -154,6 +154,163 @@ START_TEST(test_precopy_rounds_capped)
 }
 END_TEST
 
+/*
+ * Auto-converge, over a link of 1 GiB/s (262144 pages a second): each
+ * call reports "dirty" pages and the next round takes as long as they
+ * take to send.  A 1 GiB working set dirtied whole every round predicts
+ * 1000 ms of downtime and never converges.
+ */
+#define LINK_PAGES	UINT64_C(262144)
+
+static unsigned
+converge_rounds(struct precopy *p, unsigned from, unsigned n,
+    int64_t dirty, uint64_t *now)
+{
+	struct precopy_stats s;
+	unsigned i;
+
+	for (i = from; i < from + n; i++) {
+		s = st(i, dirty);
+		ck_assert_int_eq(precopy_decide(p, &s, *now),
+		    PRECOPY_CONTINUE);
+		*now += (uint64_t)dirty * 1000 * MS / LINK_PAGES;
+	}
+	return p->throttle_pct;
+}
+
+START_TEST(test_precopy_converge_steps_up)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	uint64_t now = 0;
+
+	precopy_init(&p, 300, 1000, 0, NULL, &ms, 0);
+	p.auto_converge = 1;
+	/* Round 0 has no rate yet; round 1 is the first too dirty one. */
+	ck_assert_uint_eq(converge_rounds(&p, 0, 2, 262144, &now), 0);
+	ck_assert_uint_eq(converge_rounds(&p, 2, 1, 262144, &now),
+	    PRECOPY_THROTTLE_FIRST);
+	ck_assert_uint_eq(converge_rounds(&p, 3, 1, 262144, &now),
+	    PRECOPY_THROTTLE_FIRST + PRECOPY_THROTTLE_STEP);
+	ck_assert_uint_eq(converge_rounds(&p, 4, 20, 262144, &now),
+	    PRECOPY_THROTTLE_MAX);
+}
+END_TEST
+
+START_TEST(test_precopy_converge_off)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	uint64_t now = 0;
+
+	/* Off unless asked for: precopy_init() leaves it off. */
+	precopy_init(&p, 300, 1000, 0, NULL, &ms, 0);
+	ck_assert_uint_eq(converge_rounds(&p, 0, 10, 262144, &now), 0);
+}
+END_TEST
+
+START_TEST(test_precopy_converge_slow_dirtier)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	struct precopy_stats s;
+	uint64_t now = 0, dirty = LINK_PAGES, rate = LINK_PAGES * 2 / 5;
+	unsigned i;
+	int d = PRECOPY_CONTINUE;
+
+	/*
+	 * A guest that dirties 40% of what the link carries, against a
+	 * tight target: it converges on its own and is never throttled.
+	 */
+	precopy_init(&p, 5, 1000, 0, NULL, &ms, 0);
+	p.auto_converge = 1;
+	for (i = 0; d == PRECOPY_CONTINUE; i++) {
+		s = st(i, (int64_t)dirty);
+		d = precopy_decide(&p, &s, now);
+		ck_assert_uint_eq(p.throttle_pct, 0);
+		now += dirty * 1000 * MS / LINK_PAGES;
+		dirty = dirty * rate / LINK_PAGES;
+	}
+	ck_assert_str_eq(p.reason, "downtime target met");
+	ck_assert_uint_gt(i, 3);
+}
+END_TEST
+
+START_TEST(test_precopy_uncounted_call)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	struct precopy_stats s;
+
+	/*
+	 * libxenguest's two calls a round: the first (dirty_count -1,
+	 * before the dirty log is read) neither stops a guest that is far
+	 * from converging nor counts as a round.
+	 */
+	precopy_init(&p, 300, 0, 0, NULL, &ms, 0);
+	s = st(0, 262144);
+	ck_assert_int_eq(precopy_decide(&p, &s, 0), PRECOPY_CONTINUE);
+	s = st(1, -1);
+	ck_assert_int_eq(precopy_decide(&p, &s, 1000 * MS),
+	    PRECOPY_CONTINUE);
+	ck_assert_uint_eq(ms.nrounds, 0);
+	/* The counted call measures round 0 from its start. */
+	s = st(1, 200000);
+	ck_assert_int_eq(precopy_decide(&p, &s, 1001 * MS),
+	    PRECOPY_CONTINUE);
+	ck_assert_uint_eq(ms.nrounds, 1);
+	ck_assert_uint_eq(ms.rounds[0].pages, 262144);
+	ck_assert_uint_eq(ms.rounds[0].ms, 1001);
+	ck_assert_uint_gt(p.predicted_ms, 300);
+	/* A limit still stops it there, and the round sent is recorded. */
+	precopy_init(&p, 300, 2, 0, NULL, &ms, 0);
+	s = st(0, 262144);
+	ck_assert_int_eq(precopy_decide(&p, &s, 0), PRECOPY_CONTINUE);
+	s = st(1, -1);
+	ck_assert_int_eq(precopy_decide(&p, &s, 1000 * MS),
+	    PRECOPY_STOP_AND_COPY);
+	ck_assert_str_eq(p.reason, "round limit reached");
+	ck_assert_uint_eq(ms.nrounds, 1);
+	ck_assert_uint_eq(ms.rounds[0].pages, 262144);
+}
+END_TEST
+
+START_TEST(test_precopy_converge_too_dirty)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	uint64_t now = 0;
+
+	/* The test switch: a guest that dirties nothing is throttled. */
+	precopy_init(&p, 1, 1000, 0, NULL, &ms, 0);
+	p.auto_converge = 1;
+	p.too_dirty = 1;
+	ck_assert_uint_eq(converge_rounds(&p, 0, 3, 1000, &now),
+	    PRECOPY_THROTTLE_FIRST);
+}
+END_TEST
+
+START_TEST(test_precopy_converge_holds)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	uint64_t now = 0;
+
+	precopy_init(&p, 300, 1000, 0, NULL, &ms, 0);
+	p.auto_converge = 1;
+	ck_assert_uint_eq(converge_rounds(&p, 0, 3, 262144, &now),
+	    PRECOPY_THROTTLE_FIRST);
+	/*
+	 * A round in which the guest dirtied 38% of what the link carried,
+	 * still above the target: the throttle stays, the count restarts.
+	 */
+	ck_assert_uint_eq(converge_rounds(&p, 3, 1, 100000, &now),
+	    PRECOPY_THROTTLE_FIRST);
+	ck_assert_uint_eq(p.high_rounds, 0);
+	ck_assert_uint_gt(p.predicted_ms, 300);
+}
+END_TEST
+
 static Suite *
 precopy_suite(void)
 {
@@ -167,6 +324,12 @@ precopy_suite(void)
 	tcase_add_test(tc, test_precopy_clean_guest_stops);
 	tcase_add_test(tc, test_precopy_cancel_aborts);
 	tcase_add_test(tc, test_precopy_rounds_capped);
+	tcase_add_test(tc, test_precopy_converge_steps_up);
+	tcase_add_test(tc, test_precopy_converge_off);
+	tcase_add_test(tc, test_precopy_converge_slow_dirtier);
+	tcase_add_test(tc, test_precopy_converge_holds);
+	tcase_add_test(tc, test_precopy_converge_too_dirty);
+	tcase_add_test(tc, test_precopy_uncounted_call);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,7 +4,10 @@
  * lock (held only during an exchange, removed after, a holder waited for
  * and timed out), the log-dirty switch, stop and the device-state file
  * (written, taken, removed), QEMU dying during the save or refusing it
- * (the file removed, the lock released), and the xenstore data encoding.
+ * (the file removed, the lock released), the xenstore data encoding, and
+ * a qdisk disk's copy through QEMU (xen_qdisk.c): its node found by file
+ * name, the bitmaps rotated in one transaction, the exports, and all of
+ * it taken back after a failure at each step.
  */
 #include "config.h"
 
@@ -26,6 +29,7 @@
 #include "log.h"
 #include "qmp.h"
 #include "xen_dm.h"
+#include "xen_qdisk.h"
 
 static char dir[] = "/tmp/xmig-test-xendm-XXXXXX";
 static const uint8_t uuid[16] = {
@@ -57,12 +61,15 @@ exists(const char *path)
  *   "greet", "cmd NAME", "ret VALUE", "err CLASS", "close", "hang" as in
  *   test_qmpclient.c; "locked" exits 5 unless the lock file is held;
  *   "state" writes the device-state file; "next" waits for the next
- *   connection (the client closed the previous one).
+ *   connection (the client closed the previous one); "has TEXT" exits 7
+ *   unless the last command's line holds TEXT; "err CLASS DESC" gives
+ *   the error that description (else "no").
  */
 static void
 monitor_run(int lfd, const struct xen_dm *dm, const char *const *script)
 {
-	char line[4096], out[4096];
+	char line[4096], out[4096], last[4096] = "", cls[64];
+	const char *sp;
 	struct qmp_msg m;
 	int64_t id = -1;
 	size_t len = 0;
@@ -91,15 +98,24 @@ monitor_run(int lfd, const struct xen_dm *dm, const char *const *script)
 				_exit(3);
 			id = m.id;
 			qmp_msg_clear(&m);
+			snprintf(last, sizeof(last), "%.*s", (int)(nl - line),
+			    line);
 			len -= (size_t)(nl + 1 - line);
 			memmove(line, nl + 1, len);
 			continue;
 		} else if (strncmp(s, "ret ", 4) == 0)
 			n = qmp_encode_return(out, sizeof(out), s + 4, id);
-		else if (strncmp(s, "err ", 4) == 0)
-			n = qmp_encode_error(out, sizeof(out), s + 4, "no",
-			    id);
-		else if (strcmp(s, "locked") == 0) {
+		else if (strncmp(s, "err ", 4) == 0) {
+			sp = strchr(s + 4, ' ');
+			snprintf(cls, sizeof(cls), "%.*s", sp != NULL ?
+			    (int)(sp - s - 4) : (int)strlen(s + 4), s + 4);
+			n = qmp_encode_error(out, sizeof(out), cls,
+			    sp != NULL ? sp + 1 : "no", id);
+		} else if (strncmp(s, "has ", 4) == 0) {
+			if (strstr(last, s + 4) == NULL)
+				_exit(7);
+			continue;
+		} else if (strcmp(s, "locked") == 0) {
 			if ((lk = open(dm->lock, O_RDWR)) < 0 ||
 			    flock(lk, LOCK_EX | LOCK_NB) == 0)
 				_exit(5);
@@ -303,6 +319,142 @@ START_TEST(test_xendm_xsdata)
 }
 END_TEST
 
+/* The nodes of a QEMU serving /img/a.raw as xvda (and /img/b.raw). */
+#define NODES	"ret [{\"node-name\": \"xvda\", \"drv\": \"raw\", " \
+	"\"file\": \"/img/a.raw\"}, {\"node-name\": \"#block1\", " \
+	"\"drv\": \"file\", \"file\": \"/img/a.raw\"}, " \
+	"{\"node-name\": \"xvdb\", \"drv\": \"qcow2\", " \
+	"\"file\": \"/img/b.raw\"}]"
+#define HELLO	"greet", "cmd qmp_capabilities", "ret {}"
+
+START_TEST(test_xendm_qdisk)
+{
+	static const char *const script[] = {
+		HELLO, "cmd query-named-block-nodes", "has \"flat\": true",
+		NODES,
+		"cmd block-dirty-bitmap-add", "has \"node\": \"xvda\"",
+		"has \"name\": \"xmig-0-0\"", "locked", "ret {}",
+		"cmd nbd-server-start", "has \"type\": \"unix\"",
+		"has /nbd.sock\"", "ret {}",
+		"cmd block-export-add", "has \"node-name\": \"xvda\"",
+		"has \"name\": \"xmig-0\"", "has \"writable\": false",
+		"ret {}", "next",
+		/* A round: the bitmaps swap atomically, the old exported. */
+		HELLO, "cmd transaction",
+		"has {\"type\": \"block-dirty-bitmap-disable\", \"data\": "
+		"{\"node\": \"xvda\", \"name\": \"xmig-0-0\"}}",
+		"has {\"type\": \"block-dirty-bitmap-add\", \"data\": "
+		"{\"node\": \"xvda\", \"name\": \"xmig-0-1\"}}", "ret {}",
+		"cmd block-export-add", "has \"name\": \"xmig-0-0-round\"",
+		"has \"bitmaps\": [\"xmig-0-0\"]", "ret {}", "next",
+		HELLO, "cmd block-export-del", "has \"id\": \"xmig-0-0-round\"",
+		"has \"mode\": \"hard\"", "ret {}",
+		/* Busy until QEMU has let the export go: asked again. */
+		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-0-0\"",
+		"err GenericError Bitmap 'xmig-0-0' is currently in use",
+		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-0-0\"",
+		"ret {}", "next",
+		/* The end: the export, the server, the recording bitmap. */
+		HELLO, "cmd block-export-del", "has \"id\": \"xmig-0\"",
+		"ret {}", "cmd nbd-server-stop", "ret {}",
+		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-0-1\"",
+		"ret {}", "close", NULL
+	};
+	struct xen_qdisk qd;
+	struct xen_dm dm;
+	char sock[200];
+	pid_t pid;
+
+	setup(&dm);
+	snprintf(sock, sizeof(sock), "%s/nbd.sock", dir);
+	pid = monitor_start(&dm, script);
+	ck_assert_int_eq(xen_qdisk_start(&qd, &dm, 0, "/img/a.raw", sock), 0);
+	ck_assert_str_eq(qd.node, "xvda");
+	ck_assert(!exists(dm.lock));
+	ck_assert_int_eq(xen_qdisk_round(&qd), 0);
+	ck_assert_str_eq(qd.round, "xmig-0-0-round");
+	ck_assert_str_eq(qd.bitmap, "xmig-0-0");
+	/* One round at a time. */
+	ck_assert_int_eq(xen_qdisk_round(&qd), -EINVAL);
+	ck_assert_int_eq(xen_qdisk_round_end(&qd), 0);
+	xen_qdisk_stop(&qd);
+	ck_assert(!exists(dm.lock));
+	/* Nothing left to take back: no more exchanges. */
+	xen_qdisk_stop(&qd);
+	ck_assert_int_eq(monitor_end(pid, 1), 0);
+}
+END_TEST
+
+START_TEST(test_xendm_qdisk_fails)
+{
+	static const char *const nonode[] = {
+		HELLO, "cmd query-named-block-nodes", NODES, "next",
+		HELLO, "cmd query-named-block-nodes", NODES, "close", NULL
+	};
+	/* The export refused: the server and the bitmap taken back. */
+	static const char *const noexport[] = {
+		HELLO, "cmd query-named-block-nodes", NODES,
+		"cmd block-dirty-bitmap-add", "ret {}",
+		"cmd nbd-server-start", "ret {}",
+		"cmd block-export-add", "err GenericError", "next",
+		HELLO, "cmd nbd-server-stop", "ret {}",
+		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-1-0\"",
+		"ret {}", "close", NULL
+	};
+	/*
+	 * Another disk's server is used, not stopped; a round refused
+	 * leaves the recording bitmap as it was, taken back at the end.
+	 */
+	static const char *const shared[] = {
+		HELLO, "cmd query-named-block-nodes", NODES,
+		"cmd block-dirty-bitmap-add", "ret {}",
+		"cmd nbd-server-start",
+		"err GenericError NBD server already running",
+		"cmd block-export-add", "ret {}", "next",
+		HELLO, "cmd transaction", "err GenericError", "next",
+		HELLO, "cmd block-export-del", "ret {}",
+		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-0-0\"",
+		"ret {}", "close", NULL
+	};
+	struct xen_qdisk qd;
+	struct xen_dm dm;
+	char sock[200];
+	pid_t pid;
+	int fd;
+
+	setup(&dm);
+	snprintf(sock, sizeof(sock), "%s/nbd.sock", dir);
+	pid = monitor_start(&dm, nonode);
+	ck_assert_int_eq(xen_qdisk_start(&qd, &dm, 0, "/img/c.raw", sock),
+	    -ENOENT);
+	/* A qcow2 node: QEMU's view is not the file's bytes. */
+	ck_assert_int_eq(xen_qdisk_start(&qd, &dm, 0, "/img/b.raw", sock),
+	    -EOPNOTSUPP);
+	ck_assert_int_eq(monitor_end(pid, 1), 0);
+	/* A path that cannot go into JSON as it is: nothing is asked. */
+	ck_assert_int_eq(xen_qdisk_start(&qd, &dm, 0, "/img/\"a", sock),
+	    -EINVAL);
+
+	pid = monitor_start(&dm, noexport);
+	ck_assert_int_eq(xen_qdisk_start(&qd, &dm, 1, "/img/a.raw", sock),
+	    -EREMOTEIO);
+	ck_assert(!exists(dm.lock));
+	ck_assert_int_eq(monitor_end(pid, 1), 0);
+
+	ck_assert_int_ge(fd = open(sock, O_WRONLY | O_CREAT, 0600), 0);
+	close(fd);
+	pid = monitor_start(&dm, shared);
+	ck_assert_int_eq(xen_qdisk_start(&qd, &dm, 0, "/img/a.raw", sock), 0);
+	ck_assert_int_eq(qd.server, 0);
+	ck_assert_int_eq(xen_qdisk_round(&qd), -EREMOTEIO);
+	ck_assert_int_eq(xen_qdisk_round_end(&qd), 0);
+	xen_qdisk_stop(&qd);
+	ck_assert_int_eq(monitor_end(pid, 1), 0);
+	ck_assert(exists(sock));
+	unlink(sock);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -316,6 +468,8 @@ main(void)
 	tcase_add_test(tc, test_xendm_save);
 	tcase_add_test(tc, test_xendm_dm_fails);
 	tcase_add_test(tc, test_xendm_xsdata);
+	tcase_add_test(tc, test_xendm_qdisk);
+	tcase_add_test(tc, test_xendm_qdisk_fails);
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -62,6 +62,9 @@ CFG
 	[ "$2" != hvm-nopv ] || echo "xen_platform_pci = 0" >>/etc/xen/$1.cfg
 	[ -z "${GUEST_HAP:-}" ] || echo "hap = $GUEST_HAP" >>/etc/xen/$1.cfg
 	[ -z "${GUEST_CPUS:-}" ] || echo "cpus = \"$GUEST_CPUS\"" >>/etc/xen/$1.cfg
+	# the guest's disks: xl's disk specs, quoted, comma-separated
+	[ -z "${GUEST_DISK:-}" ] || echo "disk = [ $GUEST_DISK ]" \
+	    >>/etc/xen/$1.cfg
 }
 
 # not xenconsoled's file: it opens one for an HVM guest too and writes
@@ -108,20 +111,22 @@ count() {
 	echo ${c:-0}
 }
 
-# wait_ok NAME SECS: wait for one more PATTERN-OK than seen now, and fail
-# at once on a PATTERN-BAD (the guest found a page lost or corrupted)
+# wait_ok NAME SECS [WHAT]: wait for one more WHAT-OK (PATTERN-OK: the
+# memory; DISK-OK: the disk) than seen now, and fail at once on a
+# WHAT-BAD (the guest found a page or block lost or corrupted)
 # (xenconsoled names the log after the domain's name at creation)
 wait_ok() {
-	local n=$(count $1 PATTERN-OK) end=$(($(cut -d. -f1 /proc/uptime) + $2))
+	local w=${3:-PATTERN} n end=$(($(cut -d. -f1 /proc/uptime) + $2))
+	n=$(count $1 $w-OK)
 	while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
-		if [ "$(count $1 PATTERN-BAD)" -gt 0 ]; then
-			grep PATTERN-BAD "$(console_log $1)" | head -3
+		if [ "$(count $1 $w-BAD)" -gt 0 ]; then
+			grep $w-BAD "$(console_log $1)" | head -3
 			return 2
 		fi
-		[ "$(count $1 PATTERN-OK)" -gt "$n" ] && return 0
+		[ "$(count $1 $w-OK)" -gt "$n" ] && return 0
 		sleep 0.5
 	done
-	say "timeout: no new PATTERN-OK from $1 in $2 s"
+	say "timeout: no new $w-OK from $1 in $2 s"
 	return 1
 }
 
@@ -180,6 +185,7 @@ relocation-address = 127.0.0.1
 relocation-port = 8002
 hosts-allow = ${XMIGD_HOSTS_ALLOW:-127\.0\.0\.1 localhost}
 backend = xen
+${XMIGD_EXTRA_CONF:-}
 CONF
 	local ready
 	ready=$(grep -c 'ready: listening' "$1" 2>/dev/null)

@@ -15,8 +15,21 @@
  * A page lost or corrupted by a save/restore/migration shows up as BAD
  * within one period; the harness greps for these lines.
  *
- *   guest_pattern [mb [period_s [dirty_pages_per_round]]]
+ * With a disk (a block device that opens), the same for its 4 KiB
+ * blocks, written and read back with O_DIRECT (not from the page cache):
+ * every block written once at the start, "dirty_blocks" more each round,
+ * then every block read back and checked against the generations, which
+ * are in memory and so move with the guest:
+ *
+ *   DISK-READY blocks=4096
+ *   DISK-OK round=7 checked=4096 written=4544
+ *   DISK-BAD round=7 block=12 word=0 want=... got=...
+ *
+ *   guest_pattern [mb [period_s [dirty_pages_per_round [disk
+ *       [dirty_blocks_per_round]]]]]
  */
+#define _GNU_SOURCE	/* O_DIRECT */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +39,8 @@
 
 #define GP_PAGE		4096
 #define GP_WORDS	(GP_PAGE / sizeof(uint64_t))
+#define GP_CHUNK	(256 * GP_PAGE)	/* blocks read back at once */
+#define GP_DISK_TAG	(UINT64_C(1) << 40)	/* disk words differ */
 
 static uint64_t
 gp_word(uint64_t page, uint64_t word, uint64_t gen)
@@ -76,6 +91,97 @@ gp_check(const uint64_t *mem, const uint64_t *gen, uint64_t pages,
 	return bad;
 }
 
+struct gp_disk {
+	int		 fd;
+	uint64_t	 blocks;
+	uint64_t	*gen;
+	uint64_t	*buf;		/* GP_CHUNK bytes, aligned */
+	uint64_t	 next;
+	uint64_t	 written;
+};
+
+static int
+gp_disk_write(struct gp_disk *d, uint64_t block)
+{
+	uint64_t w;
+
+	for (w = 0; w < GP_WORDS; w++)
+		d->buf[w] = gp_word(block | GP_DISK_TAG, w, d->gen[block]);
+	if (pwrite(d->fd, d->buf, GP_PAGE, (off_t)(block * GP_PAGE)) !=
+	    GP_PAGE) {
+		printf("DISK-BAD cannot write block %" PRIu64 "\n", block);
+		return -1;
+	}
+	d->written++;
+	return 0;
+}
+
+/* Open the disk and write every block once; -1 without a disk. */
+static int
+gp_disk_open(struct gp_disk *d, const char *path)
+{
+	off_t size;
+	uint64_t b;
+
+	if ((d->fd = open(path, O_RDWR | O_DIRECT | O_SYNC)) < 0)
+		return -1;
+	size = lseek(d->fd, 0, SEEK_END);
+	d->blocks = size > 0 ? (uint64_t)size / GP_PAGE : 0;
+	d->gen = calloc(d->blocks + 1, sizeof(*d->gen));
+	d->buf = aligned_alloc(GP_PAGE, GP_CHUNK);
+	if (d->blocks == 0 || d->gen == NULL || d->buf == NULL) {
+		printf("DISK-BAD cannot use %s\n", path);
+		return -1;
+	}
+	for (b = 0; b < d->blocks; b++)
+		if (gp_disk_write(d, b) != 0)
+			return -1;
+	printf("DISK-READY blocks=%" PRIu64 "\n", d->blocks);
+	return 0;
+}
+
+/* Write "dirty" blocks anew, read every block back; bad blocks. */
+static uint64_t
+gp_disk_round(struct gp_disk *d, uint64_t dirty, unsigned round)
+{
+	uint64_t i, b, w, n, want, bad = 0;
+	const uint64_t *p;
+
+	for (i = 0; i < dirty && i < d->blocks; i++) {
+		d->gen[d->next]++;
+		if (gp_disk_write(d, d->next) != 0)
+			return 1;
+		d->next = (d->next + 1) % d->blocks;
+	}
+	for (b = 0; b < d->blocks; b += n) {
+		n = d->blocks - b < GP_CHUNK / GP_PAGE ? d->blocks - b :
+		    GP_CHUNK / GP_PAGE;
+		if (pread(d->fd, d->buf, n * GP_PAGE, (off_t)(b * GP_PAGE)) !=
+		    (ssize_t)(n * GP_PAGE)) {
+			printf("DISK-BAD round=%u cannot read block %" PRIu64
+			    "\n", round, b);
+			return 1;
+		}
+		for (i = 0; i < n; i++) {
+			p = d->buf + i * GP_WORDS;
+			for (w = 0; w < GP_WORDS; w++) {
+				want = gp_word((b + i) | GP_DISK_TAG, w,
+				    d->gen[b + i]);
+				if (p[w] == want)
+					continue;
+				if (bad == 0)
+					printf("DISK-BAD round=%u block=%"
+					    PRIu64 " word=%" PRIu64 " want=%016"
+					    PRIx64 " got=%016" PRIx64 "\n",
+					    round, b + i, w, want, p[w]);
+				bad++;
+				break;
+			}
+		}
+	}
+	return bad;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -83,6 +189,9 @@ main(int argc, char **argv)
 	unsigned period = argc > 2 ? strtoul(argv[2], NULL, 10) : 2;
 	uint64_t dirty = argc > 3 ? strtoull(argv[3], NULL, 10) : 256;
 	uint64_t pages = mb * 1024 * 1024 / GP_PAGE, page, next = 0, bad, i;
+	uint64_t ddirty = argc > 5 ? strtoull(argv[5], NULL, 10) : 64;
+	struct gp_disk disk = { .fd = -1 };
+	int has_disk = 0;
 	uint64_t *mem, *gen;
 	unsigned round;
 
@@ -96,6 +205,8 @@ main(int argc, char **argv)
 	for (page = 0; page < pages; page++)
 		gp_fill(mem, page, 0);
 	printf("PATTERN-READY mb=%" PRIu64 " pages=%" PRIu64 "\n", mb, pages);
+	if (argc > 4 && gp_disk_open(&disk, argv[4]) == 0)
+		has_disk = 1;
 	for (round = 1;; round++) {
 		sleep(period);
 		for (i = 0; i < dirty && i < pages; i++) {
@@ -111,5 +222,14 @@ main(int argc, char **argv)
 		else
 			printf("PATTERN-BAD round=%u pages=%" PRIu64 "\n",
 			    round, bad);
+		if (!has_disk)
+			continue;
+		bad = gp_disk_round(&disk, ddirty, round);
+		if (bad == 0)
+			printf("DISK-OK round=%u checked=%" PRIu64 " written=%"
+			    PRIu64 "\n", round, disk.blocks, disk.written);
+		else
+			printf("DISK-BAD round=%u blocks=%" PRIu64 "\n", round,
+			    bad);
 	}
 }

@@ -1,0 +1,260 @@
+#!/bin/sh
+# link.sh - live migration over modelled links (tests/netlink.sh: two
+# network namespaces, a veth pair shaped with tc tbf) and over loopback,
+# each case with and without the feature it shows, next to iperf3 over
+# the same link in the same run.  Needs root (network namespaces),
+# iproute2 and iperf3.
+#
+#   bench/link.sh               (from a build directory, or set
+#                                top_builddir and top_srcdir; BENCH_DIR
+#                                holds the simulated hosts, default
+#                                /dev/shm; BENCH_RUNS runs per case, 1,
+#                                the median is shown)
+#
+# Cases and targets:
+#  1. a 2 GiB "mixed" guest (sim create --content mixed) over 1 Gbit/s,
+#     compression (lz4) and zero-page elision on vs off: total time on
+#     <= 0.35x off; over 10 Gbit/s <= 0.6x;
+#  2. a 1 GiB guest dirtying as fast as it can over 10 Gbit/s, with and
+#     without auto-converge: with it, the live phase ends because the
+#     downtime predicted met the target, downtime <= 300 ms, total
+#     <= 10 s; without, the figures as they are;
+#     (over 1 Gbit/s, with a 256 MiB working set, the same without a
+#     target: a guest slowed by a busy machine still outruns that link);
+#  3. a 1 GiB "random" guest over loopback, compression on vs off:
+#     throughput on >= 0.95x off, and >= 0.9x iperf3's single stream.
+# Cases 1 and 3 need "xmig migrate --compress" and "xmig sim create
+# --content"; where this xmig lacks them they are reported as not
+# available (case 3 then still shows the plain migration against iperf3).
+set -eu
+# The switch that turns zero-page elision off for the "off" runs.
+ZERO_OFF_FLAG=${ZERO_OFF_FLAG:---no-zero-elision}
+top_builddir=${top_builddir:-$(pwd)}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+XMIG="$top_builddir/cli/xmig"
+XMIGD="$top_builddir/daemon/xmigd"
+PY=/usr/bin/python3
+. "$top_srcdir/tests/netlink.sh"
+
+bdir=${BENCH_DIR:-/dev/shm}
+[ -d "$bdir" ] || bdir=/tmp
+runs=${BENCH_RUNS:-1}
+command -v iperf3 >/dev/null ||
+    { echo "iperf3 is needed (apt-get install iperf3)"; exit 1; }
+why=$(nl_check) || { echo "bench/link.sh: not run: $why"; exit 0; }
+[ -x "$XMIG" ] || { echo "no $XMIG: run from a build directory"; exit 1; }
+work=$(mktemp -d "$bdir/xmig-link.XXXXXX")
+src="$work/src"
+dst="$work/dst"
+cleanup() {
+	for h in "$src" "$dst"; do
+		"$XMIG" --sim-dir "$h" sim stop >/dev/null 2>&1 || :
+	done
+	nl_down
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+export XMIG_SIM_MEMORY=8G
+
+have_compress=0
+if "$XMIG" migrate --help 2>&1 | grep -q -- "--compress" &&
+    "$XMIG" help sim 2>&1 | grep -q -- "--content"; then
+	have_compress=1
+	"$XMIG" migrate --help 2>&1 | grep -q -- "$ZERO_OFF_FLAG" || {
+		echo "note: xmig migrate has no $ZERO_OFF_FLAG: the \"off\"" \
+		    "runs keep zero-page elision (set ZERO_OFF_FLAG)"
+		ZERO_OFF_FLAG=""
+	}
+fi
+
+nl_up 1gbit || { echo "cannot make the link"; exit 1; }
+PORT=8002
+# One xmigd in namespace A, on its link address and its loopback.
+cat > "$work/xmigd.conf" <<CONF
+relocation-address = 0.0.0.0
+relocation-port = $PORT
+hosts-allow = $NL_ADDR_B 127\\.0\\.0\\.1
+control-socket = $work/ctl.sock
+backend = sim
+sim-dir = $dst
+sim-memory = 8G
+CONF
+nl_xmigd "$work/xmigd.conf" "$work/xmigd.log" || exit 1
+
+# iperf NS ADDR: Mbit/s of one TCP stream from namespace B (or A, for
+# loopback) to ADDR in namespace A, 4 s.
+iperf() {
+	nl_exec A timeout 30 iperf3 -s -1 -B "$2" -p 5201 > /dev/null 2>&1 &
+	s=$!
+	i=0
+	until nl_exec A grep -q ":1451 .* 0A " /proc/net/tcp; do
+		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
+	done
+	nl_exec "$1" timeout 30 iperf3 -c "$2" -p 5201 -t 4 -J \
+	    > "$work/iperf.json" 2>/dev/null || :
+	wait "$s" 2>/dev/null || :
+	$PY -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+if "error" in j or "sum_received" not in j.get("end", {}):
+    sys.exit("iperf3 failed: %s" % j.get("error", "no result"))
+print("%.0f" % (j["end"]["sum_received"]["bits_per_second"] / 1e6))' \
+	    "$work/iperf.json"
+}
+
+# migrate NS ADDR NAME SIZE CREATE-ARGS -- MIGRATE-ARGS: one migration of
+# a fresh guest; prints "total_ms downtime_ms mbit/s throttle_pct
+# converged rounds dirty_MB/s" (the highest dirty rate of a round) and
+# removes the guest at the destination.
+migrate() {
+	ns=$1 addr=$2 name=$3 size=$4
+	shift 4
+	cargs=""
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		cargs="$cargs $1"; shift
+	done
+	[ $# -gt 0 ] && shift
+	# shellcheck disable=SC2086
+	"$XMIG" --sim-dir "$src" sim create --name "$name" --memory "$size" \
+	    $cargs > /dev/null
+	nl_exec "$ns" "$XMIG" --sim-dir "$src" -vv --json migrate "$@" \
+	    "$name" "$addr:$PORT" > "$work/m.json" 2> "$work/m.log" || {
+		echo "migration of $name failed:" >&2
+		tail -5 "$work/m.log" >&2
+		"$XMIG" --sim-dir "$src" sim destroy "$name" >/dev/null \
+		    2>&1 || :
+		echo "- - - - - - -"
+		return 0
+	}
+	"$XMIG" --sim-dir "$dst" sim destroy "$name" > /dev/null 2>&1 || :
+	conv=no
+	grep -Eq "stop after round [0-9]*: (downtime target met|no dirty)" \
+	    "$work/m.log" && conv=yes
+	$PY -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+dirty = max([r["dirty_rate"] for r in j["rounds"]] + [0]) * 4096 / 1e6
+print(j["total_ms"], j["downtime_ms"], j["throughput_mbps"],
+      j.get("throttle_pct", 0), sys.argv[2], len(j["rounds"]),
+      "%.0f" % dirty)' \
+	    "$work/m.json" "$conv"
+}
+
+# median of the first field's lines (odd count: the middle one).
+median_line() {
+	sort -n | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'
+}
+
+# bcase NAME NS ADDR SIZE CREATE-ARGS -- MIGRATE-ARGS: BENCH_RUNS runs,
+# one line per run, then the median line in $work/NAME.
+bcase() {
+	label=$1 bns=$2 baddr=$3 bsize=$4
+	shift 4
+	: > "$work/$label.runs"
+	r=0
+	while [ $r -lt "$runs" ]; do
+		r=$((r + 1))
+		l=$(migrate "$bns" "$baddr" "$label" "$bsize" "$@")
+		echo "$l" >> "$work/$label.runs"
+		echo "$l" | awk -v c="$label" -v r="$r" '{ printf "  %-20s " \
+		    "run %d: total %s ms, downtime %s ms, %s Mbit/s, " \
+		    "throttle %s%%, converged %s, %s rounds, dirtied up to " \
+		    "%s MB/s\n", c, r, $1, $2, $3, $4, $5, $6, $7 }'
+	done
+	median_line < "$work/$label.runs" > "$work/$label"
+}
+
+# field NAME N: field N of case NAME's median line.
+field() { awk -v n="$2" '{ print $n }' "$work/$1"; }
+
+# verdict OK TEXT: one target line.
+verdict() {
+	printf '  target: %-58s %s\n' "$2" \
+	    "$([ "$1" = 1 ] && echo met || echo MISSED)"
+}
+# ratio A B: A / B to two places; le A B: 1 if A <= B, else 0.
+ratio() {
+	$PY -c 'import sys
+a, b = float(sys.argv[1]), float(sys.argv[2])
+print("%.2f" % (a / b if b else 0))' "$1" "$2"
+}
+le() {
+	$PY -c 'import sys
+print(1 if float(sys.argv[1]) <= float(sys.argv[2]) else 0)' "$1" "$2"
+}
+na() { echo "  $1: not available (this xmig has no $2)"; }
+
+echo "xmig over modelled links: $(nproc) CPUs," \
+    "load $(cut -d' ' -f1-3 /proc/loadavg), $runs run(s) per case"
+echo
+
+for rate in 1gbit 10gbit; do
+	nl_rate "$rate"
+	echo "== link $rate (veth + tbf)," \
+	    "iperf3 one stream: $(iperf B "$NL_ADDR_A") Mbit/s"
+	if [ "$rate" = 1gbit ]; then tgt=0.35; else tgt=0.6; fi
+	if [ $have_compress = 1 ]; then
+		bcase "mixed-$rate-on" B "$NL_ADDR_A" 2G --content mixed -- \
+		    --compress lz4
+		# shellcheck disable=SC2086
+		bcase "mixed-$rate-off" B "$NL_ADDR_A" 2G --content mixed -- \
+		    --compress none $ZERO_OFF_FLAG
+		on=$(field "mixed-$rate-on" 1)
+		off=$(field "mixed-$rate-off" 1)
+		x=$(ratio "$on" "$off")
+		verdict "$(le "$x" "$tgt")" \
+		    "2 GiB mixed: on/off total $on/$off ms = ${x}x <= ${tgt}x"
+	else
+		na "2 GiB mixed, compression and zero elision on vs off" \
+		    "--compress / sim create --content"
+	fi
+	if [ "$rate" = 10gbit ]; then
+		bcase dirty-10g-ac B "$NL_ADDR_A" 1G --dirty-rate 100G --
+		bcase dirty-10g-noac B "$NL_ADDR_A" 1G --dirty-rate 100G -- \
+		    --no-auto-converge
+		t=$(field dirty-10g-ac 1)
+		d=$(field dirty-10g-ac 2)
+		c=$(field dirty-10g-ac 5)
+		verdict "$([ "$c" = yes ] && echo 1 || echo 0)" \
+		    "1 GiB dirtying, auto-converge: converged ($c)"
+		verdict "$(le "$d" 300)" \
+		    "1 GiB dirtying, auto-converge: downtime $d ms <= 300 ms"
+		verdict "$(le "$t" 10000)" \
+		    "1 GiB dirtying, auto-converge: total $t ms <= 10000 ms"
+		echo "  without auto-converge: total" \
+		    "$(field dirty-10g-noac 1) ms, downtime" \
+		    "$(field dirty-10g-noac 2) ms, converged" \
+		    "$(field dirty-10g-noac 5)," \
+		    "$(field dirty-10g-noac 6) rounds"
+	else
+		# No target: a guest slowed by a busy machine may not outrun
+		# 10 Gbit/s, but it outruns this link.
+		echo "  1 GiB, 256 MiB working set dirtied as fast as it can," \
+		    "with and without auto-converge (no target):"
+		bcase dirty-1g-ac B "$NL_ADDR_A" 1G --dirty-rate 100G \
+		    --working-set 256M --
+		bcase dirty-1g-noac B "$NL_ADDR_A" 1G --dirty-rate 100G \
+		    --working-set 256M -- --no-auto-converge
+	fi
+	echo
+done
+
+ip=$(iperf A 127.0.0.1)
+echo "== loopback (namespace A), iperf3 one stream: $ip Mbit/s"
+if [ $have_compress = 1 ]; then
+	bcase random-lo-on A 127.0.0.1 1G --content random -- --compress lz4
+	bcase random-lo-off A 127.0.0.1 1G --content random -- --compress none
+	on=$(field random-lo-on 3)
+	off=$(field random-lo-off 3)
+	x=$(ratio "$on" "$off")
+	verdict "$(le 0.95 "$x")" \
+	    "1 GiB random: on/off $on/$off Mbit/s = ${x}x >= 0.95x"
+	x=$(ratio "$on" "$ip")
+	verdict "$(le 0.9 "$x")" \
+	    "1 GiB random, on: $on Mbit/s = ${x}x iperf3 >= 0.9x"
+else
+	na "1 GiB random, compression on vs off" "--compress"
+	bcase random-lo-plain A 127.0.0.1 1G --
+	p=$(field random-lo-plain 3)
+	x=$(ratio "$p" "$ip")
+	verdict "$(le 0.9 "$x")" \
+	    "1 GiB random, plain: $p Mbit/s = ${x}x iperf3 >= 0.9x"
+fi
