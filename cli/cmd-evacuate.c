@@ -91,6 +91,7 @@ struct evac {
 	unsigned		 parallel, running;
 	struct conf		 conf;	/* compress: --compress's, if given */
 	int			 no_zero_elision;
+	int			 compress_asked;	/* --compress given */
 	int			 no_auto_converge;
 	struct transport_tls	 tls;
 };
@@ -392,6 +393,7 @@ evac_worker(struct evac *e, struct evac_guest *g, struct evac_dest *d,
 	mj.params.device_dir = e->conf.device_migrate_dir;
 	mj.params.device_timeout_s = e->conf.device_migrate_timeout;
 	mj.params.compress = e->conf.compress;
+	mj.params.compress_asked = e->compress_asked;
 	mj.params.no_zero_elision = e->no_zero_elision;
 	mj.params.no_auto_converge = e->no_auto_converge;
 	mj.params.cancel = &cli_cancel;
@@ -842,8 +844,10 @@ cmd_evacuate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (port == 0)
 		port = e.conf.relocation_port;
-	if (codec >= 0)
+	if (codec >= 0) {
 		e.conf.compress = codec;
+		e.compress_asked = 1;
+	}
 	if (evac_parse_dests(&e, to, port) != 0)
 		return cmd_usage_error(&cmd_evacuate_entry, "--to %s: expected "
 		    "up to %d HOST[:PORT] separated by commas", to,

@@ -165,6 +165,7 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if (port == 0)
 		port = conf.relocation_port;
 	p->compress = codec >= 0 ? codec : conf.compress;
+	p->compress_asked = codec >= 0;
 	if (cli_parse_target(argv[optind + 1], host, sizeof(host),
 	    &port) != 0)
 		return cmd_usage_error(&cmd_migrate_entry,
@@ -248,6 +249,8 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "(denser,\n"
 	    "                     slower) or none; chunks that do not shrink "
 	    "go raw\n"
+	    "                     (xen: the plain stream unless --compress "
+	    "is given)\n"
 	    "  --no-zero-elision  send zero pages as data (for comparisons; "
 	    "also\n"
 	    "                     XMIG_NO_ZERO_ELISION=1)\n"

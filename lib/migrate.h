@@ -199,6 +199,13 @@ struct mig_src_params {
 	 */
 	int		 compress;
 	int		 no_zero_elision;
+	/*
+	 * The codec was asked for (--compress).  Without it, a migration
+	 * from the xen backend sends the plain stream, as before the
+	 * framed one: on the emulated Xen host the framed stream lost a
+	 * page once and failed a restore once, causes not found yet.
+	 */
+	int		 compress_asked;
 };
 
 /*

@@ -416,7 +416,8 @@ src_write_stream(struct src_ctx *c, const char *config)
 		 * check at the source (through the guest's mapping) costs
 		 * more than the encoder's.
 		 */
-		.xalloc = !c->p->no_zero_elision && c->enc == NULL,
+		.xalloc = !c->p->no_zero_elision && c->enc == NULL &&
+		    !c->plain,
 		.xalloc_pages = &xalloc,
 	};
 	int rc;
@@ -551,6 +552,12 @@ src_negotiate(struct src_ctx *c, const char *config, int tmo)
 
 	/* Tests: a source older than the framed stream. */
 	old = fault_armed("src-no-frames");
+	/* Xen: the plain stream unless asked (mig_src_params). */
+	if (!old && !c->p->compress_asked &&
+	    strcmp(c->be->ops->name, "xen") == 0) {
+		c->plain = 1;
+		old = 1;
+	}
 	rc = relocio_hello_offer(c->fd, &m, old ? NULL : compress_offer(),
 	    tmo);
 	if (rc == -ECONNREFUSED) {

@@ -29,8 +29,8 @@ step wait_ok dpz--incoming 120 || step wait_ok dpz 120 ||
 	fail "pattern after xmig migrate (plain stream)"
 off_ms=$(json_num /tmp/dp0.json total_ms)
 
-step xmig --backend xen --json migrate dpz 127.0.0.1 >/tmp/dp.json \
-    2>/tmp/dp.err
+step xmig --backend xen --json migrate --compress lz4 dpz 127.0.0.1 \
+    >/tmp/dp.json 2>/tmp/dp.err
 rc=$?
 cat /tmp/dp.json /tmp/dp.err
 [ $rc = 0 ] || fail "xmig migrate of the mostly zero guest failed"
