@@ -16,7 +16,7 @@
 . /dom0-lib.sh
 
 type=${SOAK_HVM_TYPE:-hvm}
-i=1 min= max=0 sum=0
+i=1 min= max=0 sum=0 segv=0
 while [ $i -le ${SOAK_ROUNDS:-8} ]; do
 	say "round $i"
 	t0=$(up)
@@ -26,9 +26,14 @@ while [ $i -le ${SOAK_ROUNDS:-8} ]; do
 	[ $t -gt $max ] && max=$t
 	sum=$((sum + t))
 	step xl destroy soakh || fail "round $i: xl destroy failed"
+	# per boot, as it goes: a run cut short still tells what it saw
+	n=$(dmesg | grep -ci segfault)
+	say "round $i: $t s to the first PATTERN-OK," \
+	    "$((n - segv)) new segfault(s) in dom0's kernel log"
+	segv=$n
 	i=$((i + 1))
 done
 i=$((i - 1))
 dmesg | grep -i segfault
 detail "$type: $i boots, create to first PATTERN-OK min/avg/max" \
-    "$min/$((sum / i))/$max s"
+    "$min/$((sum / i))/$max s, $segv segfault(s) in dom0"
