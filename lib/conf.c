@@ -70,8 +70,7 @@ conf_backend_name(enum conf_backend b)
 }
 
 enum conf_type { T_STR, T_PATH, T_PORT, T_UINT, T_BOOL, T_SIZE, T_BACKEND,
-    T_LOGLEVEL, T_DIRS, T_PATHS };
-    T_LOGLEVEL, T_CODEC };
+    T_LOGLEVEL, T_DIRS, T_PATHS, T_CODEC };
 
 struct conf_key {
 	const char	*name;
