@@ -157,7 +157,13 @@ wc_passthrough(struct wire_enc *e, struct wc_slot *s)
 {
 	int avail = 0;
 
-	if (e->pipe[0] < 0 || e->skip == 0 ||
+	/*
+	 * Only with every chunk read so far taken by a worker: the chunk is
+	 * then counted as taken too, and no worker ever looks at a passed
+	 * through slot, which the reader may fill again before a late worker
+	 * would have stepped over it (it then encoded a slot being filled).
+	 */
+	if (e->pipe[0] < 0 || e->skip == 0 || e->taken != e->filled ||
 	    ioctl(e->rfd, FIONREAD, &avail) != 0 ||
 	    avail < (int)WC_SPLICE_MIN)
 		return 0;
@@ -184,6 +190,7 @@ wc_reader(void *arg)
 		if (e->err == 0 && wc_passthrough(e, s) > 0) {
 			s->state = WC_DONE;
 			e->filled++;
+			e->taken++;
 			__atomic_add_fetch(&e->raw, s->len,
 			    __ATOMIC_RELAXED);
 			pthread_cond_broadcast(&e->cv);
@@ -286,10 +293,6 @@ wc_worker(void *arg)
 	}
 	pthread_mutex_lock(&e->mu);
 	for (;;) {
-		/* Passed through by the reader: nothing to encode. */
-		while (e->taken < e->filled &&
-		    e->slots[e->taken % e->nslots].spliced)
-			e->taken++;
 		if (e->err != 0 || (e->taken == e->filled && e->eof))
 			break;
 		if (e->taken == e->filled) {
