@@ -107,6 +107,7 @@ struct wire_enc {
 	unsigned	 started;	/* workers started */
 	int		 reader_on, writer_on;
 	int		 corrupted;	/* the fault point did its work */
+	int		 late;		/* tests: workers wake late */
 	int		 pipe[2];	/* for splice; -1 when not used */
 };
 
@@ -297,6 +298,12 @@ wc_worker(void *arg)
 			break;
 		if (e->taken == e->filled) {
 			pthread_cond_wait(&e->cv, &e->mu);
+			/* Tests: a worker the scheduler wakes late. */
+			if (e->late) {
+				pthread_mutex_unlock(&e->mu);
+				fault_point("wire-worker-late", -1);
+				pthread_mutex_lock(&e->mu);
+			}
 			continue;
 		}
 		s = &e->slots[e->taken++ % e->nslots];
@@ -497,6 +504,7 @@ wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
 	e->timeout_ms = timeout_ms;
 	e->codec = codec;
 	e->zero_elision = zero_elision;
+	e->late = fault_armed("wire-worker-late");
 	e->nthreads = codec == FRAME_CODEC_NONE ? 1 : wc_threads(threads);
 	e->nslots = 2 * e->nthreads + 2;
 	rc = -ENOMEM;
