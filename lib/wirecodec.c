@@ -107,6 +107,7 @@ struct wire_enc {
 	unsigned	 started;	/* workers started */
 	int		 reader_on, writer_on;
 	int		 corrupted;	/* the fault point did its work */
+	int		 late;		/* tests: workers wake late */
 	int		 pipe[2];	/* for splice; -1 when not used */
 };
 
@@ -157,7 +158,13 @@ wc_passthrough(struct wire_enc *e, struct wc_slot *s)
 {
 	int avail = 0;
 
-	if (e->pipe[0] < 0 || e->skip == 0 ||
+	/*
+	 * Only with every chunk read so far taken by a worker: the chunk is
+	 * then counted as taken too, and no worker ever looks at a passed
+	 * through slot, which the reader may fill again before a late worker
+	 * would have stepped over it (it then encoded a slot being filled).
+	 */
+	if (e->pipe[0] < 0 || e->skip == 0 || e->taken != e->filled ||
 	    ioctl(e->rfd, FIONREAD, &avail) != 0 ||
 	    avail < (int)WC_SPLICE_MIN)
 		return 0;
@@ -184,6 +191,7 @@ wc_reader(void *arg)
 		if (e->err == 0 && wc_passthrough(e, s) > 0) {
 			s->state = WC_DONE;
 			e->filled++;
+			e->taken++;
 			__atomic_add_fetch(&e->raw, s->len,
 			    __ATOMIC_RELAXED);
 			pthread_cond_broadcast(&e->cv);
@@ -286,14 +294,16 @@ wc_worker(void *arg)
 	}
 	pthread_mutex_lock(&e->mu);
 	for (;;) {
-		/* Passed through by the reader: nothing to encode. */
-		while (e->taken < e->filled &&
-		    e->slots[e->taken % e->nslots].spliced)
-			e->taken++;
 		if (e->err != 0 || (e->taken == e->filled && e->eof))
 			break;
 		if (e->taken == e->filled) {
 			pthread_cond_wait(&e->cv, &e->mu);
+			/* Tests: a worker the scheduler wakes late. */
+			if (e->late) {
+				pthread_mutex_unlock(&e->mu);
+				fault_point("wire-worker-late", -1);
+				pthread_mutex_lock(&e->mu);
+			}
 			continue;
 		}
 		s = &e->slots[e->taken++ % e->nslots];
@@ -494,6 +504,7 @@ wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
 	e->timeout_ms = timeout_ms;
 	e->codec = codec;
 	e->zero_elision = zero_elision;
+	e->late = fault_armed("wire-worker-late");
 	e->nthreads = codec == FRAME_CODEC_NONE ? 1 : wc_threads(threads);
 	e->nslots = 2 * e->nthreads + 2;
 	rc = -ENOMEM;
