@@ -19,71 +19,14 @@
 # its targets are).  The "off" case is also what XMIG_NO_ZERO_ELISION=1
 # with --compress none gives.
 set -eu
-top_builddir=${top_builddir:-$(pwd)}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-XMIG="$top_builddir/cli/xmig"
-XMIGD="$top_builddir/daemon/xmigd"
-PY=/usr/bin/python3
-bdir=${BENCH_DIR:-/dev/shm}
-[ -d "$bdir" ] || bdir=/tmp
-work=$(mktemp -d "$bdir/xmig-bench.XXXXXX")
+. "$top_srcdir/bench/lib.sh"
+bench_work "${BENCH_DIR:-/dev/shm}" xmig-bench
 runs=${BENCH_RUNS:-3}
-src="$work/a"
-dst="$work/b"
-xd=""
-cleanup() {
-	[ -n "$xd" ] && kill "$xd" 2>/dev/null
-	for h in "$src" "$dst"; do
-		"$XMIG" --sim-dir "$h" sim stop >/dev/null 2>&1 || :
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-command -v iperf3 >/dev/null ||
-    { echo "iperf3 is needed (apt-get install iperf3)"; exit 1; }
+bench_need_iperf3
 
-free_port() {
-	$PY -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Loopback TCP throughput, one stream, as the migration uses one.
-iperf_mbps() {
-	p=$(free_port)
-	timeout 60 iperf3 -s -1 -B 127.0.0.1 -p "$p" > /dev/null 2>&1 &
-	s=$!
-	hex=$(printf ':%04X ' "$p")
-	i=0
-	until grep -q "$hex.* 0A " /proc/net/tcp; do
-		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
-	done
-	timeout 30 iperf3 -c 127.0.0.1 -p "$p" -t 4 -J > "$work/iperf.json" \
-	    2>/dev/null || :
-	wait "$s" 2>/dev/null || :
-	$PY -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-if "error" in j or "sum_received" not in j.get("end", {}):
-    sys.exit("iperf3 failed: %s" % j.get("error", "no result"))
-print("%.0f" % (j["end"]["sum_received"]["bits_per_second"] / 1e6))' \
-	    "$work/iperf.json"
-}
-
-port=$(free_port)
-cat > "$work/xmigd.conf" <<CONF
-relocation-address = 127.0.0.1
-relocation-port = $port
-backend = sim
-sim-dir = $dst
-sim-memory = 8G
-control-socket = $work/ctl.sock
-CONF
-"$XMIGD" -f -c "$work/xmigd.conf" > "$work/xmigd.log" 2>&1 &
-xd=$!
-i=0
-until grep -q "ready: listening" "$work/xmigd.log"; do
-	i=$((i + 1)); [ $i -gt 100 ] && { cat "$work/xmigd.log"; exit 1; }
-	sleep 0.1
-done
+bench_xmigd_conf 8G
+bench_xmigd
 export XMIG_SIM_MEMORY=8G
 unset XMIG_NO_ZERO_ELISION
 
@@ -115,7 +58,7 @@ PY
 }
 
 OFF="--compress none --no-zero-elision"
-IPERF=$(iperf_mbps)
+IPERF=$(bench_iperf 127.0.0.1 "$(free_port)")
 echo "loopback TCP (iperf3, one stream): $IPERF Mbit/s"
 echo "simulated hosts in $work"
 # A warm-up: the destination keeps destroyed domains' memory for the
@@ -131,7 +74,7 @@ while [ $i -lt "$runs" ]; do
 	run mixed-off mixed 2G $OFF
 	i=$((i + 1))
 done
-IPERF2=$(iperf_mbps)
+IPERF2=$(bench_iperf 127.0.0.1 "$(free_port)")
 echo "loopback TCP again (iperf3, one stream): $IPERF2 Mbit/s"
 $PY - "$work/results" "$runs" "$IPERF" "$IPERF2" <<'PY'
 import sys

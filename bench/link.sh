@@ -23,49 +23,20 @@
 #     target: a guest slowed by a busy machine still outruns that link);
 #  3. a 1 GiB "random" guest over loopback, compression on vs off:
 #     throughput on >= 0.95x off, and >= 0.9x iperf3's single stream.
-# Cases 1 and 3 need "xmig migrate --compress" and "xmig sim create
-# --content"; where this xmig lacks them they are reported as not
-# available (case 3 then still shows the plain migration against iperf3).
+# The "off" runs of case 1 are "--compress none --no-zero-elision" (the
+# plain stream), those of case 3 "--compress none".
 set -eu
-# The switch that turns zero-page elision off for the "off" runs.
-ZERO_OFF_FLAG=${ZERO_OFF_FLAG:---no-zero-elision}
-top_builddir=${top_builddir:-$(pwd)}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-XMIG="$top_builddir/cli/xmig"
-XMIGD="$top_builddir/daemon/xmigd"
-PY=/usr/bin/python3
+. "$top_srcdir/bench/lib.sh"
 . "$top_srcdir/tests/netlink.sh"
 
-bdir=${BENCH_DIR:-/dev/shm}
-[ -d "$bdir" ] || bdir=/tmp
 runs=${BENCH_RUNS:-1}
-command -v iperf3 >/dev/null ||
-    { echo "iperf3 is needed (apt-get install iperf3)"; exit 1; }
+bench_need_iperf3
 why=$(nl_check) || { echo "bench/link.sh: not run: $why"; exit 0; }
 [ -x "$XMIG" ] || { echo "no $XMIG: run from a build directory"; exit 1; }
-work=$(mktemp -d "$bdir/xmig-link.XXXXXX")
-src="$work/src"
-dst="$work/dst"
-cleanup() {
-	for h in "$src" "$dst"; do
-		"$XMIG" --sim-dir "$h" sim stop >/dev/null 2>&1 || :
-	done
-	nl_down
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+bench_on_exit=nl_down
+bench_work "${BENCH_DIR:-/dev/shm}" xmig-link src dst
 export XMIG_SIM_MEMORY=8G
-
-have_compress=0
-if "$XMIG" migrate --help 2>&1 | grep -q -- "--compress" &&
-    "$XMIG" help sim 2>&1 | grep -q -- "--content"; then
-	have_compress=1
-	"$XMIG" migrate --help 2>&1 | grep -q -- "$ZERO_OFF_FLAG" || {
-		echo "note: xmig migrate has no $ZERO_OFF_FLAG: the \"off\"" \
-		    "runs keep zero-page elision (set ZERO_OFF_FLAG)"
-		ZERO_OFF_FLAG=""
-	}
-fi
 
 nl_up 1gbit || { echo "cannot make the link"; exit 1; }
 PORT=8002
@@ -80,26 +51,6 @@ sim-dir = $dst
 sim-memory = 8G
 CONF
 nl_xmigd "$work/xmigd.conf" "$work/xmigd.log" || exit 1
-
-# iperf NS ADDR: Mbit/s of one TCP stream from namespace B (or A, for
-# loopback) to ADDR in namespace A, 4 s.
-iperf() {
-	nl_exec A timeout 30 iperf3 -s -1 -B "$2" -p 5201 > /dev/null 2>&1 &
-	s=$!
-	i=0
-	until nl_exec A grep -q ":1451 .* 0A " /proc/net/tcp; do
-		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
-	done
-	nl_exec "$1" timeout 30 iperf3 -c "$2" -p 5201 -t 4 -J \
-	    > "$work/iperf.json" 2>/dev/null || :
-	wait "$s" 2>/dev/null || :
-	$PY -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-if "error" in j or "sum_received" not in j.get("end", {}):
-    sys.exit("iperf3 failed: %s" % j.get("error", "no result"))
-print("%.0f" % (j["end"]["sum_received"]["bits_per_second"] / 1e6))' \
-	    "$work/iperf.json"
-}
 
 # migrate NS ADDR NAME SIZE CREATE-ARGS -- MIGRATE-ARGS: one migration of
 # a fresh guest; prints "total_ms downtime_ms mbit/s throttle_pct
@@ -138,11 +89,6 @@ print(j["total_ms"], j["downtime_ms"], j["throughput_mbps"],
 	    "$work/m.json" "$conv"
 }
 
-# median of the first field's lines (odd count: the middle one).
-median_line() {
-	sort -n | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'
-}
-
 # bcase NAME NS ADDR SIZE CREATE-ARGS -- MIGRATE-ARGS: BENCH_RUNS runs,
 # one line per run, then the median line in $work/NAME.
 bcase() {
@@ -165,23 +111,6 @@ bcase() {
 # field NAME N: field N of case NAME's median line.
 field() { awk -v n="$2" '{ print $n }' "$work/$1"; }
 
-# verdict OK TEXT: one target line.
-verdict() {
-	printf '  target: %-58s %s\n' "$2" \
-	    "$([ "$1" = 1 ] && echo met || echo MISSED)"
-}
-# ratio A B: A / B to two places; le A B: 1 if A <= B, else 0.
-ratio() {
-	$PY -c 'import sys
-a, b = float(sys.argv[1]), float(sys.argv[2])
-print("%.2f" % (a / b if b else 0))' "$1" "$2"
-}
-le() {
-	$PY -c 'import sys
-print(1 if float(sys.argv[1]) <= float(sys.argv[2]) else 0)' "$1" "$2"
-}
-na() { echo "  $1: not available (this xmig has no $2)"; }
-
 echo "xmig over modelled links: $(nproc) CPUs," \
     "load $(cut -d' ' -f1-3 /proc/loadavg), $runs run(s) per case"
 echo
@@ -189,23 +118,17 @@ echo
 for rate in 1gbit 10gbit; do
 	nl_rate "$rate"
 	echo "== link $rate (veth + tbf)," \
-	    "iperf3 one stream: $(iperf B "$NL_ADDR_A") Mbit/s"
+	    "iperf3 one stream: $(bench_iperf "$NL_ADDR_A" 5201 A B) Mbit/s"
 	if [ "$rate" = 1gbit ]; then tgt=0.35; else tgt=0.6; fi
-	if [ $have_compress = 1 ]; then
-		bcase "mixed-$rate-on" B "$NL_ADDR_A" 2G --content mixed -- \
-		    --compress lz4
-		# shellcheck disable=SC2086
-		bcase "mixed-$rate-off" B "$NL_ADDR_A" 2G --content mixed -- \
-		    --compress none $ZERO_OFF_FLAG
-		on=$(field "mixed-$rate-on" 1)
-		off=$(field "mixed-$rate-off" 1)
-		x=$(ratio "$on" "$off")
-		verdict "$(le "$x" "$tgt")" \
-		    "2 GiB mixed: on/off total $on/$off ms = ${x}x <= ${tgt}x"
-	else
-		na "2 GiB mixed, compression and zero elision on vs off" \
-		    "--compress / sim create --content"
-	fi
+	bcase "mixed-$rate-on" B "$NL_ADDR_A" 2G --content mixed -- \
+	    --compress lz4
+	bcase "mixed-$rate-off" B "$NL_ADDR_A" 2G --content mixed -- \
+	    --compress none --no-zero-elision
+	on=$(field "mixed-$rate-on" 1)
+	off=$(field "mixed-$rate-off" 1)
+	x=$(ratio "$on" "$off")
+	verdict "$(le "$x" "$tgt")" \
+	    "2 GiB mixed: on/off total $on/$off ms = ${x}x <= ${tgt}x"
 	if [ "$rate" = 10gbit ]; then
 		bcase dirty-10g-ac B "$NL_ADDR_A" 1G --dirty-rate 100G --
 		bcase dirty-10g-noac B "$NL_ADDR_A" 1G --dirty-rate 100G -- \
@@ -237,24 +160,15 @@ for rate in 1gbit 10gbit; do
 	echo
 done
 
-ip=$(iperf A 127.0.0.1)
+ip=$(bench_iperf 127.0.0.1 5201 A A)
 echo "== loopback (namespace A), iperf3 one stream: $ip Mbit/s"
-if [ $have_compress = 1 ]; then
-	bcase random-lo-on A 127.0.0.1 1G --content random -- --compress lz4
-	bcase random-lo-off A 127.0.0.1 1G --content random -- --compress none
-	on=$(field random-lo-on 3)
-	off=$(field random-lo-off 3)
-	x=$(ratio "$on" "$off")
-	verdict "$(le 0.95 "$x")" \
-	    "1 GiB random: on/off $on/$off Mbit/s = ${x}x >= 0.95x"
-	x=$(ratio "$on" "$ip")
-	verdict "$(le 0.9 "$x")" \
-	    "1 GiB random, on: $on Mbit/s = ${x}x iperf3 >= 0.9x"
-else
-	na "1 GiB random, compression on vs off" "--compress"
-	bcase random-lo-plain A 127.0.0.1 1G --
-	p=$(field random-lo-plain 3)
-	x=$(ratio "$p" "$ip")
-	verdict "$(le 0.9 "$x")" \
-	    "1 GiB random, plain: $p Mbit/s = ${x}x iperf3 >= 0.9x"
-fi
+bcase random-lo-on A 127.0.0.1 1G --content random -- --compress lz4
+bcase random-lo-off A 127.0.0.1 1G --content random -- --compress none
+on=$(field random-lo-on 3)
+off=$(field random-lo-off 3)
+x=$(ratio "$on" "$off")
+verdict "$(le 0.95 "$x")" \
+    "1 GiB random: on/off $on/$off Mbit/s = ${x}x >= 0.95x"
+x=$(ratio "$on" "$ip")
+verdict "$(le 0.9 "$x")" \
+    "1 GiB random, on: $on Mbit/s = ${x}x iperf3 >= 0.9x"

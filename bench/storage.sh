@@ -16,48 +16,16 @@
 #                                images, default /dev/shm; BENCH_RUNS runs
 #                                per case, default 3)
 set -eu
-top_builddir=${top_builddir:-$(pwd)}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-XMIG="$top_builddir/cli/xmig"
-XMIGD="$top_builddir/daemon/xmigd"
-PY=/usr/bin/python3
-bdir=${BENCH_DIR:-/dev/shm}
-[ -d "$bdir" ] || bdir=/tmp
-work=$(mktemp -d "$bdir/xmig-bench.XXXXXX")
+. "$top_srcdir/bench/lib.sh"
+bench_work "${BENCH_DIR:-/dev/shm}" xmig-bench
 runs=${BENCH_RUNS:-3}
 memrate=${BENCH_MEM_RATE:-20M}
-src="$work/a"
-dst="$work/b"
 store="$work/store"
-xd=""
-cleanup() {
-	[ -n "$xd" ] && kill "$xd" 2>/dev/null
-	for h in "$src" "$dst"; do
-		"$XMIG" --sim-dir "$h" sim stop >/dev/null 2>&1 || :
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
 mkdir -p "$store"
 
-port=$($PY -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$work/xmigd.conf" <<CONF
-relocation-address = 127.0.0.1
-relocation-port = $port
-backend = sim
-sim-dir = $dst
-sim-memory = 8G
-control-socket = $work/ctl.sock
-storage-dir = $store
-CONF
-"$XMIGD" -f -c "$work/xmigd.conf" > "$work/xmigd.log" 2>&1 &
-xd=$!
-i=0
-until grep -q "ready: listening" "$work/xmigd.log"; do
-	i=$((i + 1)); [ $i -gt 100 ] && { cat "$work/xmigd.log"; exit 1; }
-	sleep 0.1
-done
+bench_xmigd_conf 8G "storage-dir = $store"
+bench_xmigd
 export XMIG_SIM_MEMORY=8G
 
 # run NAME DISK: migrate a fresh 512 MiB guest (with DISK "1G", a 1 GiB
