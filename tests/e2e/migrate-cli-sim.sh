@@ -143,8 +143,11 @@ assert j["result"] == "ok", j
 assert 3 <= len(r) < 60, r
 assert sum(x["pages"] for x in r) == j["pages_sent"], j
 live = r[:-1]
-# each round is recorded in whole ms: up to 1 ms lost per round
-assert sum(x["ms"] for x in live) + len(live) >= 1000, live
+# each round is recorded in whole ms: up to 1 ms lost per round; and the
+# time limit counts from the start of the precopy, which includes setting
+# up the dirty log before round 0, in no round: a few ms, more on a
+# loaded machine (it lost 5 so once)
+assert sum(x["ms"] for x in live) + len(live) >= 950, live
 starts = [sum(x["ms"] for x in live[:i]) for i in range(len(live))]
 assert len([s for s in starts if s >= 1000]) <= 1, live
 assert r[-1]["ms"] <= j["downtime_ms"] <= j["total_ms"], j'
