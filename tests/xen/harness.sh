@@ -133,14 +133,17 @@ GUEST_MODULES="xen-blkfront"
 # now and then as during HVM boots: of its first four runs one lost
 # QEMU ("malloc(): corrupted top size") and busybox to segfaults, one
 # found a bug since fixed (QEMU aborting as an NBD client closed), one
-# lost dom0 (silent), the fourth passed.  Reruns (EMU_RERUNS) cover it.
+# lost dom0 (silent), the fourth passed.  In the next full run it lost
+# its guest to a triple fault and its rerun to dom0 segfaults, so it
+# runs by name, as the HVM scenarios do, until pinning (above) is proven
+# for both.
 # datapath (the framed stream on Xen) runs by name: of its first two
 # runs one found a page of the guest lost after an lz4 migration and one
 # a failed restore ("Input/output error"); causes not found yet, so a
 # migration on Xen takes the framed stream only with --compress.
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
 	suspend-crash reserve-too-big xmig-migrate never-neither evacuate
-	xl-relay xmig-to-xl xl-refused qdisk-migrate"
+	xl-relay xmig-to-xl xl-refused"
 HVM_SCENARIOS="xl-hvm hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=6
