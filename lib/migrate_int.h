@@ -80,6 +80,13 @@ int	src_write_stream(struct src_ctx *c, const char *config);
  */
 int	src_resume(struct src_ctx *c);
 
+/*
+ * Device migrate steps 0 and 1, before the stream: 0, or the failure
+ * said (src_fail) with *refused set for a refusal at step 0; a step 1
+ * that failed has its devices recovered.
+ */
+int	src_device_steps(struct src_ctx *c, int *refused);
+
 /* Record why (first reason sticks) and log it; returns rc. */
 int	src_fail(struct src_ctx *c, int rc, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -542,6 +542,26 @@ src_record_remove(struct src_ctx *c)
 	c->recorded = 0;
 }
 
+int
+src_device_steps(struct src_ctx *c, int *refused)
+{
+	char dwhy[256];
+	int rc;
+
+	*refused = 0;
+	if ((rc = devmig_step(&c->dm, 0, dwhy, sizeof(dwhy))) != 0) {
+		*refused = 1;
+		return src_fail(c, rc, "device migrate step 0 refused: %s",
+		    dwhy);
+	}
+	if ((rc = devmig_step(&c->dm, 1, dwhy, sizeof(dwhy))) != 0) {
+		src_fail(c, rc, "device migrate step 1 failed: %s", dwhy);
+		devmig_recover(&c->dm);
+		return rc;
+	}
+	return 0;
+}
+
 /* HELLO both ways, then RESERVE and its answer. */
 static int
 src_negotiate(struct src_ctx *c, const char *config, int tmo)
@@ -786,7 +806,7 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 	enum mig_result res = MIG_FAILED;
 	char *config = NULL, what[300], dwhy[256];
 	struct reloc_msg m;
-	int rc;
+	int rc, refused;
 
 	why[0] = '\0';
 	memset(stats, 0, sizeof(*stats));
@@ -810,14 +830,9 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 		res = rc == -ECONNREFUSED ? MIG_REFUSED : MIG_FAILED;
 		goto out;
 	}
-	if ((rc = devmig_step(&c.dm, 0, dwhy, sizeof(dwhy))) != 0) {
-		src_fail(&c, rc, "device migrate step 0 refused: %s", dwhy);
-		res = MIG_REFUSED;
-		goto fail_abort;
-	}
-	if ((rc = devmig_step(&c.dm, 1, dwhy, sizeof(dwhy))) != 0) {
-		src_fail(&c, rc, "device migrate step 1 failed: %s", dwhy);
-		devmig_recover(&c.dm);
+	if (src_device_steps(&c, &refused) != 0) {
+		if (refused)
+			res = MIG_REFUSED;
 		goto fail_abort;
 	}
 	if (vbd.n > 0 && (rc = vbdmig_src_bulk(&vbd, c.fd, p->live,

@@ -148,8 +148,8 @@ xlmig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 	    .stats = stats, .why = why, .whylen = whylen };
 	int tmo = (int)(p->reply_timeout_s ? p->reply_timeout_s : 120) * 1000;
 	enum mig_result res = MIG_FAILED;
-	char *config = NULL, what[300], dwhy[256];
-	int rc;
+	char *config = NULL, what[300];
+	int rc, refused;
 
 	why[0] = '\0';
 	memset(stats, 0, sizeof(*stats));
@@ -170,14 +170,9 @@ xlmig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 		    "else than xl's banner" : xlmig_read_error(rc));
 		goto out;
 	}
-	if ((rc = devmig_step(&c.dm, 0, dwhy, sizeof(dwhy))) != 0) {
-		src_fail(&c, rc, "device migrate step 0 refused: %s", dwhy);
-		res = MIG_REFUSED;
-		goto out;
-	}
-	if ((rc = devmig_step(&c.dm, 1, dwhy, sizeof(dwhy))) != 0) {
-		src_fail(&c, rc, "device migrate step 1 failed: %s", dwhy);
-		devmig_recover(&c.dm);
+	if (src_device_steps(&c, &refused) != 0) {
+		if (refused)
+			res = MIG_REFUSED;
 		goto out;
 	}
 	if (src_write_stream(&c, config) != 0) {
