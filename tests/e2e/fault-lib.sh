@@ -201,7 +201,10 @@ fm_trial_random() {
 	case $target in
 	src)	pkill -9 -P "$fm_mig_pid" -x xmig 2>/dev/null || : ;;
 	worker)	pkill -9 -P "$XD_PID" -x xmigd 2>/dev/null || : ;;
-	xmigd)	kill -9 "$XD_PID" 2>/dev/null || : ;;
+	# Reaped at once: a killed daemon not yet gone (or a zombie) would
+	# pass the "kill -0" checks that start it again.
+	xmigd)	kill -9 "$XD_PID" 2>/dev/null || :
+		wait "$XD_PID" 2>/dev/null || : ;;
 	esac
 	fm_migrate_wait
 	FM_XD_FAULT=""
