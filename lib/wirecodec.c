@@ -355,9 +355,14 @@ wc_worker(void *arg)
 		wc_encode(e, s, cc);
 		tried = s->compress && s->len > s->zeros;
 		pthread_mutex_lock(&e->mu);
-		if (tried && s->packed)
+		/*
+		 * Without compression (its window off), a chunk without a
+		 * zero run was looked at for nothing: the next ones pass
+		 * through unread, as after a failed compression.
+		 */
+		if (s->packed || (!s->mode && s->zeros > 0))
 			e->misses = 0;
-		else if (tried) {
+		else if (tried || (!s->mode && cc != NULL)) {
 			if (e->misses < 6)
 				e->misses++;
 			e->skip = 1U << e->misses;
