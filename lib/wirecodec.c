@@ -100,6 +100,7 @@ struct wire_enc {
 		int		 on;		/* chunks are compressed */
 		int		 probing;	/* this window tries the other */
 		unsigned	 since;		/* windows since the last probe */
+		unsigned	 every;		/* windows between probes */
 		uint64_t	 rate[2];	/* bytes/s without, with; 0 */
 		uint64_t	 t0;		/* the window's start */
 		uint64_t	 bytes;		/* stream bytes sent in it */
@@ -269,13 +270,15 @@ wc_encode(struct wire_enc *e, struct wc_slot *s, struct compress_ctx *cc)
  * cores also run the destination, looks like a slow link (TCP's
  * back-pressure).  So the writer measures what counts, the stream bytes
  * sent per second, over windows of WC_WIN chunks sent with compression
- * tried and without it, and the faster way is kept: every WC_PROBE
- * windows one goes the other way (compression first), as the data and
- * the link change.
+ * tried and without it, and the faster way is kept: now and then a
+ * window goes the other way (compression first), as the data and the
+ * link change, after WC_PROBE windows, twice as many after each probe
+ * that lost (up to WC_PROBE_MAX): probing the slower way costs.
  * Chunks taken before a switch are left out of the window after it.
  */
 #define WC_WIN		16	/* chunks (8 MiB of stream) per window */
-#define WC_PROBE	8	/* windows between two probes */
+#define WC_PROBE	8	/* windows between two probes, at first */
+#define WC_PROBE_MAX	64
 
 /* A chunk of len stream bytes sent under mode m (mu held). */
 static void
@@ -298,12 +301,16 @@ wc_window(struct wire_enc *e, int m, uint32_t len)
 		return;
 	rate = now > w->t0 ? w->bytes * 1000000000ULL / (now - w->t0) : 0;
 	w->rate[w->on] = rate;
-	if (!w->probing && ++w->since >= WC_PROBE)
+	if (!w->probing && ++w->since >= w->every)
 		next = !w->on;
 	else if (w->rate[!w->on] == 0)
 		next = w->on;
 	else
 		next = w->rate[1] > w->rate[0];
+	/* A probe that lost waits twice as long for the next one. */
+	if (w->probing)
+		w->every = next == w->on ? WC_PROBE : w->every * 2 >
+		    WC_PROBE_MAX ? WC_PROBE_MAX : w->every * 2;
 	w->probing = next != w->on && !w->probing;
 	if (w->probing)
 		w->since = 0;
@@ -543,6 +550,7 @@ wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
 	e->zero_elision = zero_elision;
 	e->late = fault_armed("wire-worker-late");
 	e->mode.on = codec != FRAME_CODEC_NONE;
+	e->mode.every = WC_PROBE;
 	e->nthreads = codec == FRAME_CODEC_NONE ? 1 : wc_threads(threads);
 	e->nslots = 2 * e->nthreads + 2;
 	rc = -ENOMEM;
