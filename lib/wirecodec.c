@@ -61,6 +61,7 @@ enum wc_state { WC_FREE, WC_FILLED, WC_WORKING, WC_DONE };
 struct wc_slot {
 	enum wc_state	 state;
 	int		 compress;	/* try to compress this chunk */
+	int		 mode;		/* e->mode.on when it was taken */
 	uint32_t	 len;
 	uint8_t		*in;		/* the chunk */
 	uint8_t		*lit;		/* its literal bytes, runs removed */
@@ -94,14 +95,17 @@ struct wire_enc {
 	unsigned	 misses;	/* compression failures in a row */
 	unsigned	 skip;		/* chunks to send raw before a try */
 	uint64_t	 raw;		/* atomic: bytes read */
-	/*
-	 * Rates, under mu: literal bytes compressed and the time it took
-	 * (one thread), frame bytes sent and the time the sends took.
-	 * Compression pays only while the threads together compress
-	 * faster than the connection takes raw bytes.
-	 */
-	uint64_t	 c_bytes, c_ns, l_bytes, l_ns;
-	uint64_t	 chunks;	/* taken by workers */
+	/* Compression tried or not, by the stream's speed (wc_window). */
+	struct wc_mode {
+		int		 on;		/* chunks are compressed */
+		int		 probing;	/* this window tries the other */
+		unsigned	 since;		/* windows since the last probe */
+		unsigned	 every;		/* windows between probes */
+		uint64_t	 rate[2];	/* bytes/s without, with; 0 */
+		uint64_t	 t0;		/* the window's start */
+		uint64_t	 bytes;		/* stream bytes sent in it */
+		unsigned	 n;		/* chunks sent in it */
+	}		 mode;
 	struct wire_stats st;
 	pthread_t	 reader, writer, workers[WC_THREADS_MAX];
 	unsigned	 started;	/* workers started */
@@ -260,22 +264,65 @@ wc_encode(struct wire_enc *e, struct wc_slot *s, struct compress_ctx *cc)
 }
 
 /*
- * Is compression worth trying on the next chunk (mu held)?  Not while
- * the connection takes raw bytes faster than the threads together
- * compress them: then it could only slow the stream down.  Every 32nd
- * chunk is tried anyway, so that the rates follow the data and the link.
+ * Compression pays when it moves the stream faster from end to end,
+ * which neither side can tell from its own rates: a slow link looks like
+ * a busy receiver, and a receiver busy decompressing, or a host whose
+ * cores also run the destination, looks like a slow link (TCP's
+ * back-pressure).  So the writer measures what counts, the stream bytes
+ * sent per second, over windows of WC_WIN chunks sent with compression
+ * tried and without it, and the faster way is kept: now and then a
+ * window goes the other way (compression first), as the data and the
+ * link change, after WC_PROBE windows, twice as many after each probe
+ * that lost (up to WC_PROBE_MAX): probing the slower way costs.
+ * Chunks taken before a switch are left out of the window after it.
  */
-#define WC_RATE_MIN	(4U << 20)	/* bytes measured before judging */
+#define WC_WIN		16	/* chunks (8 MiB of stream) per window */
+#define WC_PROBE	8	/* windows between two probes, at first */
+#define WC_PROBE_MAX	64
 
-static int
-wc_worth(struct wire_enc *e)
+/* A chunk of len stream bytes sent under mode m (mu held). */
+static void
+wc_window(struct wire_enc *e, int m, uint32_t len)
 {
-	if (e->chunks++ % 32 == 0 || e->c_bytes < WC_RATE_MIN ||
-	    e->l_bytes < WC_RATE_MIN || e->c_ns == 0 || e->l_ns == 0)
-		return 1;
-	/* c_bytes/c_ns * threads > l_bytes/l_ns, without division */
-	return (unsigned __int128)e->c_bytes * e->nthreads * e->l_ns >
-	    (unsigned __int128)e->l_bytes * e->c_ns;
+	struct wc_mode *w = &e->mode;
+	uint64_t now = util_now_ns(), rate;
+	int next;
+
+	if (e->codec == FRAME_CODEC_NONE)
+		return;
+	if (m != w->on || w->n == 0) {	/* not yet the window's chunks */
+		w->t0 = now;
+		w->bytes = 0;
+		w->n = m == w->on;
+		return;
+	}
+	w->bytes += len;
+	if (++w->n <= WC_WIN)
+		return;
+	rate = now > w->t0 ? w->bytes * 1000000000ULL / (now - w->t0) : 0;
+	w->rate[w->on] = rate;
+	if (!w->probing && ++w->since >= w->every)
+		next = !w->on;
+	else if (w->rate[!w->on] == 0)
+		next = w->on;
+	else
+		next = w->rate[1] > w->rate[0];
+	/* A probe that lost waits twice as long for the next one. */
+	if (w->probing)
+		w->every = next == w->on ? WC_PROBE : w->every * 2 >
+		    WC_PROBE_MAX ? WC_PROBE_MAX : w->every * 2;
+	w->probing = next != w->on && !w->probing;
+	if (w->probing)
+		w->since = 0;
+	if (next != w->on)
+		log_debug("stream encoder: compression %s (%llu MB/s with, "
+		    "%llu without)", next ? "on" : "off",
+		    (unsigned long long)(w->rate[1] / 1000000),
+		    (unsigned long long)(w->rate[0] / 1000000));
+	w->on = next;
+	w->t0 = now;
+	w->bytes = 0;
+	w->n = 1;
 }
 
 static void *
@@ -284,7 +331,6 @@ wc_worker(void *arg)
 	struct wire_enc *e = arg;
 	struct compress_ctx *cc = NULL;
 	struct wc_slot *s;
-	uint64_t t0;
 	int tried;
 
 	if (e->codec != FRAME_CODEC_NONE &&
@@ -308,21 +354,22 @@ wc_worker(void *arg)
 		}
 		s = &e->slots[e->taken++ % e->nslots];
 		s->state = WC_WORKING;
-		s->compress = cc != NULL && e->skip == 0 && wc_worth(e);
-		if (cc != NULL && e->skip > 0)
+		s->mode = e->mode.on;
+		s->compress = cc != NULL && e->skip == 0 && s->mode;
+		if (s->mode && e->skip > 0)
 			e->skip--;
 		pthread_mutex_unlock(&e->mu);
-		t0 = util_now_ns();
 		wc_encode(e, s, cc);
 		tried = s->compress && s->len > s->zeros;
 		pthread_mutex_lock(&e->mu);
-		if (tried) {
-			e->c_bytes += s->len - s->zeros;
-			e->c_ns += util_now_ns() - t0;
-		}
-		if (tried && s->packed)
+		/*
+		 * Without compression (its window off), a chunk without a
+		 * zero run was looked at for nothing: the next ones pass
+		 * through unread, as after a failed compression.
+		 */
+		if (s->packed || (!s->mode && s->zeros > 0))
 			e->misses = 0;
-		else if (tried) {
+		else if (tried || (!s->mode && cc != NULL)) {
 			if (e->misses < 6)
 				e->misses++;
 			e->skip = 1U << e->misses;
@@ -382,7 +429,7 @@ wc_writer(void *arg)
 	struct wire_enc *e = arg;
 	struct wc_slot *s;
 	struct iovec v[2];
-	uint64_t seq = 0, t0;
+	uint64_t seq = 0;
 	int rc;
 
 	for (;;) {
@@ -424,12 +471,7 @@ wc_writer(void *arg)
 		v[0].iov_len = s->headlen;
 		v[1].iov_base = (void *)(uintptr_t)s->payload;
 		v[1].iov_len = s->paylen;
-		t0 = util_now_ns();
 		rc = relocio_writev_full(e->netfd, v, 2, e->timeout_ms);
-		pthread_mutex_lock(&e->mu);
-		e->l_bytes += s->headlen + s->paylen;
-		e->l_ns += util_now_ns() - t0;
-		pthread_mutex_unlock(&e->mu);
 		if (rc != 0) {
 			log_warnx("stream encoder: sending: %s", strerror(-rc));
 			wc_fail(e, rc);
@@ -441,6 +483,8 @@ sent:
 		e->st.frames++;
 		e->st.compressed += s->packed != 0;
 		pthread_mutex_lock(&e->mu);
+		/* A passed-through chunk counts for the mode of the day. */
+		wc_window(e, s->spliced ? e->mode.on : s->mode, s->len);
 		s->state = WC_FREE;
 		seq++;
 		pthread_cond_broadcast(&e->cv);
@@ -505,6 +549,8 @@ wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
 	e->codec = codec;
 	e->zero_elision = zero_elision;
 	e->late = fault_armed("wire-worker-late");
+	e->mode.on = codec != FRAME_CODEC_NONE;
+	e->mode.every = WC_PROBE;
 	e->nthreads = codec == FRAME_CODEC_NONE ? 1 : wc_threads(threads);
 	e->nslots = 2 * e->nthreads + 2;
 	rc = -ENOMEM;

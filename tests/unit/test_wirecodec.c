@@ -14,12 +14,15 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "compress.h"
 #include "cursor.h"
 #include "frame.h"
 #include "relocio.h"
+#include "util.h"
 #include "wirecodec.h"
 #include "zerofilt.h"
 
@@ -486,6 +489,236 @@ START_TEST(test_wirecodec_late_workers_keep_the_stream)
 }
 END_TEST
 
+/*
+ * A libxc-shaped stream: the image and domain headers, then PAGE_DATA
+ * records of 1 to 1024 pages (regions of mostly zero pages with text
+ * and pages zero but for a byte, and regions of random pages), now and
+ * then a small record of another type, and END.  The records' offsets
+ * go to rec (nrec of them, then the END's).
+ */
+static size_t
+lx_stream(uint8_t *b, size_t want, size_t *rec, size_t *nrec)
+{
+	uint64_t x = 7, e;
+	size_t at = 40, i, k;
+	uint32_t n, l;
+
+	memset(b, 0xff, 8);
+	memcpy(b + 8, "XENF", 4);
+	memset(b + 12, 0, 28);
+	*nrec = 0;
+	while (at < want) {
+		rec[(*nrec)++] = at;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (x % 8 == 0) {
+			l = (uint32_t)(x >> 8) % 300;
+			store_le32(b + at, 9 + (uint32_t)(x >> 20) % 5);
+			store_le32(b + at + 4, l);
+			fill_random(b + at + 8, (l + 7) & ~7U, x);
+			at += 8 + ((l + 7) & ~7U);
+			continue;
+		}
+		n = 1 + (uint32_t)(x >> 8) % 1024;
+		store_le32(b + at, 1);
+		store_le32(b + at + 4, 8 + n * 8 + n * PG);
+		store_le32(b + at + 8, n);
+		store_le32(b + at + 12, 0);
+		for (i = 0; i < n; i++) {
+			e = (x >> 3) + i;
+			memcpy(b + at + 16 + i * 8, &e, 8);
+		}
+		at += 16 + (size_t)n * 8;
+		for (i = 0; i < n; i++, at += PG) {
+			k = (at + i * 7919) % 20;
+			if ((at >> 22) % 3 == 1)
+				fill_random(b + at, PG, at);
+			else if (k < 14)
+				memset(b + at, 0, PG);
+			else if (k < 18)
+				fill_text(b + at, PG, at);
+			else {
+				memset(b + at, 0, PG);
+				b[at + (at * 31) % PG] = 1;
+			}
+		}
+	}
+	rec[(*nrec)++] = at;
+	memset(b + at, 0, 8);
+	return at + 8;
+}
+
+struct lx_src {
+	int		 fd;
+	const uint8_t	*b;
+	const size_t	*rec;
+	size_t		 nrec;
+	struct wire_enc	*e;
+	int		 rc;
+};
+
+/* libxenguest's writes: a PAGE_DATA record as one writev, page by page. */
+static void *
+lx_src_thread(void *arg)
+{
+	struct lx_src *f = arg;
+	struct iovec v[2 + 1024];
+	size_t r, a;
+	unsigned k, i, n;
+	int rc;
+
+	rc = relocio_write_full(f->fd, f->b, 40, 10000);
+	for (r = 0; rc == 0 && r + 1 < f->nrec; r++) {
+		a = f->rec[r];
+		if (load_le32(f->b + a) != 1) {
+			rc = relocio_write_full(f->fd, f->b + a,
+			    f->rec[r + 1] - a, 10000);
+			continue;
+		}
+		n = load_le32(f->b + a + 8);
+		v[0].iov_base = (void *)(uintptr_t)(f->b + a);
+		v[0].iov_len = 16;
+		v[1].iov_base = (void *)(uintptr_t)(f->b + a + 16);
+		v[1].iov_len = (size_t)n * 8;
+		for (i = 0, k = 2; i < n; i++, k++) {
+			v[k].iov_base = (void *)(uintptr_t)(f->b + a + 16 +
+			    (size_t)n * 8 + (size_t)i * PG);
+			v[k].iov_len = PG;
+		}
+		rc = relocio_writev_full(f->fd, v, k, 10000);
+	}
+	if (rc == 0)
+		rc = relocio_write_full(f->fd, f->b + f->rec[f->nrec - 1], 8,
+		    10000);
+	f->rc = rc != 0 ? rc : wire_enc_finish(f->e, NULL);
+	return NULL;
+}
+
+struct lx_relay {
+	int		 in, out, rc;
+	int		 pipe[2];
+};
+
+/*
+ * The xen backend's restore relay: the headers and every record header
+ * read exactly, the record bodies spliced on, up to END.
+ */
+static void *
+lx_relay_thread(void *arg)
+{
+	struct lx_relay *r = arg;
+	uint8_t h[40];
+	uint32_t type = 1, len;
+	int rc;
+
+	rc = util_read_full(r->in, h, 40) == 40 ? relocio_write_full(r->out,
+	    h, 40, 10000) : -EPIPE;
+	while (rc == 0 && type != 0) {
+		if (util_read_full(r->in, h, 8) != 8) {
+			rc = -EPIPE;
+			break;
+		}
+		type = load_le32(h);
+		len = load_le32(h + 4);
+		if (len > (128U << 20))
+			rc = -EPROTO;
+		else if ((rc = relocio_write_full(r->out, h, 8, 10000)) == 0)
+			rc = relocio_splice_full(r->in, r->out, NULL,
+			    (len + 7ULL) & ~7ULL, r->pipe, 10000);
+	}
+	r->rc = rc;
+	shutdown(r->out, SHUT_WR);
+	return NULL;
+}
+
+/*
+ * The way of a stream on Xen, without Xen: libxenguest's record writes
+ * into the encoder (lz4, 1, 2 and 4 threads), frames over TCP, the
+ * decoder, the restore relay reading record by record and splicing, and
+ * libxl reading what it hands on in short reads of every size.  The
+ * stream arrives byte for byte, each time.
+ */
+START_TEST(test_wirecodec_libxc_stream_through_the_relay)
+{
+	static size_t rec[4096];
+	const size_t cap = 24U << 20;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	struct wire_dec *d;
+	struct lx_relay r;
+	struct lx_src f;
+	pthread_t st, rt;
+	uint8_t *b, *got;
+	size_t len, have, want, nrec;
+	uint64_t x = 3;
+	char why[256];
+	int ls, as, out, sv[2], one = 1;
+	unsigned threads;
+	ssize_t n;
+
+	b = malloc(cap + (8U << 20));
+	got = malloc(cap + (8U << 20));
+	ck_assert(b != NULL && got != NULL);
+	len = lx_stream(b, cap, rec, &nrec);
+	for (threads = 1; threads <= 4; threads *= 2) {
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa.sin_port = 0;
+		ls = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_ge(ls, 0);
+		setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		ck_assert_int_eq(bind(ls, (struct sockaddr *)&sa, sl), 0);
+		ck_assert_int_eq(listen(ls, 1), 0);
+		ck_assert_int_eq(getsockname(ls, (struct sockaddr *)&sa, &sl),
+		    0);
+		f.fd = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(f.fd, (struct sockaddr *)&sa, sl), 0);
+		ck_assert_int_ge(as = accept(ls, NULL, NULL), 0);
+		close(ls);
+		ck_assert_int_eq(wire_dec_start(as, 10000, &d, &out), 0);
+		ls = f.fd;
+		ck_assert_int_eq(wire_enc_start(ls, FRAME_CODEC_LZ4, 1, threads,
+		    10000, &f.e, &f.fd), 0);
+		f.b = b;
+		f.rec = rec;
+		f.nrec = nrec;
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		r.in = out;
+		r.out = sv[1];
+		relocio_pipe_open(r.pipe);
+		ck_assert_int_eq(pthread_create(&st, NULL, lx_src_thread, &f),
+		    0);
+		ck_assert_int_eq(pthread_create(&rt, NULL, lx_relay_thread,
+		    &r), 0);
+		for (have = 0; have <= len; have += (size_t)n) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			want = 1 + x % (x % 4 == 0 ? 300000 : 9000);
+			if (want > len + 1 - have)
+				want = len + 1 - have;
+			if ((n = read(sv[0], got + have, want)) <= 0)
+				break;
+		}
+		pthread_join(rt, NULL);
+		pthread_join(st, NULL);
+		ck_assert_int_eq(f.rc, 0);
+		ck_assert_int_eq(r.rc, 0);
+		ck_assert_uint_eq(have, len);
+		ck_assert_int_eq(memcmp(got, b, len), 0);
+		ck_assert_int_eq(wire_dec_finish(d, 1, NULL, why, sizeof(why)),
+		    0);
+		relocio_pipe_close(r.pipe);
+		close(sv[0]);
+		close(sv[1]);
+		close(ls);
+		close(as);
+	}
+	free(b);
+	free(got);
+}
+END_TEST
+
 /* A stream cut before END is an error, with a reason. */
 START_TEST(test_wirecodec_cut_stream_is_an_error)
 {
@@ -638,6 +871,7 @@ wirecodec_suite(void)
 	tcase_add_test(tc, test_wirecodec_threads_end_to_end);
 	tcase_add_test(tc, test_wirecodec_random_passes_through);
 	tcase_add_test(tc, test_wirecodec_late_workers_keep_the_stream);
+	tcase_add_test(tc, test_wirecodec_libxc_stream_through_the_relay);
 	tcase_add_test(tc, test_wirecodec_cut_stream_is_an_error);
 	tcase_add_test(tc, test_wirecodec_choice_follows_the_peer);
 	tcase_add_test(tc, test_wirecodec_zerofilt_xalloc_rules);
