@@ -15,7 +15,8 @@
 # "XMIG-SCENARIO name PASS|FAIL|SKIP secs detail" on the serial console;
 # print a summary.  Exit 0 if no scenario failed.
 #
-# Environment: XEN_SCENARIOS (the list to run), XMIG_SKIP_XEN=1 (exit 77
+# Environment: XEN_SCENARIOS (the list to run), XEN_HVM=1 (the HVM
+# scenarios too, $HVM_SCENARIOS), XMIG_SKIP_XEN=1 (exit 77
 # at once, to leave this out of a quick "make check"), XEN_WAIT=1 (wait
 # for another run to end instead of skipping), XEN_LOCK (that lock file,
 # /tmp/xmig-xen-harness.lock), top_builddir and
@@ -27,9 +28,8 @@
 # with shadow paging by tests/xen/shadow-xen.sh, once, kept in XEN_WORK;
 # 1: hardware-assisted paging; empty: Xen's choice, which is HAP),
 # QEMU_MEM (MiB, 3072), DOM0_MEM (MiB, 1536), QEMU_SMP (2), DOM0_VCPUS
-# (dom0's vCPUs; fewer than QEMU_SMP: pinned to the first CPUs; default
-# 1 with QEMU_SMP=2, else QEMU_SMP), GUEST_CPUS (the CPUs the guests may
-# run on, xl's "cpus"; default 1 with QEMU_SMP=2, else any; empty: any),
+# (dom0's vCPUs, QEMU_SMP; fewer: pinned to the first CPUs), GUEST_CPUS
+# (the CPUs the guests may run on, xl's "cpus"; default: any),
 # XEN_IMAGE (hypervisor; default /boot/xen-4.17-amd64.gz, or the shadow
 # paging build with GUEST_HAP=0), EMU_RERUNS (reruns of
 # scenarios failed on an emulation fault or a stall, 3; see "What runs by
@@ -61,12 +61,6 @@ QEMU_MEM=${QEMU_MEM:-3072}
 # (half of its memory): 1 GiB was not enough for all of them.
 DOM0_MEM=${DOM0_MEM:-1536}
 QEMU_SMP=${QEMU_SMP:-2}
-# Two CPUs: dom0 on CPU 0 alone, the guests on CPU 1 (see "What runs by
-# default"); DOM0_VCPUS=2 GUEST_CPUS= (empty) for the unpinned layout.
-if [ "$QEMU_SMP" = 2 ]; then
-	DOM0_VCPUS=${DOM0_VCPUS:-1}
-	GUEST_CPUS=${GUEST_CPUS-1}
-fi
 # seconds of silence from a booted dom0 taken for a stall (watch_dom0)
 DOM0_STALL=${DOM0_STALL:-60}
 # Xen under TCG: SMAP/SMEP crash dom0 in create_bounce_frame, and TCG's
@@ -147,10 +141,10 @@ GUEST_MODULES="xen-blkfront"
 # runs one found a page of the guest lost after an lz4 migration and one
 # a failed restore ("Input/output error"); causes not found yet, so a
 # migration on Xen takes the framed stream only with --compress.
-HVM_SCENARIOS="xl-hvm hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
 	suspend-crash reserve-too-big xmig-migrate never-neither evacuate
-	xl-relay xmig-to-xl xl-refused $HVM_SCENARIOS qdisk-migrate"
+	xl-relay xmig-to-xl xl-refused"
+HVM_SCENARIOS="xl-hvm hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=6
 
@@ -657,6 +651,8 @@ main() {
 		SCENARIOS="$*"
 	else
 		SCENARIOS=${XEN_SCENARIOS:-$DEFAULT_SCENARIOS}
+		[ -z "${XEN_HVM:-}" ] || [ -n "${XEN_SCENARIOS:-}" ] ||
+			SCENARIOS="$SCENARIOS $HVM_SCENARIOS"
 	fi
 	for s in $SCENARIOS; do
 		[ -f "$top_srcdir/tests/xen/scenarios/$s.sh" ] || {
