@@ -106,9 +106,14 @@ run_scenario() {
 	[ $verdict = FAIL ] && fault=$(emu_fault $s)
 	[ -n "$fault" ] && detail="$detail [emulation fault: $fault]"
 	echo "XMIG-SCENARIO $s $verdict $secs rc=$rc ${detail}"
-	# leave no guest behind for the next scenario
+	# leave no guest behind for the next scenario, nor an xmigd: a
+	# scenario killed by its timeout never ran its trap, and its xmigd
+	# would keep the relocation port from the next one's
 	for d in $(xl list 2>/dev/null | awk 'NR > 2 { print $1 }'); do
 		xl destroy "$d" >/dev/null 2>&1
+	done
+	for p in $(pidof xmigd); do
+		kill "$p" 2>/dev/null
 	done
 }
 
