@@ -456,10 +456,18 @@ xen_config_json(struct backend *be, uint32_t domid, char **json)
 	struct xen_priv *x = be->priv;
 	libxl_domain_config dc;
 	struct dom_info di;
+	struct xen_dm dm;
 	char *s;
 	int rc;
 
 	if ((rc = xen_check_guest(be, domid, &di)) != 0)
+		return rc;
+	/*
+	 * libxl asks an HVM guest's QEMU for its vCPUs: with QEMU gone it
+	 * fails, and the reason is that, not the configuration.
+	 */
+	if (di.type == DOM_TYPE_HVM &&
+	    (rc = xen_hvm_dm_ready(x, domid, di.uuid, &dm)) != 0)
 		return rc;
 	libxl_domain_config_init(&dc);
 	if ((rc = libxl_retrieve_domain_configuration(x->ctx, domid, &dc,

@@ -40,6 +40,24 @@ xen_hvm_dm_check(struct xen_priv *x, uint32_t domid)
 }
 
 int
+xen_hvm_dm_ready(struct xen_priv *x, uint32_t domid, const uint8_t uuid[16],
+    struct xen_dm *dm)
+{
+	int rc;
+
+	if ((rc = xen_hvm_dm_check(x, domid)) != 0 ||
+	    (rc = xen_dm_init(dm, domid, uuid, XEN_DM_RUN_DIR,
+	    XEN_DM_LIB_DIR)) != 0)
+		return rc;
+	if (!xen_dm_alive(dm)) {
+		log_warnx("xen: domain %u's device model (QEMU) is not "
+		    "running: its devices cannot be saved", domid);
+		return -EHOSTDOWN;
+	}
+	return 0;
+}
+
+int
 xen_hvm_no_pv_drivers(struct xen_priv *x, uint32_t domid)
 {
 	uint64_t irq = 0, s_state = 0;

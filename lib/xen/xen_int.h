@@ -101,6 +101,16 @@ int	xen_save(struct backend *be, uint32_t domid, int fd,
  */
 int	xen_hvm_dm_check(struct xen_priv *x, uint32_t domid);
 
+/*
+ * xen_hvm_dm_ready: xen_hvm_dm_check, then "dm" set up for "domid" and
+ * its QEMU answering on its monitor socket: 0, or -EHOSTDOWN (logged:
+ * QEMU is not running) and the like.  Checked before anything changes:
+ * libxl cannot even read the configuration of such a guest.
+ */
+struct xen_dm;
+int	xen_hvm_dm_ready(struct xen_priv *x, uint32_t domid,
+	    const uint8_t uuid[16], struct xen_dm *dm);
+
 /* 1 if the HVM guest "domid" has no PV drivers (no callback irq). */
 int	xen_hvm_no_pv_drivers(struct xen_priv *x, uint32_t domid);
 

@@ -175,16 +175,9 @@ xen_save(struct backend *be, uint32_t domid, int fd,
 	if (cb->suspend == NULL || params->emu == NULL)
 		return -EINVAL;
 	if (di.type == DOM_TYPE_HVM) {
-		if ((rc = xen_hvm_dm_check(x, domid)) != 0 ||
-		    (rc = xen_dm_init(&s.dm, domid, di.uuid, XEN_DM_RUN_DIR,
-		    XEN_DM_LIB_DIR)) != 0)
-			return rc;
 		/* Before anything changes: without it the save cannot end. */
-		if (!xen_dm_alive(&s.dm)) {
-			log_warnx("xen: domain %u's device model (QEMU) is not "
-			    "running: its devices cannot be saved", domid);
-			return -EHOSTDOWN;
-		}
+		if ((rc = xen_hvm_dm_ready(x, domid, di.uuid, &s.dm)) != 0)
+			return rc;
 		s.hvm = 1;
 	}
 	if (params->live) {

@@ -56,11 +56,22 @@ echo "XMIG-DOM0-READY uptime=$(up)"
 # itself, seen once in libgcc_s after "Restore successful") killed by a
 # signal, glibc finding its heap corrupted or, once, xl's own mutex
 # ("Assertion `mutex->__data.__owner == 0' failed" after "Restore
-# successful" of a PV guest) (see "What runs by default" in harness.sh).  Nothing of xmig's own failures matches; a fault that a
-# stream of ours caused would come back in the rerun and fail it.
+# successful" of a PV guest), or a guest's init killed by SIGILL (an
+# AVX instruction of glibc's refused with #UD, in a guest just created by
+# xl too), in a console log written since the scenario began (see "What
+# runs by default" in harness.sh).  Nothing of xmig's own failures
+# matches; a fault that a stream of ours caused would come back in the
+# rerun and fail it.
 emu_fault() {
+	local f
 	{ xl dmesg 2>/dev/null; cat /results/$1.log; } |
-	    grep -m1 -oE 'd[1-9][0-9]*(v[0-9]+)? Triple fault|helper \[[0-9]+\] died due to fatal signal [A-Za-z ]+|malloc\(\): [a-z ]+|xl: pthread_mutex_lock\.c:[0-9]+: [_a-z]+: Assertion|(libxl-save-hel[^ ]*|xl\[[0-9]+\]:) segfault'
+	    grep -m1 -oE 'd[1-9][0-9]*(v[0-9]+)? Triple fault|helper \[[0-9]+\] died due to fatal signal [A-Za-z ]+|malloc\(\): [a-z ]+|xl: pthread_mutex_lock\.c:[0-9]+: [_a-z]+: Assertion|(libxl-save-hel[^ ]*|xl\[[0-9]+\]:) segfault' &&
+	    return
+	for f in $(find /var/log/xen/console -name '*.log' \
+	    -newer /run/scenario-start 2>/dev/null); do
+		grep -q 'Attempted to kill init! exitcode=0x00000004' "$f" &&
+		    echo "guest init killed by SIGILL (${f##*/})" && return
+	done
 }
 
 # run_scenario S: run it once, print its log and verdict line; the
@@ -70,6 +81,7 @@ run_scenario() {
 	t0=$(up)
 	echo "XMIG-BEGIN $s uptime=$t0"
 	echo $s >/run/scenario-now
+	touch /run/scenario-start
 	rm -f /results/$s.detail
 	# dom0-lib.sh's console_log: names seen by an earlier scenario
 	rm -rf /run/console-of
@@ -94,9 +106,14 @@ run_scenario() {
 	[ $verdict = FAIL ] && fault=$(emu_fault $s)
 	[ -n "$fault" ] && detail="$detail [emulation fault: $fault]"
 	echo "XMIG-SCENARIO $s $verdict $secs rc=$rc ${detail}"
-	# leave no guest behind for the next scenario
+	# leave no guest behind for the next scenario, nor an xmigd: a
+	# scenario killed by its timeout never ran its trap, and its xmigd
+	# would keep the relocation port from the next one's
 	for d in $(xl list 2>/dev/null | awk 'NR > 2 { print $1 }'); do
 		xl destroy "$d" >/dev/null 2>&1
+	done
+	for p in $(pidof xmigd); do
+		kill "$p" 2>/dev/null
 	done
 }
 
