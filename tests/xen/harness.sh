@@ -15,8 +15,7 @@
 # "XMIG-SCENARIO name PASS|FAIL|SKIP secs detail" on the serial console;
 # print a summary.  Exit 0 if no scenario failed.
 #
-# Environment: XEN_SCENARIOS (the list to run), XEN_HVM=1 (the HVM
-# scenarios too, $HVM_SCENARIOS), XMIG_SKIP_XEN=1 (exit 77
+# Environment: XEN_SCENARIOS (the list to run), XMIG_SKIP_XEN=1 (exit 77
 # at once, to leave this out of a quick "make check"), XEN_WAIT=1 (wait
 # for another run to end instead of skipping), XEN_LOCK (that lock file,
 # /tmp/xmig-xen-harness.lock), top_builddir and
@@ -28,8 +27,9 @@
 # with shadow paging by tests/xen/shadow-xen.sh, once, kept in XEN_WORK;
 # 1: hardware-assisted paging; empty: Xen's choice, which is HAP),
 # QEMU_MEM (MiB, 3072), DOM0_MEM (MiB, 1536), QEMU_SMP (2), DOM0_VCPUS
-# (dom0's vCPUs, QEMU_SMP; fewer: pinned to the first CPUs), GUEST_CPUS
-# (the CPUs the guests may run on, xl's "cpus"; default: any),
+# (dom0's vCPUs; fewer than QEMU_SMP: pinned to the first CPUs; default
+# 1 with QEMU_SMP=2, else QEMU_SMP), GUEST_CPUS (the CPUs the guests may
+# run on, xl's "cpus"; default 1 with QEMU_SMP=2, else any; empty: any),
 # XEN_IMAGE (hypervisor; default /boot/xen-4.17-amd64.gz, or the shadow
 # paging build with GUEST_HAP=0), EMU_RERUNS (reruns of
 # scenarios failed on an emulation fault or a stall, 3; see "What runs by
@@ -61,11 +61,21 @@ QEMU_MEM=${QEMU_MEM:-3072}
 # (half of its memory): 1 GiB was not enough for all of them.
 DOM0_MEM=${DOM0_MEM:-1536}
 QEMU_SMP=${QEMU_SMP:-2}
+# Two CPUs: dom0 on CPU 0 alone, the guests on CPU 1 (see "What runs by
+# default"); DOM0_VCPUS=2 GUEST_CPUS= (empty) for the unpinned layout.
+if [ "$QEMU_SMP" = 2 ]; then
+	DOM0_VCPUS=${DOM0_VCPUS:-1}
+	GUEST_CPUS=${GUEST_CPUS-1}
+fi
 # seconds of silence from a booted dom0 taken for a stall (watch_dom0)
 DOM0_STALL=${DOM0_STALL:-60}
 # Xen under TCG: SMAP/SMEP crash dom0 in create_bounce_frame, and TCG's
-# SVM reports RDTSCP without NRIP, which loops PVH guests.
-QEMU_CPU=${QEMU_CPU:-max,-smap,-smep,-rdtscp}
+# SVM reports RDTSCP without NRIP, which loops PVH guests.  No AVX: QEMU
+# 7.2's TCG is the first with it, and under its emulated SVM guests'
+# AVX instructions were refused with #UD now and then (see "What runs by
+# default"); without it glibc, in dom0 and in the guests, takes its SSE2
+# code.
+QEMU_CPU=${QEMU_CPU:-max,-smap,-smep,-rdtscp,-avx,-avx2}
 # Debian's kernel and guest modules the dom0 needs.
 # ata_piix and sd_mod: the scratch disk that carries files back to the host.
 # xen-blkback and loop: guests' phy disks; ext4: a file system for qdisk
@@ -94,14 +104,9 @@ GUEST_MODULES="xen-blkfront"
 # - Pinned so, a guest's init died of SIGILL, glibc's first AVX
 #   instruction (vmovd, "c5 f9 6e c6") refused with #UD (QEMU 7.2 is the
 #   first TCG with AVX): a PVH guest just created by xl (suspend-crash)
-#   and an HVM guest without PV drivers after "xmig migrate": hvm-nopv
-#   lost its guest after the first move in 3 runs of 3 (twice seen to
-#   be this SIGILL, once its 420 s ran out first), in printf's search
-#   for '%' (glibc's AVX2 code), which had printed PATTERN-OK before
-#   the move: AVX worked in the source and not in the copy.  The guest
-#   with PV drivers (hvm-migrate) moved intact each time.  Whether xl's
-#   move of it (XL_HVM_NOPV=1) does the same is not known yet: its runs
-#   ran out of time first.
+#   and an HVM guest without PV drivers after "xmig migrate" (hvm-nopv,
+#   3 runs of 3, in printf's AVX2 search for '%', which had worked
+#   before the move).  The emulated CPU now has no AVX (QEMU_CPU).
 # A scenario that fails with one of those signs (dom0-init.sh, emu_fault)
 # runs once more in the same boot, three times per run in all
 # (EMU_RERUNS; 0: never): both runs are in the report, the failed one's
@@ -109,23 +114,18 @@ GUEST_MODULES="xen-blkfront"
 # killed and the host booted again for the scenarios not yet done
 # (boot_all), the interrupted one as such a rerun (seen with QEMU_SMP=1:
 # 2 stalls in 6 HVM boots, its CPU halted in Xen's idle loop).
-# The HVM scenarios (XEN_HVM=1 adds them) and qdisk-migrate run by name
-# until the whole default list with them passes pinned in one run:
-# hvm-nopv (above) stands in the way.  Pinned, each took (s): xl-hvm 135,
-# hvm-save 143-155, hvm-migrate 140-236, hvm-qemu-killed 56-148 (each
-# with an HVM boot of 45-218 s), qdisk-migrate 93; the 14 default
-# scenarios 968, 308 of them suspend-crash's lost guest (about 660
-# without); with the HVM ones and qdisk-migrate 2400 in all, two of
-# them (hvm-nopv, xl-hvm with XL_HVM_NOPV=1) killed at their 420 s.
+# Pinned, each took (s): xl-hvm 135, hvm-save 143-155, hvm-migrate
+# 140-236, hvm-qemu-killed 56-148 (each with an HVM boot of 45-218 s),
+# qdisk-migrate 93; the 14 PVH and PV scenarios about 660.
 # datapath (the framed stream on Xen) runs by name: of its first two
 # runs one found a page of the guest lost after an lz4 migration and one
 # a failed restore ("Input/output error"); causes not found yet, so a
 # migration on Xen takes the framed stream only with --compress.
 # The soak scenarios (soak-*) run by name.
+HVM_SCENARIOS="xl-hvm hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
 DEFAULT_SCENARIOS="smoke be-pvh be-pv xmig-save xmig-save-pv suspend-timeout
 	suspend-crash reserve-too-big xmig-migrate never-neither evacuate
-	xl-relay xmig-to-xl xl-refused"
-HVM_SCENARIOS="xl-hvm hvm-save hvm-migrate hvm-nopv hvm-qemu-killed"
+	xl-relay xmig-to-xl xl-refused $HVM_SCENARIOS qdisk-migrate"
 # Bump when the layout of the cached base image changes.
 BASE_FORMAT=6
 
@@ -632,8 +632,6 @@ main() {
 		SCENARIOS="$*"
 	else
 		SCENARIOS=${XEN_SCENARIOS:-$DEFAULT_SCENARIOS}
-		[ -z "${XEN_HVM:-}" ] || [ -n "${XEN_SCENARIOS:-}" ] ||
-			SCENARIOS="$SCENARIOS $HVM_SCENARIOS"
 	fi
 	for s in $SCENARIOS; do
 		[ -f "$top_srcdir/tests/xen/scenarios/$s.sh" ] || {
