@@ -340,6 +340,14 @@ struct backend_ops {
 		    uint64_t off, void *buf, size_t len);
 	/* Stop tracking and free t (NULL allowed). */
 	void	(*disk_track_stop)(struct backend *be, struct disk_track *t);
+	/*
+	 * Take back what a tracking of domid's disks by an xmig that died
+	 * left behind (xen: xmig's dirty bitmaps, exports and NBD server
+	 * in the domain's QEMU), each logged; for "xmig recover", when no
+	 * migration of the domain runs.  0 or a negative errno.  May be
+	 * NULL: nothing outlives the process that tracked.
+	 */
+	int	(*disk_track_sweep)(struct backend *be, uint32_t domid);
 };
 
 struct backend {

@@ -375,6 +375,8 @@ src_cb_policy(struct precopy_stats stats, void *data)
 	d = precopy_decide(&c->pc, &stats, util_now_ns());
 	if (d == PRECOPY_CONTINUE)
 		src_throttle(c);
+	if (d == PRECOPY_CONTINUE && c->pc.too_dirty && stats.dirty_count == 0)
+		(void)usleep(PRECOPY_IDLE_MS * 1000);
 	src_report(c, "precopy");
 	return d;
 }

@@ -28,15 +28,18 @@ precopy_init(struct precopy *p, uint64_t max_downtime_ms,
 	memset(stats->rounds, 0, sizeof(stats->rounds));
 }
 
-/* Record the round that ended now: last_dirty pages in (now - last). */
-static void
+/*
+ * Record the round that ended now: last_dirty pages in (now - last).
+ * Returns 1, or 0 when that round sent nothing (nothing to measure).
+ */
+static int
 precopy_record(struct precopy *p, const struct precopy_stats *s,
     uint64_t now_ns)
 {
 	uint64_t ns = now_ns - p->last_ns, pages;
 
 	if (p->last_dirty <= 0)
-		return;
+		return 0;
 	pages = (uint64_t)p->last_dirty;
 	if (ns == 0)
 		ns = 1;
@@ -44,6 +47,7 @@ precopy_record(struct precopy *p, const struct precopy_stats *s,
 	p->dirty_rate = s->dirty_count > 0 ?
 	    (uint64_t)s->dirty_count * 1000000000u / ns : 0;
 	mig_stats_add_round(p->stats, pages, ns / 1000000u, p->dirty_rate);
+	return 1;
 }
 
 /*
@@ -101,7 +105,7 @@ precopy_uncounted(struct precopy *p, const struct precopy_stats *s,
 	    "the last count, %llu ms predicted)", s->iteration, p->reason,
 	    (long long)p->last_dirty, (unsigned long long)p->predicted_ms);
 	/* No counted call follows: the round sent since ends here. */
-	precopy_record(p, s, now_ns);
+	(void)precopy_record(p, s, now_ns);
 	p->last_ns = now_ns;
 	p->last_dirty = 0;
 	return PRECOPY_STOP_AND_COPY;
@@ -112,11 +116,11 @@ precopy_decide(struct precopy *p, const struct precopy_stats *s,
     uint64_t now_ns)
 {
 	int64_t dirty = s->dirty_count;
-	int decision = PRECOPY_CONTINUE;
+	int decision = PRECOPY_CONTINUE, measured;
 
 	if (dirty < 0)
 		return precopy_uncounted(p, s, now_ns);
-	precopy_record(p, s, now_ns);
+	measured = precopy_record(p, s, now_ns);
 	p->last_ns = now_ns;
 	p->last_dirty = dirty;
 	p->predicted_ms = 0;
@@ -128,10 +132,14 @@ precopy_decide(struct precopy *p, const struct precopy_stats *s,
 		p->reason = "cancelled";
 		return PRECOPY_ABORT;
 	}
-	if (dirty == 0) {
+	/*
+	 * Under the fault point precopy-too-dirty no round is clean enough
+	 * to end the live phase: only a cancel or a limit does.
+	 */
+	if (dirty == 0 && !p->too_dirty) {
 		p->reason = "no dirty pages left";
 		decision = PRECOPY_STOP_AND_COPY;
-	} else if (s->iteration > 0 && p->bandwidth > 0 &&
+	} else if (!p->too_dirty && s->iteration > 0 && p->bandwidth > 0 &&
 	    p->predicted_ms <= p->max_downtime_ms) {
 		p->reason = "downtime target met";
 		decision = PRECOPY_STOP_AND_COPY;
@@ -143,7 +151,8 @@ precopy_decide(struct precopy *p, const struct precopy_stats *s,
 		p->reason = "time limit reached";
 		decision = PRECOPY_STOP_AND_COPY;
 	}
-	if (decision == PRECOPY_CONTINUE && p->auto_converge)
+	/* A round that sent nothing (too_dirty only) moves no throttle. */
+	if (decision == PRECOPY_CONTINUE && p->auto_converge && measured)
 		precopy_converge(p);
 	if (decision == PRECOPY_STOP_AND_COPY)
 		log_debug("precopy: stop after round %u: %s (%lld pages "

@@ -32,6 +32,12 @@
 #define PRECOPY_THROTTLE_FIRST		20
 #define PRECOPY_THROTTLE_STEP		10
 #define PRECOPY_THROTTLE_MAX		99
+/*
+ * too_dirty only: the wait after a round with no dirty pages, so that
+ * the live phase goes on at the guest's pace rather than spinning
+ * through empty rounds up to the round limit.
+ */
+#define PRECOPY_IDLE_MS			200
 
 struct precopy {
 	/* Settings. */
@@ -43,7 +49,11 @@ struct precopy {
 	/*
 	 * Tests (fault point "precopy-too-dirty"): every round from the
 	 * second counts as too dirty to converge, whatever the guest does,
-	 * so that the throttle engages on a guest too slow to earn it.
+	 * so that the throttle engages on a guest too slow to earn it; no
+	 * round ends the live phase (neither one with no dirty pages nor
+	 * one within the downtime target), only a cancel or a limit; a
+	 * round that sent nothing leaves the throttle as it is.  The
+	 * caller paces such empty rounds (PRECOPY_IDLE_MS).
 	 */
 	int		too_dirty;
 

@@ -24,6 +24,22 @@
 #include "util.h"
 #include "uuid.h"
 
+/*
+ * Before the source copy runs on: what the disks' tracking of an xmig
+ * that died left (backend.h); a failure is logged, not fatal (the next
+ * migration's attempt sweeps again).
+ */
+static void
+recover_disks(struct backend *be, const struct dom_info *d)
+{
+	int rc;
+
+	if (be->ops->disk_track_sweep != NULL &&
+	    (rc = be->ops->disk_track_sweep(be, d->domid)) != 0)
+		log_warnx("%s: what copying its disks left could not all be "
+		    "removed: %s", d->name, strerror(-rc));
+}
+
 /* Find the suspended source copy: NAME--migratedaway, or NAME. */
 static int
 recover_find(struct backend *be, const char *domain, struct dom_info *d)
@@ -181,6 +197,7 @@ mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
 			recover_path(be, &d, path, sizeof(path));
 			if (recover_unthrottle(be, &d, path) == 0)
 				unlink(path);
+			recover_disks(be, &d);
 		}
 		snprintf(why, whylen, "%s runs here: nothing to recover",
 		    d.name);
@@ -230,6 +247,7 @@ mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
 		    "stays suspended here", name, strerror(-rc));
 		return MIG_UNDEFINED;
 	}
+	recover_disks(be, &d);
 	if ((rc = be->ops->resume(be, d.domid)) != 0) {
 		snprintf(why, whylen, "%s is not at the destination, and "
 		    "could not be resumed here: %s", name, strerror(-rc));

@@ -367,6 +367,19 @@ vbd_track_start(struct vbdmig *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* Last first: a Xen domain's first qdisk disk started the NBD server. */
+static void
+vbd_track_stop(struct vbdmig *v)
+{
+	unsigned i;
+
+	for (i = v->n; i-- > 0;) {
+		if (v->d[i].t != NULL)
+			v->be->ops->disk_track_stop(v->be, v->d[i].t);
+		v->d[i].t = NULL;
+	}
+}
+
 int
 vbdmig_src_bulk(struct vbdmig *v, int fd, int live, uint64_t bandwidth,
     int tmo, char *why, size_t whylen)
@@ -377,7 +390,7 @@ vbdmig_src_bulk(struct vbdmig *v, int fd, int live, uint64_t bandwidth,
 
 	pace_init(&v->pace, bandwidth);
 	if ((rc = vbd_track_start(v, why, whylen)) != 0)
-		return rc;
+		goto fail;
 	if ((rc = vbd_open_section(fd, tmo)) != 0)
 		goto fail_io;
 	t0 = util_now_ns();
@@ -385,7 +398,7 @@ vbdmig_src_bulk(struct vbdmig *v, int fd, int live, uint64_t bandwidth,
 		if ((rc = vbd_collect(v, &count)) != 0) {
 			snprintf(why, whylen, "cannot read the disks' dirty "
 			    "log: %s", strerror(-rc));
-			return rc;
+			goto fail;
 		}
 		t = util_now_ns();
 		if (v->fig.rounds > 0 && t > t0)
@@ -415,20 +428,10 @@ vbdmig_src_bulk(struct vbdmig *v, int fd, int live, uint64_t bandwidth,
 	return 0;
 fail_io:
 	snprintf(why, whylen, "copying the disks failed: %s", strerror(-rc));
+fail:
+	/* Failed or cancelled: nothing of the tracking outlives the copy. */
+	vbd_track_stop(v);
 	return rc;
-}
-
-/* Last first: a Xen domain's first qdisk disk started the NBD server. */
-static void
-vbd_track_stop(struct vbdmig *v)
-{
-	unsigned i;
-
-	for (i = v->n; i-- > 0;) {
-		if (v->d[i].t != NULL)
-			v->be->ops->disk_track_stop(v->be, v->d[i].t);
-		v->d[i].t = NULL;
-	}
 }
 
 int
@@ -442,6 +445,7 @@ vbdmig_src_final(struct vbdmig *v, int fd, int tmo, char *why,
 	if ((rc = vbd_collect(v, &count)) != 0) {
 		snprintf(why, whylen, "cannot read the disks' dirty log: %s",
 		    strerror(-rc));
+		vbd_track_stop(v);
 		return rc;
 	}
 	if ((rc = vbd_open_section(fd, tmo)) != 0 ||
@@ -449,6 +453,7 @@ vbdmig_src_final(struct vbdmig *v, int fd, int tmo, char *why,
 	    (rc = vbd_end(v, fd, tmo)) != 0) {
 		snprintf(why, whylen, "copying the disks' last blocks "
 		    "failed: %s", strerror(-rc));
+		vbd_track_stop(v);
 		return rc;
 	}
 	v->fig.final_bytes = v->fig.sent - before;

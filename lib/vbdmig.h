@@ -107,7 +107,9 @@ char	*vbdmig_src_spec(const struct vbdmig *v);
  * Step 1: start tracking and send the bulk section on fd (a DISKS frame,
  * records, END), at most "bandwidth" bytes/s (0 none).  With live 0
  * nothing is sent but END: the guest is stopped first and everything
- * goes in step 2.  0 or a negative errno with why.
+ * goes in step 2.  0 or a negative errno with why; failed or cancelled,
+ * the tracking is stopped before it returns (a Xen guest's QEMU keeps
+ * none of xmig's bitmaps and exports).
  */
 int	vbdmig_src_bulk(struct vbdmig *v, int fd, int live, uint64_t bandwidth,
 	    int timeout_ms, char *why, size_t whylen);
@@ -116,7 +118,7 @@ int	vbdmig_src_bulk(struct vbdmig *v, int fd, int live, uint64_t bandwidth,
  * Step 2, the guest suspended: send every block written since (a DISKS
  * frame, records, END), then stop tracking (before the commit destroys
  * what tracks a Xen guest's writes, its QEMU).  0 or a negative errno
- * with why.
+ * with why, the tracking stopped either way.
  */
 int	vbdmig_src_final(struct vbdmig *v, int fd, int timeout_ms, char *why,
 	    size_t whylen);

@@ -548,4 +548,5 @@ const struct backend_ops xen_backend_ops = {
 	.disk_track_dirty = xen_disk_track_dirty,
 	.disk_track_read = xen_disk_track_read,
 	.disk_track_stop = xen_disk_track_stop,
+	.disk_track_sweep = xen_disk_track_sweep,
 };

@@ -152,5 +152,6 @@ int	xen_disk_track_dirty(struct backend *be, struct disk_track *t,
 int	xen_disk_track_read(struct backend *be, struct disk_track *t,
 	    uint64_t off, void *buf, size_t len);
 void	xen_disk_track_stop(struct backend *be, struct disk_track *t);
+int	xen_disk_track_sweep(struct backend *be, uint32_t domid);
 
 #endif /* XMIG_XEN_INT_H */

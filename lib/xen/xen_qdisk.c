@@ -101,7 +101,24 @@ static void
 xen_qdisk_bitmap(const struct xen_qdisk *qd, unsigned gen, char *buf,
     size_t len)
 {
-	snprintf(buf, len, "xmig-%u-%u", qd->idx, gen);
+	snprintf(buf, len, "xmig-%ld-%u-%u", (long)getpid(), qd->idx, gen);
+}
+
+/* 1 if "name" is one of xmig's (bitmap or export). */
+static int
+xen_qdisk_ours(const char *name)
+{
+	return strncmp(name, XEN_QDISK_PREFIX, strlen(XEN_QDISK_PREFIX)) == 0;
+}
+
+/* 1 if "name" is one of this process's (xen_qdisk.h). */
+static int
+xen_qdisk_mine(const char *name)
+{
+	char me[32];
+
+	snprintf(me, sizeof(me), XEN_QDISK_PREFIX "%ld-", (long)getpid());
+	return strncmp(name, me, strlen(me)) == 0;
 }
 
 static int
@@ -121,16 +138,22 @@ xen_qdisk_export(struct xen_qdisk *qd, struct xen_dm_conn *c,
 }
 
 static int
-xen_qdisk_unexport(struct xen_qdisk *qd, struct xen_dm_conn *c,
-    const char *name)
+xen_qdisk_unexport_id(const struct xen_dm *dm, struct xen_dm_conn *c,
+    const char *id)
 {
 	char args[XEN_QDISK_ARGS_MAX];
 
 	/* "hard": a connection QEMU has not seen closed yet does not stop it */
 	snprintf(args, sizeof(args), "{\"id\": \"%s\", \"mode\": \"hard\"}",
-	    name);
-	return xen_dm_exec(qd->dm, c, "block-export-del", args,
-	    qd->dm->timeout_ms);
+	    id);
+	return xen_dm_exec(dm, c, "block-export-del", args, dm->timeout_ms);
+}
+
+static int
+xen_qdisk_unexport(struct xen_qdisk *qd, struct xen_dm_conn *c,
+    const char *name)
+{
+	return xen_qdisk_unexport_id(qd->dm, c, name);
 }
 
 /*
@@ -138,43 +161,184 @@ xen_qdisk_unexport(struct xen_qdisk *qd, struct xen_dm_conn *c,
  * bitmap stays busy until then, so a refusal is retried a while.
  */
 static int
-xen_qdisk_bitmap_remove(struct xen_qdisk *qd, struct xen_dm_conn *c,
-    unsigned gen)
+xen_qdisk_bitmap_del(const struct xen_dm *dm, struct xen_dm_conn *c,
+    const char *node, const char *bm)
 {
-	char args[XEN_QDISK_ARGS_MAX], bm[XEN_QDISK_NAME_MAX], why[512];
+	char args[XEN_QDISK_ARGS_MAX], why[512];
 	int rc, tries = 0;
 
-	xen_qdisk_bitmap(qd, gen, bm, sizeof(bm));
 	snprintf(args, sizeof(args), "{\"node\": \"%s\", \"name\": \"%s\"}",
-	    qd->node, bm);
-	while ((rc = xen_dm_call(qd->dm, c, "block-dirty-bitmap-remove",
+	    node, bm);
+	while ((rc = xen_dm_call(dm, c, "block-dirty-bitmap-remove",
 	    args, NULL, why, sizeof(why))) == -EREMOTEIO &&
 	    ++tries < XEN_QDISK_TRIES)
 		usleep(XEN_QDISK_TRY_US);
 	if (rc != 0)
 		log_warnx("xen: domain %u's QEMU: removing bitmap %s: %s",
-		    qd->dm->domid, bm, why);
+		    dm->domid, bm, why);
 	return rc;
 }
 
-/* Start QEMU's NBD server on qd->sock, or find it already running. */
 static int
-xen_qdisk_server(struct xen_qdisk *qd, struct xen_dm_conn *c)
+xen_qdisk_bitmap_remove(struct xen_qdisk *qd, struct xen_dm_conn *c,
+    unsigned gen)
+{
+	char bm[XEN_QDISK_NAME_MAX];
+
+	xen_qdisk_bitmap(qd, gen, bm, sizeof(bm));
+	return xen_qdisk_bitmap_del(qd->dm, c, qd->node, bm);
+}
+
+/*
+ * Whether a name of xmig's on node "node" goes in a sweep: every one
+ * when keep_node is NULL; else all on keep_node's own node (nothing of
+ * this process's is there yet) and elsewhere those of other processes.
+ */
+static int
+xen_qdisk_stale(const char *name, const char *node, const char *keep_node)
+{
+	if (name == NULL || node == NULL || !xen_qdisk_ours(name) ||
+	    !xen_dm_json_safe(name) || !xen_dm_json_safe(node))
+		return 0;
+	return keep_node == NULL || strcmp(node, keep_node) == 0 ||
+	    !xen_qdisk_mine(name);
+}
+
+/*
+ * Delete the exports a sweep takes (xen_qdisk_stale); count those kept:
+ * this process's in *mine, anyone else's (not xmig's) in *others.
+ */
+static int
+xen_qdisk_sweep_exports(const struct xen_dm *dm, struct xen_dm_conn *c,
+    const char *keep_node, unsigned *mine, unsigned *others)
+{
+	struct qmp_msg m;
+	char why[512];
+	const char *id, *node;
+	size_t i;
+	int rc;
+
+	*mine = *others = 0;
+	if ((rc = xen_dm_call(dm, c, "query-block-exports", NULL, &m, why,
+	    sizeof(why))) != 0) {
+		log_warnx("xen: domain %u's QEMU: %s", dm->domid, why);
+		return rc;
+	}
+	for (i = 0; YAJL_IS_ARRAY(m.value) && i < m.value->u.array.len;
+	    i++) {
+		id = xen_qdisk_str(m.value->u.array.values[i], "id");
+		node = xen_qdisk_str(m.value->u.array.values[i], "node-name");
+		if (id == NULL)
+			continue;
+		if (!xen_qdisk_stale(id, node, keep_node)) {
+			if (!xen_qdisk_ours(id))
+				(*others)++;
+			else
+				(*mine)++;
+			continue;
+		}
+		if (xen_qdisk_unexport_id(dm, c, id) == 0)
+			log_info("xen: domain %u's QEMU: export %s of node %s, "
+			    "left by an earlier attempt, removed", dm->domid,
+			    id, node);
+	}
+	qmp_msg_clear(&m);
+	return 0;
+}
+
+/* Remove the dirty bitmaps a sweep takes (xen_qdisk_stale). */
+static int
+xen_qdisk_sweep_bitmaps(const struct xen_dm *dm, struct xen_dm_conn *c,
+    const char *keep_node)
+{
+	const char *bmp[] = { "dirty-bitmaps", NULL };
+	struct qmp_msg m;
+	char why[512];
+	const char *node, *name;
+	yajl_val n, b;
+	size_t i, j;
+	int rc;
+
+	if ((rc = xen_dm_call(dm, c, "query-named-block-nodes",
+	    "{\"flat\": true}", &m, why, sizeof(why))) != 0) {
+		log_warnx("xen: domain %u's QEMU: %s", dm->domid, why);
+		return rc;
+	}
+	for (i = 0; YAJL_IS_ARRAY(m.value) && i < m.value->u.array.len;
+	    i++) {
+		n = m.value->u.array.values[i];
+		node = xen_qdisk_str(n, "node-name");
+		if ((b = yajl_tree_get(n, bmp, yajl_t_array)) == NULL)
+			continue;
+		for (j = 0; j < b->u.array.len; j++) {
+			name = xen_qdisk_str(b->u.array.values[j], "name");
+			if (xen_qdisk_stale(name, node, keep_node) &&
+			    xen_qdisk_bitmap_del(dm, c, node, name) == 0)
+				log_info("xen: domain %u's QEMU: dirty bitmap "
+				    "%s of node %s, left by an earlier "
+				    "attempt, removed", dm->domid, name, node);
+		}
+	}
+	qmp_msg_clear(&m);
+	return 0;
+}
+
+/* nbd-server-stop, then the socket "sock" goes. */
+static int
+xen_qdisk_server_stop(const struct xen_dm *dm, struct xen_dm_conn *c,
+    const char *sock)
+{
+	int rc;
+
+	if ((rc = xen_dm_exec(dm, c, "nbd-server-stop", NULL,
+	    dm->timeout_ms)) == 0 && sock != NULL)
+		(void)unlink(sock);
+	return rc;
+}
+
+/*
+ * Start QEMU's NBD server on qd->sock, or find it already running:
+ * started by another disk of this process (one of its exports is up:
+ * "mine"), or left by an earlier attempt, which this disk takes over
+ * (its socket is ours) or stops and starts again (serving nothing at
+ * all: "others" is 0).
+ */
+static int
+xen_qdisk_server(struct xen_qdisk *qd, struct xen_dm_conn *c, unsigned mine,
+    unsigned others)
 {
 	char args[XEN_QDISK_ARGS_MAX], why[512];
-	int rc;
+	int rc, again = 0;
 
 	snprintf(args, sizeof(args), "{\"addr\": {\"type\": \"unix\", "
 	    "\"data\": {\"path\": \"%s\"}}}", qd->sock);
+retry:
 	rc = xen_dm_call(qd->dm, c, "nbd-server-start", args, NULL, why,
 	    sizeof(why));
 	if (rc == 0) {
 		qd->server = 1;
 		return 0;
 	}
-	if (rc == -EREMOTEIO && strstr(why, "already running") != NULL &&
-	    access(qd->sock, F_OK) == 0)
+	if (rc != -EREMOTEIO || strstr(why, "already running") == NULL)
+		goto fail;
+	if (mine > 0 && access(qd->sock, F_OK) == 0)
 		return 0;	/* another disk of the domain started it */
+	if (mine == 0 && access(qd->sock, F_OK) == 0) {
+		log_info("xen: domain %u's QEMU: the NBD server on %s, left "
+		    "by an earlier attempt, taken over", qd->dm->domid,
+		    qd->sock);
+		qd->server = 1;
+		return 0;
+	}
+	if (mine == 0 && others == 0 && !again &&
+	    xen_qdisk_server_stop(qd->dm, c, NULL) == 0) {
+		log_info("xen: domain %u's QEMU: an NBD server with no "
+		    "export and no socket of ours, left by an earlier "
+		    "attempt, stopped", qd->dm->domid);
+		again = 1;
+		goto retry;
+	}
+fail:
 	log_warnx("xen: domain %u's QEMU: NBD server on %s: %s",
 	    qd->dm->domid, qd->sock, why);
 	return rc;
@@ -186,6 +350,7 @@ xen_qdisk_start(struct xen_qdisk *qd, const struct xen_dm *dm, unsigned idx,
 {
 	struct xen_dm_conn c;
 	char args[XEN_QDISK_ARGS_MAX], bm[XEN_QDISK_NAME_MAX];
+	unsigned mine, others;
 	int rc;
 
 	memset(qd, 0, sizeof(*qd));
@@ -196,10 +361,16 @@ xen_qdisk_start(struct xen_qdisk *qd, const struct xen_dm *dm, unsigned idx,
 		log_warnx("xen: cannot export %s through %s", path, sock);
 		return -EINVAL;
 	}
-	snprintf(qd->data, sizeof(qd->data), "xmig-%u", idx);
+	snprintf(qd->data, sizeof(qd->data), XEN_QDISK_PREFIX "%ld-%u",
+	    (long)getpid(), idx);
 	if ((rc = xen_dm_open(dm, &c)) != 0)
 		return rc;
 	if ((rc = xen_qdisk_find(qd, &c, path)) != 0)
+		goto out;
+	/* What an attempt that died left: its exports first (bitmaps). */
+	if ((rc = xen_qdisk_sweep_exports(dm, &c, qd->node, &mine,
+	    &others)) != 0 ||
+	    (rc = xen_qdisk_sweep_bitmaps(dm, &c, qd->node)) != 0)
 		goto out;
 	xen_qdisk_bitmap(qd, qd->gen, bm, sizeof(bm));
 	snprintf(args, sizeof(args), "{\"node\": \"%s\", \"name\": \"%s\"}",
@@ -208,7 +379,7 @@ xen_qdisk_start(struct xen_qdisk *qd, const struct xen_dm *dm, unsigned idx,
 	    dm->timeout_ms)) != 0)
 		goto out;
 	qd->recording = 1;
-	if ((rc = xen_qdisk_server(qd, &c)) != 0)
+	if ((rc = xen_qdisk_server(qd, &c, mine, others)) != 0)
 		goto out;
 	if ((rc = xen_qdisk_export(qd, &c, qd->data, NULL)) != 0)
 		goto out;
@@ -294,10 +465,8 @@ xen_qdisk_stop(struct xen_qdisk *qd)
 	if (qd->data_export)
 		(void)xen_qdisk_unexport(qd, &c, qd->data);
 	xen_qdisk_nbd_close(qd);
-	if (qd->server &&
-	    xen_dm_exec(qd->dm, &c, "nbd-server-stop", NULL,
-	    qd->dm->timeout_ms) == 0)
-		(void)unlink(qd->sock);
+	if (qd->server)
+		(void)xen_qdisk_server_stop(qd->dm, &c, qd->sock);
 	if (qd->round_bitmap)
 		(void)xen_qdisk_bitmap_remove(qd, &c, qd->gen - 1);
 	if (qd->recording)
@@ -306,6 +475,27 @@ xen_qdisk_stop(struct xen_qdisk *qd)
 out:
 	qd->recording = qd->server = qd->data_export = 0;
 	qd->round_export = qd->round_bitmap = 0;
+}
+
+int
+xen_qdisk_sweep(const struct xen_dm *dm, const char *sock)
+{
+	struct xen_dm_conn c;
+	unsigned mine, others;
+	int rc;
+
+	if ((rc = xen_dm_open(dm, &c)) != 0)
+		return rc;
+	if ((rc = xen_qdisk_sweep_exports(dm, &c, NULL, &mine,
+	    &others)) == 0)
+		rc = xen_qdisk_sweep_bitmaps(dm, &c, NULL);
+	/* Our socket: the server is xmig's, and now serves nothing. */
+	if (rc == 0 && others == 0 && access(sock, F_OK) == 0 &&
+	    xen_qdisk_server_stop(dm, &c, sock) == 0)
+		log_info("xen: domain %u's QEMU: the NBD server on %s, left "
+		    "by an earlier attempt, stopped", dm->domid, sock);
+	xen_dm_close(dm, &c);
+	return rc;
 }
 
 /* ------------------------------------------------------- libnbd side */

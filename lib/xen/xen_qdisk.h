@@ -17,6 +17,13 @@
  * happened before: the exports, the NBD server (if this disk started
  * it) and the bitmaps.  The monitor's lock (xen_dm.h) is held only for
  * each exchange.
+ *
+ * What xmig gives QEMU is named "xmig-PID-..." (PID: the process's):
+ * an xmig that died (killed, its host's processes lost) leaves its
+ * exports, bitmaps and NBD server in QEMU, which the next attempt finds
+ * by the prefix and removes first (one attempt per domain at a time:
+ * the job lock), saying so in the log; its server is taken over when it
+ * listens on our socket.  "xmig recover" sweeps everything of xmig's.
  */
 #ifndef XMIG_XEN_QDISK_H
 #define XMIG_XEN_QDISK_H
@@ -29,6 +36,7 @@
 struct nbd_handle;
 
 #define XEN_QDISK_NAME_MAX	64
+#define XEN_QDISK_PREFIX	"xmig-"
 
 struct xen_qdisk {
 	const struct xen_dm *dm;
@@ -39,7 +47,7 @@ struct xen_qdisk {
 	char		round[XEN_QDISK_NAME_MAX + 8];	/* export: a round,
 							   BITMAP-round */
 	char		bitmap[XEN_QDISK_NAME_MAX];	/* a round's bitmap */
-	unsigned	gen;		/* recording bitmap: xmig-IDX-GEN */
+	unsigned	gen;		/* recording: xmig-PID-IDX-GEN */
 	int		recording;	/* bitmap "gen" exists */
 	int		server;		/* this disk started the server */
 	int		data_export;
@@ -50,11 +58,12 @@ struct xen_qdisk {
 };
 
 /*
- * Find the raw image "path" among the nodes of dm's QEMU, add a bitmap
- * recording its writes, start the NBD server on "sock" (unless already
- * running: another disk of the domain started it) and export the disk
- * as qd->data.  0, or a negative errno (logged) with everything
- * undone.
+ * Find the raw image "path" among the nodes of dm's QEMU, remove what an
+ * earlier attempt left (see above), add a bitmap recording its writes,
+ * start the NBD server on "sock" (unless already running: another disk
+ * of the domain started it, or an earlier attempt left it on our
+ * socket) and export the disk as qd->data.  0, or a negative errno
+ * (logged) with everything undone.
  */
 int	xen_qdisk_start(struct xen_qdisk *qd, const struct xen_dm *dm,
 	    unsigned idx, const char *path, const char *sock);
@@ -94,5 +103,13 @@ int	xen_qdisk_read(struct xen_qdisk *qd, uint64_t off, void *buf,
  * errors are logged.
  */
 void	xen_qdisk_stop(struct xen_qdisk *qd);
+
+/*
+ * Remove every export and dirty bitmap of xmig's from dm's QEMU, and
+ * stop its NBD server if it listens on "sock" (ours) and serves nothing
+ * else: what an xmig that died left.  Only when no migration of the
+ * domain runs.  0 or a negative errno (logged); each removal is logged.
+ */
+int	xen_qdisk_sweep(const struct xen_dm *dm, const char *sock);
 
 #endif /* XMIG_XEN_QDISK_H */

@@ -135,3 +135,28 @@ xen_disk_track_stop(struct backend *be, struct disk_track *t)
 		xen_qdisk_stop(&xt->qd);
 	free(xt);
 }
+
+int
+xen_disk_track_sweep(struct backend *be, uint32_t domid)
+{
+	struct be_disk disks[BE_DISK_MAX];
+	struct dom_info di;
+	struct xen_dm dm;
+	char sock[108];
+	size_t i, n;
+	int rc;
+
+	/* Only a QEMU serving a disk xmig tracks holds anything of ours. */
+	if ((rc = xen_disk_list(be, domid, disks, BE_DISK_MAX, &n)) != 0)
+		return rc;
+	for (i = 0; i < n && !disks[i].trackable; i++)
+		;
+	if (i == n)
+		return 0;
+	snprintf(sock, sizeof(sock), XEN_VBD_NBD_SOCK, domid);
+	if ((rc = xen_check_guest(be, domid, &di)) != 0 ||
+	    (rc = xen_dm_init(&dm, domid, di.uuid, XEN_DM_RUN_DIR,
+	    XEN_DM_LIB_DIR)) != 0)
+		return rc;
+	return xen_qdisk_sweep(&dm, sock);
+}

@@ -290,6 +290,55 @@ START_TEST(test_precopy_converge_too_dirty)
 }
 END_TEST
 
+/*
+ * The test switch keeps the live phase going through rounds that would
+ * end it (no dirty pages; within the downtime target) as libxenguest
+ * asks (an uncounted call, then the counted one); rounds that sent
+ * nothing move no throttle; a limit or a cancel still ends it.
+ */
+START_TEST(test_precopy_too_dirty_keeps_live)
+{
+	struct mig_stats ms;
+	struct precopy p;
+	struct precopy_stats s;
+	volatile sig_atomic_t cancel = 0;
+	unsigned i;
+	const int64_t dirty[] = { 262144, 0, 0, 1, 5, 5 };
+	const unsigned pct[] = { 0, 0, 0, 0, PRECOPY_THROTTLE_FIRST,
+	    PRECOPY_THROTTLE_FIRST + PRECOPY_THROTTLE_STEP };
+
+	precopy_init(&p, 1, 7, 0, &cancel, &ms, 0);
+	p.auto_converge = 1;
+	p.too_dirty = 1;
+	for (i = 0; i < 6; i++) {
+		if (i > 0) {
+			s = st(i, -1);
+			ck_assert_int_eq(precopy_decide(&p, &s, i * 1000 * MS),
+			    PRECOPY_CONTINUE);
+		}
+		s = st(i, dirty[i]);
+		ck_assert_int_eq(precopy_decide(&p, &s, i * 1000 * MS),
+		    PRECOPY_CONTINUE);
+		ck_assert_uint_eq(p.throttle_pct, pct[i]);
+	}
+	/* Three rounds measured: 0, 3 and 4 (1 and 2 sent nothing). */
+	ck_assert_uint_eq(ms.nrounds, 3);
+	s = st(6, -1);
+	ck_assert_int_eq(precopy_decide(&p, &s, 6000 * MS),
+	    PRECOPY_STOP_AND_COPY);
+	ck_assert_str_eq(p.reason, "round limit reached");
+
+	precopy_init(&p, 1, 100, 0, &cancel, &ms, 0);
+	p.too_dirty = 1;
+	s = st(0, 262144);
+	ck_assert_int_eq(precopy_decide(&p, &s, 0), PRECOPY_CONTINUE);
+	cancel = 1;
+	s = st(1, 0);
+	ck_assert_int_eq(precopy_decide(&p, &s, 1000 * MS), PRECOPY_ABORT);
+	ck_assert_str_eq(p.reason, "cancelled");
+}
+END_TEST
+
 START_TEST(test_precopy_converge_holds)
 {
 	struct mig_stats ms;
@@ -329,6 +378,7 @@ precopy_suite(void)
 	tcase_add_test(tc, test_precopy_converge_slow_dirtier);
 	tcase_add_test(tc, test_precopy_converge_holds);
 	tcase_add_test(tc, test_precopy_converge_too_dirty);
+	tcase_add_test(tc, test_precopy_too_dirty_keeps_live);
 	tcase_add_test(tc, test_precopy_uncounted_call);
 	suite_add_tcase(s, tc);
 	return s;

@@ -326,38 +326,67 @@ END_TEST
 	"{\"node-name\": \"xvdb\", \"drv\": \"qcow2\", " \
 	"\"file\": \"/img/b.raw\"}]"
 #define HELLO	"greet", "cmd qmp_capabilities", "ret {}"
+/* Nothing left by an earlier attempt: no export, no bitmap. */
+#define CLEAN	"cmd query-block-exports", "ret []", \
+	"cmd query-named-block-nodes", NODES
+
+/* FMT with xmig's name NAME (its PID put in) for its "@", in buf. */
+static const char *
+has(char *buf, size_t len, const char *fmt, const char *name)
+{
+	const char *at = strchr(fmt, '@');
+
+	ck_assert_ptr_nonnull(at);
+	snprintf(buf, len, "%.*sxmig-%ld-%s%s", (int)(at - fmt), fmt,
+	    (long)getpid(), name, at + 1);
+	return buf;
+}
 
 START_TEST(test_xendm_qdisk)
 {
-	static const char *const script[] = {
+	char b0[96], b0r[96], e0[96], r0[96], t0[160], t1[160];
+	char d0r[96], m0[96], m0b[96], m1[96], d0[96], rd[96], bm[96];
+	const char *script[] = {
 		HELLO, "cmd query-named-block-nodes", "has \"flat\": true",
-		NODES,
+		NODES, CLEAN,
 		"cmd block-dirty-bitmap-add", "has \"node\": \"xvda\"",
-		"has \"name\": \"xmig-0-0\"", "locked", "ret {}",
+		has(b0, sizeof(b0), "has \"name\": \"@\"", "0-0"),
+		"locked", "ret {}",
 		"cmd nbd-server-start", "has \"type\": \"unix\"",
 		"has /nbd.sock\"", "ret {}",
 		"cmd block-export-add", "has \"node-name\": \"xvda\"",
-		"has \"name\": \"xmig-0\"", "has \"writable\": false",
+		has(e0, sizeof(e0), "has \"name\": \"@\"", "0"),
+		"has \"writable\": false",
 		"ret {}", "next",
 		/* A round: the bitmaps swap atomically, the old exported. */
 		HELLO, "cmd transaction",
-		"has {\"type\": \"block-dirty-bitmap-disable\", \"data\": "
-		"{\"node\": \"xvda\", \"name\": \"xmig-0-0\"}}",
-		"has {\"type\": \"block-dirty-bitmap-add\", \"data\": "
-		"{\"node\": \"xvda\", \"name\": \"xmig-0-1\"}}", "ret {}",
-		"cmd block-export-add", "has \"name\": \"xmig-0-0-round\"",
-		"has \"bitmaps\": [\"xmig-0-0\"]", "ret {}", "next",
-		HELLO, "cmd block-export-del", "has \"id\": \"xmig-0-0-round\"",
+		has(t0, sizeof(t0), "has {\"type\": "
+		"\"block-dirty-bitmap-disable\", \"data\": "
+		"{\"node\": \"xvda\", \"name\": \"@\"}}", "0-0"),
+		has(t1, sizeof(t1), "has {\"type\": "
+		"\"block-dirty-bitmap-add\", \"data\": "
+		"{\"node\": \"xvda\", \"name\": \"@\"}}", "0-1"),
+		"ret {}",
+		"cmd block-export-add",
+		has(r0, sizeof(r0), "has \"name\": \"@\"", "0-0-round"),
+		has(b0r, sizeof(b0r), "has \"bitmaps\": [\"@\"]", "0-0"),
+		"ret {}", "next",
+		HELLO, "cmd block-export-del",
+		has(d0r, sizeof(d0r), "has \"id\": \"@\"", "0-0-round"),
 		"has \"mode\": \"hard\"", "ret {}",
 		/* Busy until QEMU has let the export go: asked again. */
-		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-0-0\"",
-		"err GenericError Bitmap 'xmig-0-0' is currently in use",
-		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-0-0\"",
+		"cmd block-dirty-bitmap-remove",
+		has(m0, sizeof(m0), "has \"name\": \"@\"", "0-0"),
+		"err GenericError Bitmap is currently in use",
+		"cmd block-dirty-bitmap-remove",
+		has(m0b, sizeof(m0b), "has \"name\": \"@\"", "0-0"),
 		"ret {}", "next",
 		/* The end: the export, the server, the recording bitmap. */
-		HELLO, "cmd block-export-del", "has \"id\": \"xmig-0\"",
+		HELLO, "cmd block-export-del",
+		has(d0, sizeof(d0), "has \"id\": \"@\"", "0"),
 		"ret {}", "cmd nbd-server-stop", "ret {}",
-		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-0-1\"",
+		"cmd block-dirty-bitmap-remove",
+		has(m1, sizeof(m1), "has \"name\": \"@\"", "0-1"),
 		"ret {}", "close", NULL
 	};
 	struct xen_qdisk qd;
@@ -372,8 +401,8 @@ START_TEST(test_xendm_qdisk)
 	ck_assert_str_eq(qd.node, "xvda");
 	ck_assert(!exists(dm.lock));
 	ck_assert_int_eq(xen_qdisk_round(&qd), 0);
-	ck_assert_str_eq(qd.round, "xmig-0-0-round");
-	ck_assert_str_eq(qd.bitmap, "xmig-0-0");
+	ck_assert_str_eq(qd.round, has(rd, sizeof(rd), "@", "0-0-round"));
+	ck_assert_str_eq(qd.bitmap, has(bm, sizeof(bm), "@", "0-0"));
 	/* One round at a time. */
 	ck_assert_int_eq(xen_qdisk_round(&qd), -EINVAL);
 	ck_assert_int_eq(xen_qdisk_round_end(&qd), 0);
@@ -387,33 +416,47 @@ END_TEST
 
 START_TEST(test_xendm_qdisk_fails)
 {
+	char m10[96], m00[96], exports[400], nodes[600], sib[96];
 	static const char *const nonode[] = {
 		HELLO, "cmd query-named-block-nodes", NODES, "next",
 		HELLO, "cmd query-named-block-nodes", NODES, "close", NULL
 	};
 	/* The export refused: the server and the bitmap taken back. */
-	static const char *const noexport[] = {
-		HELLO, "cmd query-named-block-nodes", NODES,
+	const char *noexport[] = {
+		HELLO, "cmd query-named-block-nodes", NODES, CLEAN,
 		"cmd block-dirty-bitmap-add", "ret {}",
 		"cmd nbd-server-start", "ret {}",
 		"cmd block-export-add", "err GenericError", "next",
 		HELLO, "cmd nbd-server-stop", "ret {}",
-		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-1-0\"",
+		"cmd block-dirty-bitmap-remove",
+		has(m10, sizeof(m10), "has \"name\": \"@\"", "1-0"),
 		"ret {}", "close", NULL
 	};
 	/*
-	 * Another disk's server is used, not stopped; a round refused
-	 * leaves the recording bitmap as it was, taken back at the end.
+	 * Left in QEMU: an export and a bitmap of an earlier attempt (PID
+	 * 7) on this disk's node and one of another process's bitmaps on
+	 * xvdb (removed), another disk's export of this process and an
+	 * export not xmig's (kept).  That disk's server is used, not
+	 * stopped; a round refused leaves the recording bitmap as it was,
+	 * taken back at the end.
 	 */
-	static const char *const shared[] = {
+	const char *shared[] = {
 		HELLO, "cmd query-named-block-nodes", NODES,
+		"cmd query-block-exports", exports,
+		"cmd block-export-del", "has \"id\": \"xmig-7-0\"", "ret {}",
+		"cmd query-named-block-nodes", nodes,
+		"cmd block-dirty-bitmap-remove", "has \"node\": \"xvda\"",
+		"has \"name\": \"xmig-7-0-3\"", "ret {}",
+		"cmd block-dirty-bitmap-remove", "has \"node\": \"xvdb\"",
+		"has \"name\": \"xmig-0-0\"", "ret {}",
 		"cmd block-dirty-bitmap-add", "ret {}",
 		"cmd nbd-server-start",
 		"err GenericError NBD server already running",
 		"cmd block-export-add", "ret {}", "next",
 		HELLO, "cmd transaction", "err GenericError", "next",
 		HELLO, "cmd block-export-del", "ret {}",
-		"cmd block-dirty-bitmap-remove", "has \"name\": \"xmig-0-0\"",
+		"cmd block-dirty-bitmap-remove",
+		has(m00, sizeof(m00), "has \"name\": \"@\"", "0-0"),
 		"ret {}", "close", NULL
 	};
 	struct xen_qdisk qd;
@@ -422,6 +465,15 @@ START_TEST(test_xendm_qdisk_fails)
 	pid_t pid;
 	int fd;
 
+	has(sib, sizeof(sib), "@", "1");
+	snprintf(exports, sizeof(exports), "ret [{\"id\": \"xmig-7-0\", "
+	    "\"node-name\": \"xvda\"}, {\"id\": \"%s\", \"node-name\": "
+	    "\"xvdb\"}, {\"id\": \"theirs\", \"node-name\": \"xvda\"}]", sib);
+	has(sib, sizeof(sib), "@", "1-0");
+	snprintf(nodes, sizeof(nodes), "ret [{\"node-name\": \"xvda\", "
+	    "\"dirty-bitmaps\": [{\"name\": \"xmig-7-0-3\"}, {\"name\": "
+	    "\"theirs\"}]}, {\"node-name\": \"xvdb\", \"dirty-bitmaps\": "
+	    "[{\"name\": \"%s\"}, {\"name\": \"xmig-0-0\"}]}]", sib);
 	setup(&dm);
 	snprintf(sock, sizeof(sock), "%s/nbd.sock", dir);
 	pid = monitor_start(&dm, nonode);

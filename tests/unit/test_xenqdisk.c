@@ -177,6 +177,106 @@ leftovers(const struct xen_dm *dm)
 	return n;
 }
 
+/*
+ * leftovers(), once it is "want": a hard export deletion completes in
+ * QEMU after the command returns (bounded wait, 5 s).
+ */
+static size_t
+leftovers_settle(const struct xen_dm *dm, size_t want)
+{
+	size_t n;
+	int i;
+
+	for (i = 0; i < 100 && (n = leftovers(dm)) != want; i++)
+		usleep(50000);
+	return n;
+}
+
+/* 1 if v is a string naming one of xmig's. */
+static int
+is_xmig(yajl_val v)
+{
+	const char *s = v != NULL ? YAJL_GET_STRING(v) : NULL;
+
+	return s != NULL && strncmp(s, "xmig-", 5) == 0;
+}
+
+/* Names of xmig's (bitmaps, exports) left in QEMU. */
+static size_t
+xmig_names(const struct xen_dm *dm)
+{
+	const char *bm[] = { "dirty-bitmaps", NULL }, *id[] = { "id", NULL };
+	const char *name[] = { "name", NULL };
+	struct xen_dm_conn c;
+	struct qmp_msg m;
+	char why[256];
+	size_t i, j, n = 0;
+	yajl_val b;
+
+	ck_assert_int_eq(xen_dm_open(dm, &c), 0);
+	ck_assert_int_eq(xen_dm_call(dm, &c, "query-named-block-nodes",
+	    NULL, &m, why, sizeof(why)), 0);
+	for (i = 0; i < m.value->u.array.len; i++) {
+		if ((b = yajl_tree_get(m.value->u.array.values[i], bm,
+		    yajl_t_array)) == NULL)
+			continue;
+		for (j = 0; j < b->u.array.len; j++)
+			if (is_xmig(yajl_tree_get(b->u.array.values[j],
+			    name, yajl_t_string)))
+				n++;
+	}
+	qmp_msg_clear(&m);
+	ck_assert_int_eq(xen_dm_call(dm, &c, "query-block-exports", NULL,
+	    &m, why, sizeof(why)), 0);
+	for (i = 0; i < m.value->u.array.len; i++)
+		if (is_xmig(yajl_tree_get(m.value->u.array.values[i], id,
+		    yajl_t_string)))
+			n++;
+	qmp_msg_clear(&m);
+	xen_dm_close(dm, &c);
+	return n;
+}
+
+/*
+ * An attempt that dies in another process (its own PID in its names)
+ * with the disk "path" tracked: how far it got by "how"; 0 the disk
+ * exported and read with libnbd, 1 in the middle of a round (two
+ * bitmaps, the round's export).  Killed: nothing of it is undone.
+ */
+static void
+dead_attempt(const struct xen_dm *dm, const char *path, int how)
+{
+	struct xen_qdisk qd;
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == 0) {
+		if (xen_qdisk_open(&qd, dm, 0, path, sock, DISK_SIZE) != 0 ||
+		    (how == 1 && xen_qdisk_round(&qd) != 0))
+			_exit(1);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+/* A bitmap named as xmig 0.1 named them (no PID), on node "node". */
+static void
+old_bitmap(const struct xen_dm *dm, const char *node)
+{
+	struct xen_dm_conn c;
+	char args[256];
+
+	snprintf(args, sizeof(args), "{\"node\": \"%s\", \"name\": "
+	    "\"xmig-0-0\"}", node);
+	ck_assert_int_eq(xen_dm_open(dm, &c), 0);
+	ck_assert_int_eq(xen_dm_exec(dm, &c, "block-dirty-bitmap-add", args,
+	    5000), 0);
+	xen_dm_close(dm, &c);
+}
+
 static int
 bit(const uint64_t *bits, unsigned b)
 {
@@ -286,6 +386,108 @@ START_TEST(test_xenqdisk_two)
 }
 END_TEST
 
+/*
+ * Bitmaps left by attempts that died (one mid-round, an older one with
+ * the same name as the new attempt's first would have had): the new
+ * attempt removes them, tracks and reads the disk, and leaves nothing.
+ */
+START_TEST(test_xenqdisk_stale_bitmaps)
+{
+	uint64_t bits[(NBLOCKS + 63) / 64];
+	struct xen_qdisk qd;
+	struct writer w;
+	struct xen_dm dm;
+	struct stat st;
+
+	qemu_start(&dm);
+	dead_attempt(&dm, img, 1);
+	old_bitmap(&dm, "xvda");
+	/* Its bitmaps (2), the old one, its exports (data, round). */
+	ck_assert_uint_eq(xmig_names(&dm), 5);
+	ck_assert_int_eq(xen_qdisk_open(&qd, &dm, 0, img, sock, DISK_SIZE),
+	    0);
+	/* Its server, on our socket, taken over. */
+	ck_assert_int_eq(qd.server, 1);
+	ck_assert_uint_eq(leftovers_settle(&dm, 2), 2);
+	writer_open(&dm, &w, "xvda");
+	guest_write(&w, 0x31, 7 * BLOCK, 512);
+	memset(bits, 0, sizeof(bits));
+	ck_assert_int_eq(xen_qdisk_dirty(&qd, BLOCK, bits, NBLOCKS), 0);
+	ck_assert_uint_eq(nset(bits), 1);
+	ck_assert(bit(bits, 7));
+	writer_close(&dm, &w);
+	xen_qdisk_stop(&qd);
+	ck_assert_uint_eq(leftovers_settle(&dm, 0), 0);
+	ck_assert_int_ne(stat(sock, &st), 0);
+	qemu_stop();
+}
+END_TEST
+
+/*
+ * An xmig killed with its export up and a client of it connected (its
+ * NBD server left running), on the first of two disks: the new attempt
+ * copies both, QEMU stays up, nothing of xmig's is left after.  Then
+ * the same with the server's socket gone: the server, serving nothing,
+ * is stopped and started again.
+ */
+START_TEST(test_xenqdisk_stale_export)
+{
+	uint64_t bits[(NBLOCKS + 63) / 64];
+	struct xen_qdisk qd0, qd1;
+	struct xen_dm dm;
+	uint8_t buf[512];
+	struct stat st;
+	int round;
+
+	qemu_start(&dm);
+	for (round = 0; round < 2; round++) {
+		dead_attempt(&dm, img, 0);
+		/* Its bitmap and its export. */
+		ck_assert_uint_eq(xmig_names(&dm), 2);
+		ck_assert_int_eq(stat(sock, &st), 0);
+		if (round == 1)
+			ck_assert_int_eq(unlink(sock), 0);
+		ck_assert_int_eq(xen_qdisk_open(&qd0, &dm, 0, img, sock,
+		    DISK_SIZE), 0);
+		ck_assert_int_eq(xen_qdisk_open(&qd1, &dm, 1, img2, sock,
+		    DISK_SIZE), 0);
+		ck_assert_int_eq(qd0.server, 1);
+		ck_assert_int_eq(qd1.server, 0);
+		ck_assert_uint_eq(leftovers_settle(&dm, 4), 4);
+		memset(bits, 0, sizeof(bits));
+		ck_assert_int_eq(xen_qdisk_dirty(&qd0, BLOCK, bits, NBLOCKS),
+		    0);
+		ck_assert_uint_eq(nset(bits), 0);
+		ck_assert_int_eq(xen_qdisk_read(&qd1, 0, buf, sizeof(buf)),
+		    0);
+		xen_qdisk_stop(&qd1);
+		xen_qdisk_stop(&qd0);
+		ck_assert_uint_eq(leftovers_settle(&dm, 0), 0);
+		ck_assert_int_ne(stat(sock, &st), 0);
+	}
+	qemu_stop();
+}
+END_TEST
+
+/* What "xmig recover" does: everything of xmig's swept, server too. */
+START_TEST(test_xenqdisk_sweep)
+{
+	struct xen_dm dm;
+	struct stat st;
+
+	qemu_start(&dm);
+	dead_attempt(&dm, img, 1);
+	old_bitmap(&dm, "xvdb");
+	ck_assert_uint_eq(xmig_names(&dm), 5);
+	ck_assert_int_eq(xen_qdisk_sweep(&dm, sock), 0);
+	ck_assert_uint_eq(leftovers_settle(&dm, 0), 0);
+	ck_assert_int_ne(stat(sock, &st), 0);
+	/* Nothing left: nothing to do. */
+	ck_assert_int_eq(xen_qdisk_sweep(&dm, sock), 0);
+	qemu_stop();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -309,6 +511,9 @@ main(void)
 	}
 	tcase_add_test(tc, test_xenqdisk_rounds);
 	tcase_add_test(tc, test_xenqdisk_two);
+	tcase_add_test(tc, test_xenqdisk_stale_bitmaps);
+	tcase_add_test(tc, test_xenqdisk_stale_export);
+	tcase_add_test(tc, test_xenqdisk_sweep);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
