@@ -442,27 +442,25 @@ vbdmig_src_final(struct vbdmig *v, int fd, int tmo, char *why,
 	int rc;
 
 	fault_point("src-vbd-before-final", fd);
-	if ((rc = vbd_collect(v, &count)) != 0) {
+	if ((rc = vbd_collect(v, &count)) != 0)
 		snprintf(why, whylen, "cannot read the disks' dirty log: %s",
 		    strerror(-rc));
-		vbd_track_stop(v);
-		return rc;
-	}
-	if ((rc = vbd_open_section(fd, tmo)) != 0 ||
+	else if ((rc = vbd_open_section(fd, tmo)) != 0 ||
 	    (rc = vbd_send_pending(v, fd, tmo)) != 0 ||
-	    (rc = vbd_end(v, fd, tmo)) != 0) {
+	    (rc = vbd_end(v, fd, tmo)) != 0)
 		snprintf(why, whylen, "copying the disks' last blocks "
 		    "failed: %s", strerror(-rc));
-		vbd_track_stop(v);
-		return rc;
+	else {
+		v->fig.final_bytes = v->fig.sent - before;
+		v->fig.final_ms = (util_now_ns() - start) / 1000000u;
 	}
-	v->fig.final_bytes = v->fig.sent - before;
-	v->fig.final_ms = (util_now_ns() - start) / 1000000u;
 	/*
-	 * Every block is sent: stop tracking now, while what tracks the
-	 * writes (a Xen guest's QEMU) is still there to be told.
+	 * Sent or failed: stop tracking now, while what tracks the writes
+	 * (a Xen guest's QEMU) is still there to be told.
 	 */
 	vbd_track_stop(v);
+	if (rc != 0)
+		return rc;
 	log_info("disks: %llu blocks after the suspend, %llu bytes",
 	    (unsigned long long)count,
 	    (unsigned long long)v->fig.final_bytes);
