@@ -138,7 +138,7 @@ xen_qdisk_export(struct xen_qdisk *qd, struct xen_dm_conn *c,
 }
 
 static int
-xen_qdisk_unexport_id(const struct xen_dm *dm, struct xen_dm_conn *c,
+xen_qdisk_unexport(const struct xen_dm *dm, struct xen_dm_conn *c,
     const char *id)
 {
 	char args[XEN_QDISK_ARGS_MAX];
@@ -147,13 +147,6 @@ xen_qdisk_unexport_id(const struct xen_dm *dm, struct xen_dm_conn *c,
 	snprintf(args, sizeof(args), "{\"id\": \"%s\", \"mode\": \"hard\"}",
 	    id);
 	return xen_dm_exec(dm, c, "block-export-del", args, dm->timeout_ms);
-}
-
-static int
-xen_qdisk_unexport(struct xen_qdisk *qd, struct xen_dm_conn *c,
-    const char *name)
-{
-	return xen_qdisk_unexport_id(qd->dm, c, name);
 }
 
 /*
@@ -237,7 +230,7 @@ xen_qdisk_sweep_exports(const struct xen_dm *dm, struct xen_dm_conn *c,
 				(*mine)++;
 			continue;
 		}
-		if (xen_qdisk_unexport_id(dm, c, id) == 0)
+		if (xen_qdisk_unexport(dm, c, id) == 0)
 			log_info("xen: domain %u's QEMU: export %s of node %s, "
 			    "left by an earlier attempt, removed", dm->domid,
 			    id, node);
@@ -436,7 +429,7 @@ xen_qdisk_round_end(struct xen_qdisk *qd)
 	if ((rc = xen_dm_open(qd->dm, &c)) != 0)
 		return rc;
 	if (qd->round_export &&
-	    (rc = xen_qdisk_unexport(qd, &c, qd->round)) == 0)
+	    (rc = xen_qdisk_unexport(qd->dm, &c, qd->round)) == 0)
 		qd->round_export = 0;
 	if (rc == 0 && qd->round_bitmap &&
 	    (rc = xen_qdisk_bitmap_remove(qd, &c, qd->gen - 1)) == 0)
@@ -461,9 +454,9 @@ xen_qdisk_stop(struct xen_qdisk *qd)
 		goto out;
 	}
 	if (qd->round_export)
-		(void)xen_qdisk_unexport(qd, &c, qd->round);
+		(void)xen_qdisk_unexport(qd->dm, &c, qd->round);
 	if (qd->data_export)
-		(void)xen_qdisk_unexport(qd, &c, qd->data);
+		(void)xen_qdisk_unexport(qd->dm, &c, qd->data);
 	xen_qdisk_nbd_close(qd);
 	if (qd->server)
 		(void)xen_qdisk_server_stop(qd->dm, &c, qd->sock);

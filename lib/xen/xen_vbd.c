@@ -51,12 +51,26 @@ xen_disk_list(struct backend *be, uint32_t domid, struct be_disk *out,
 	return 0;
 }
 
+/* Domain domid's QEMU (its monitor, in dm) and xmig's NBD socket there. */
+static int
+xen_vbd_qemu(struct backend *be, uint32_t domid, struct xen_dm *dm,
+    char *sock, size_t socklen)
+{
+	struct dom_info di;
+	int rc;
+
+	snprintf(sock, socklen, XEN_VBD_NBD_SOCK, domid);
+	if ((rc = xen_check_guest(be, domid, &di)) != 0)
+		return rc;
+	return xen_dm_init(dm, domid, di.uuid, XEN_DM_RUN_DIR,
+	    XEN_DM_LIB_DIR);
+}
+
 int
 xen_disk_track_start(struct backend *be, uint32_t domid, unsigned idx,
     const struct be_disk *d, uint32_t block, struct disk_track **t)
 {
 	struct xen_track *xt;
-	struct dom_info di;
 	char sock[108];
 	int rc;
 
@@ -70,10 +84,8 @@ xen_disk_track_start(struct backend *be, uint32_t domid, unsigned idx,
 	if (!d->trackable)
 		rc = vbdxs_track_start(d, block, &xt->plain);
 	else {
-		snprintf(sock, sizeof(sock), XEN_VBD_NBD_SOCK, domid);
-		if ((rc = xen_check_guest(be, domid, &di)) == 0 &&
-		    (rc = xen_dm_init(&xt->dm, domid, di.uuid,
-		    XEN_DM_RUN_DIR, XEN_DM_LIB_DIR)) == 0 &&
+		if ((rc = xen_vbd_qemu(be, domid, &xt->dm, sock,
+		    sizeof(sock))) == 0 &&
 		    (rc = xen_qdisk_open(&xt->qd, &xt->dm, idx, d->path, sock,
 		    d->size)) == 0)
 			log_info("xen: disk %s (%s) tracked by domain %u's "
@@ -140,7 +152,6 @@ int
 xen_disk_track_sweep(struct backend *be, uint32_t domid)
 {
 	struct be_disk disks[BE_DISK_MAX];
-	struct dom_info di;
 	struct xen_dm dm;
 	char sock[108];
 	size_t i, n;
@@ -153,10 +164,7 @@ xen_disk_track_sweep(struct backend *be, uint32_t domid)
 		;
 	if (i == n)
 		return 0;
-	snprintf(sock, sizeof(sock), XEN_VBD_NBD_SOCK, domid);
-	if ((rc = xen_check_guest(be, domid, &di)) != 0 ||
-	    (rc = xen_dm_init(&dm, domid, di.uuid, XEN_DM_RUN_DIR,
-	    XEN_DM_LIB_DIR)) != 0)
+	if ((rc = xen_vbd_qemu(be, domid, &dm, sock, sizeof(sock))) != 0)
 		return rc;
 	return xen_qdisk_sweep(&dm, sock);
 }
