@@ -111,7 +111,12 @@ fm_settle_check() {
 		fm_xd_restart ""
 	fi
 	FM_REC_RC=-
-	if sim_has "$SRC" "$dom--migratedaway" ||
+	# A source killed after writing its recovery record (just before
+	# the suspend) may leave it with the guest still running: "xmig
+	# recover" is what the administrator runs after a killed xmig, and
+	# it removes such a record.
+	if ls "$SRC" | grep -q '^recover-' ||
+	    sim_has "$SRC" "$dom--migratedaway" ||
 	    { sim_has "$SRC" "$dom" &&
 	      [ "$(sim_state "$SRC" "$dom")" != running ]; }; then
 		set +e

@@ -115,6 +115,12 @@ run_scenario() {
 	for p in $(pidof xmigd); do
 		kill "$p" 2>/dev/null
 	done
+	# nor a scratch file system in dom0's RAM root (qdisk-migrate's
+	# images): the root holds every save file the scenarios write
+	umount /vm 2>/dev/null || umount -l /vm 2>/dev/null
+	rm -f /tmp/vm.fs
+	echo "XMIG-SPACE after $s: $(df -k / | awk 'NR == 2 { print $4 }')" \
+	    "KiB free in dom0's root"
 }
 
 # A scenario that failed on an emulation fault runs once more (once per

@@ -623,7 +623,7 @@ report() {
 	echo "$table"
 	printf '%s' "$VERIFY_LINES"
 	failed=$((failed + VERIFY_FAILED))
-	grep -aE 'XMIG-DOM0-(READY|DONE)|XMIG-EXPORT|XMIG-(HOST-RE|RE)' \
+	grep -aE 'XMIG-DOM0-(READY|DONE)|XMIG-EXPORT|XMIG-(HOST-RE|RE|SPACE)' \
 	    "$SERIAL" |
 	    sed 's/^/  /'
 	return $failed
