@@ -119,8 +119,8 @@ run_scenario() {
 	# images): the root holds every save file the scenarios write
 	umount /vm 2>/dev/null || umount -l /vm 2>/dev/null
 	rm -f /tmp/vm.fs
-	echo "XMIG-SPACE after $s: $(df -k / | awk 'NR == 2 { print $4 }')" \
-	    "KiB free in dom0's root"
+	echo "XMIG-SPACE after $s: $(stat -f -c '%a %S' / |
+	    awk '{ print $1 * $2 / 1024 }') KiB free in dom0's root"
 }
 
 # A scenario that failed on an emulation fault runs once more (once per
