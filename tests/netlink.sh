@@ -80,11 +80,21 @@ nl_up() {
 	ip -n "$NL_A" link set lo up && ip -n "$NL_B" link set lo up &&
 	ip -n "$NL_A" link set "$va" up && ip -n "$NL_B" link set "$vb" up ||
 	    return 1
+	# Each connection starts afresh: no window or threshold remembered
+	# from the connections before (after a slower link's, the first one
+	# over a faster link would crawl up to its speed).
+	for ns in "$NL_A" "$NL_B"; do
+		ip netns exec "$ns" sysctl -qw net.ipv4.tcp_no_metrics_save=1 \
+		    2>/dev/null || :
+	done
 	nl_rate "$1"
 }
 
 nl_rate() {
-	nl_shape "$NL_A" "$1" "$NL_VA" && nl_shape "$NL_B" "$1" "$NL_VB"
+	nl_shape "$NL_A" "$1" "$NL_VA" && nl_shape "$NL_B" "$1" "$NL_VB" ||
+	    return 1
+	ip -n "$NL_A" tcp_metrics flush all 2>/dev/null || :
+	ip -n "$NL_B" tcp_metrics flush all 2>/dev/null || :
 }
 
 nl_exec() {
