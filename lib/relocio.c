@@ -171,6 +171,19 @@ relocio_pipe_open(int pipefd[2])
 		pipefd[0] = pipefd[1] = -1;
 }
 
+int
+relocio_stream_pair(int sv[2])
+{
+	int n = (int)RELOCIO_PAIR_BUF, i;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return -errno;
+	/* Capped by net.core.wmem_max; smaller is slower, not wrong. */
+	for (i = 0; i < 2; i++)
+		(void)setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &n, sizeof(n));
+	return 0;
+}
+
 void
 relocio_pipe_close(int pipefd[2])
 {

@@ -89,6 +89,15 @@ int	relocio_splice_full(int in, int out, int64_t *out_off, uint64_t len,
  * relocio_pipe_close() closes it (if open) and sets both ends to -1.
  */
 void	relocio_pipe_open(int pipefd[2]);
+
+/*
+ * A socket pair between two threads of a stream (the framed stream's
+ * encoder and decoder): its buffers as large as the host allows, up to
+ * RELOCIO_PAIR_BUF, so that the two sides hand over a few frames at a
+ * time instead of waking each other every 200 KiB.  Returns 0 or -errno.
+ */
+#define RELOCIO_PAIR_BUF	(4U << 20)
+int	relocio_stream_pair(int sv[2]);
 void	relocio_pipe_close(int pipefd[2]);
 /* Wait until fd is ready for "events" (poll); 0, -ETIMEDOUT or -errno. */
 int	relocio_wait(int fd, short events, int timeout_ms);

@@ -96,16 +96,10 @@ struct wire_enc {
 	unsigned	 skip;		/* chunks to send raw before a try */
 	uint64_t	 raw;		/* atomic: bytes read */
 	/* Compression tried or not, by the stream's speed (wc_window). */
-	struct wc_mode {
-		int		 on;		/* chunks are compressed */
-		int		 probing;	/* this window tries the other */
-		unsigned	 since;		/* windows since the last probe */
-		unsigned	 every;		/* windows between probes */
-		uint64_t	 rate[2];	/* bytes/s without, with; 0 */
-		uint64_t	 t0;		/* the window's start */
-		uint64_t	 bytes;		/* stream bytes sent in it */
-		unsigned	 n;		/* chunks sent in it */
-	}		 mode;
+	struct wire_mode mode;
+	uint64_t	 win_t0;	/* the window's start */
+	uint64_t	 win_bytes;	/* stream bytes sent in it */
+	unsigned	 win_n;		/* chunks sent in it */
 	struct wire_stats st;
 	pthread_t	 reader, writer, workers[WC_THREADS_MAX];
 	unsigned	 started;	/* workers started */
@@ -269,60 +263,84 @@ wc_encode(struct wire_enc *e, struct wc_slot *s, struct compress_ctx *cc)
  * a busy receiver, and a receiver busy decompressing, or a host whose
  * cores also run the destination, looks like a slow link (TCP's
  * back-pressure).  So the writer measures what counts, the stream bytes
- * sent per second, over windows of WC_WIN chunks sent with compression
- * tried and without it, and the faster way is kept: now and then a
- * window goes the other way (compression first), as the data and the
- * link change, after WC_PROBE windows, twice as many after each probe
- * that lost (up to WC_PROBE_MAX): probing the slower way costs.
- * Chunks taken before a switch are left out of the window after it.
+ * sent per second, over windows of WC_WIN chunks, and wire_mode_step()
+ * (wirecodec.h) keeps the faster way.  Chunks taken before a switch are
+ * left out of the window after it.  A window is long enough (32 MiB) to
+ * outlast the scheduling noise of a few threads on a couple of cores:
+ * with 8 MiB the rates of two windows in the same mode differed by up
+ * to four times, and compression went on and off at nearly every window.
  */
-#define WC_WIN		16	/* chunks (8 MiB of stream) per window */
-#define WC_PROBE	8	/* windows between two probes, at first */
-#define WC_PROBE_MAX	64
+#define WC_WIN		64	/* chunks (32 MiB of stream) per window */
+
+void
+wire_mode_init(struct wire_mode *w, int on)
+{
+	memset(w, 0, sizeof(*w));
+	w->on = on != 0;
+	w->last = -1;
+	w->every = WIRE_MODE_PROBE;
+}
+
+int
+wire_mode_step(struct wire_mode *w, uint64_t rate)
+{
+	int cur = w->on, next;
+	uint64_t *r = w->rate;
+
+	/* Smoothed over consecutive windows; a mode come back starts over. */
+	r[cur] = w->last == cur && r[cur] != 0 ? (r[cur] + rate) / 2 : rate;
+	w->last = cur;
+	if (w->probing) {
+		/* The probe's verdict: the faster way, with what it saw. */
+		next = r[1] > r[0];
+		w->probing = 0;
+		w->since = 0;
+		if (next == cur)	/* it won */
+			w->every = WIRE_MODE_PROBE;
+		else if ((w->every *= 2) > WIRE_MODE_PROBE_MAX)
+			w->every = WIRE_MODE_PROBE_MAX;
+	} else if (r[!cur] != 0 && r[!cur] > r[cur] + r[cur] / 8) {
+		/* Clearly slower than the other way was: go back to it. */
+		next = !cur;
+		w->since = 0;
+	} else if (++w->since >= w->every) {
+		/* Now and then the other way, as the data and link change. */
+		next = !cur;
+		w->probing = 1;
+	} else
+		next = cur;
+	w->on = next;
+	return next;
+}
 
 /* A chunk of len stream bytes sent under mode m (mu held). */
 static void
 wc_window(struct wire_enc *e, int m, uint32_t len)
 {
-	struct wc_mode *w = &e->mode;
 	uint64_t now = util_now_ns(), rate;
-	int next;
+	int was = e->mode.on;
 
 	if (e->codec == FRAME_CODEC_NONE)
 		return;
-	if (m != w->on || w->n == 0) {	/* not yet the window's chunks */
-		w->t0 = now;
-		w->bytes = 0;
-		w->n = m == w->on;
+	if (m != e->mode.on || e->win_n == 0) {	/* not yet the window's */
+		e->win_t0 = now;
+		e->win_bytes = 0;
+		e->win_n = m == e->mode.on;
 		return;
 	}
-	w->bytes += len;
-	if (++w->n <= WC_WIN)
+	e->win_bytes += len;
+	if (++e->win_n <= WC_WIN)
 		return;
-	rate = now > w->t0 ? w->bytes * 1000000000ULL / (now - w->t0) : 0;
-	w->rate[w->on] = rate;
-	if (!w->probing && ++w->since >= w->every)
-		next = !w->on;
-	else if (w->rate[!w->on] == 0)
-		next = w->on;
-	else
-		next = w->rate[1] > w->rate[0];
-	/* A probe that lost waits twice as long for the next one. */
-	if (w->probing)
-		w->every = next == w->on ? WC_PROBE : w->every * 2 >
-		    WC_PROBE_MAX ? WC_PROBE_MAX : w->every * 2;
-	w->probing = next != w->on && !w->probing;
-	if (w->probing)
-		w->since = 0;
-	if (next != w->on)
+	rate = now > e->win_t0 ? e->win_bytes * 1000000000ULL /
+	    (now - e->win_t0) : 0;
+	if (wire_mode_step(&e->mode, rate) != was)
 		log_debug("stream encoder: compression %s (%llu MB/s with, "
-		    "%llu without)", next ? "on" : "off",
-		    (unsigned long long)(w->rate[1] / 1000000),
-		    (unsigned long long)(w->rate[0] / 1000000));
-	w->on = next;
-	w->t0 = now;
-	w->bytes = 0;
-	w->n = 1;
+		    "%llu without)", e->mode.on ? "on" : "off",
+		    (unsigned long long)(e->mode.rate[1] / 1000000),
+		    (unsigned long long)(e->mode.rate[0] / 1000000));
+	e->win_t0 = now;
+	e->win_bytes = 0;
+	e->win_n = 1;
 }
 
 static void *
@@ -549,8 +567,7 @@ wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
 	e->codec = codec;
 	e->zero_elision = zero_elision;
 	e->late = fault_armed("wire-worker-late");
-	e->mode.on = codec != FRAME_CODEC_NONE;
-	e->mode.every = WC_PROBE;
+	wire_mode_init(&e->mode, codec != FRAME_CODEC_NONE);
 	e->nthreads = codec == FRAME_CODEC_NONE ? 1 : wc_threads(threads);
 	e->nslots = 2 * e->nthreads + 2;
 	rc = -ENOMEM;
@@ -561,10 +578,8 @@ wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
 		    (e->slots[i].lit = malloc(WC_CHUNK)) == NULL ||
 		    (e->slots[i].comp = malloc(WC_CHUNK)) == NULL)
 			goto fail;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		rc = -errno;
+	if ((rc = relocio_stream_pair(sv)) != 0)
 		goto fail;
-	}
 	e->rfd = sv[0];
 	e->wfd = sv[1];
 	/* Raw chunks are spliced only where compression is tried. */
@@ -858,11 +873,12 @@ wire_dec_start(int netfd, int timeout_ms, struct wire_dec **dp, int *outfd)
 	if ((d->wire = malloc(FRAME_RUNS_MAX * FRAME_RUN_LEN +
 	    FRAME_RAW_MAX)) == NULL || (d->lit = malloc(FRAME_RAW_MAX)) == NULL)
 		goto fail;
-	if (pipe2(d->stop, O_CLOEXEC) != 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+	if (pipe2(d->stop, O_CLOEXEC) != 0) {
 		rc = -errno;
 		goto fail;
 	}
+	if ((rc = relocio_stream_pair(sv)) != 0)
+		goto fail;
 	d->wfd = sv[0];
 	d->rfd = sv[1];
 	relocio_pipe_open(d->pipe);

@@ -47,6 +47,31 @@ struct wire_stats {
 	uint64_t	compressed;	/* frames sent compressed */
 };
 
+/*
+ * The encoder's choice, window after window, of compressing or not: the
+ * stream's rate (bytes/s) over each window goes to wire_mode_step(),
+ * which returns whether the next window compresses.  Each way's rate is
+ * smoothed over its consecutive windows; the current way is left when
+ * the other one was more than 1/8 faster; and every few windows
+ * (WIRE_MODE_PROBE at first, twice as many after each probe that lost,
+ * WIRE_MODE_PROBE_MAX at most) one window goes the other way, the
+ * faster of the two kept after it.
+ */
+#define WIRE_MODE_PROBE		4	/* windows between two probes */
+#define WIRE_MODE_PROBE_MAX	32
+
+struct wire_mode {
+	int		 on;		/* compress */
+	int		 last;		/* the previous window's way; -1 */
+	int		 probing;	/* this window tries the other way */
+	unsigned	 since;		/* windows since the last probe */
+	unsigned	 every;		/* windows between probes */
+	uint64_t	 rate[2];	/* bytes/s without, with; 0: not seen */
+};
+
+void	wire_mode_init(struct wire_mode *w, int on);
+int	wire_mode_step(struct wire_mode *w, uint64_t rate);
+
 struct wire_enc;
 
 /*

@@ -833,6 +833,61 @@ START_TEST(test_wirecodec_zerofilt_xalloc_rules)
 END_TEST
 
 /* HELLO: frames only with a peer that reads them, codecs it lists. */
+/* Steps with one rate for each way: the ways taken, "1" compressing. */
+static void
+mode_run(struct wire_mode *w, uint64_t off, uint64_t on, int steps,
+    char *ways)
+{
+	int i;
+
+	for (i = 0; i < steps; i++) {
+		ways[i] = w->on ? '1' : '0';
+		(void)wire_mode_step(w, w->on ? on : off);
+	}
+	ways[steps] = '\0';
+}
+
+START_TEST(test_wirecodec_mode_keeps_the_faster_way)
+{
+	struct wire_mode w;
+	char ways[64];
+	uint64_t r[2];
+	int i, flips = 0, was;
+
+	/* Compression faster (a slow link): one probe without, back on,
+	 * the next probe twice as far. */
+	wire_mode_init(&w, 1);
+	mode_run(&w, 100, 300, 16, ways);
+	ck_assert_str_eq(ways, "1111011111111011");
+	/* Compression slower (a fast link): it goes off at the first
+	 * probe and stays off but for its own probes. */
+	wire_mode_init(&w, 1);
+	mode_run(&w, 2000, 1200, 20, ways);
+	ck_assert_str_eq(ways, "11110000010000000010");
+	/* The link slows down (or the data starts compressing): off is
+	 * left for on without waiting for a probe once on was clearly
+	 * faster. */
+	mode_run(&w, 100, 1200, 3, ways);
+	ck_assert_str_eq(ways, "011");
+	/*
+	 * Noise: each window's rate off by up to 1/3 of a mean 10% above
+	 * the other way's.  With rates as they are, and the other way
+	 * remembered, the way flips far less often than once per window.
+	 */
+	wire_mode_init(&w, 0);
+	r[0] = 1100;
+	r[1] = 1000;
+	for (i = 0; i < 60; i++) {
+		was = w.on;
+		(void)wire_mode_step(&w, r[w.on] + (i % 3 == 0 ? r[w.on] / 3 :
+		    i % 3 == 1 ? 0 : -(r[w.on] / 3)));
+		flips += w.on != was;
+	}
+	ck_assert_int_le(flips, 24);
+	ck_assert_int_eq(w.on, 0);
+}
+END_TEST
+
 START_TEST(test_wirecodec_choice_follows_the_peer)
 {
 	struct reloc_msg m;
@@ -873,6 +928,7 @@ wirecodec_suite(void)
 	tcase_add_test(tc, test_wirecodec_late_workers_keep_the_stream);
 	tcase_add_test(tc, test_wirecodec_libxc_stream_through_the_relay);
 	tcase_add_test(tc, test_wirecodec_cut_stream_is_an_error);
+	tcase_add_test(tc, test_wirecodec_mode_keeps_the_faster_way);
 	tcase_add_test(tc, test_wirecodec_choice_follows_the_peer);
 	tcase_add_test(tc, test_wirecodec_zerofilt_xalloc_rules);
 	suite_add_tcase(s, tc);
