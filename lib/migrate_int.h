@@ -23,7 +23,6 @@
 struct src_ctx {
 	const struct mig_src_params *p;
 	struct backend	*be;
-	int		 plain;		/* the plain stream, not asked */
 	struct xs_handle *xs;
 	struct dom_info	 dom;
 	char		 name[DOMNAME_MAX];	/* as found, before renames */

@@ -414,12 +414,17 @@ src_write_stream(struct src_ctx *c, const char *config)
 		.bandwidth = c->p->bandwidth,
 		.emu = &c->emu,
 		/*
-		 * A framed stream elides zero runs itself: the page-by-page
-		 * check at the source (through the guest's mapping) costs
-		 * more than the encoder's.
+		 * Zero pages as XALLOC entries, which the destination's
+		 * restore populates without a byte read: xen's filter
+		 * (lib/zerofilt.h) reads the stream libxenguest writes, in
+		 * front of the framed stream too, whose own elision the
+		 * destination has to expand again.  The sim's own check,
+		 * page by page through the guest's mapping, costs more than
+		 * the encoder's: a framed sim stream leaves it to the
+		 * encoder.
 		 */
-		.xalloc = !c->p->no_zero_elision && c->enc == NULL &&
-		    !c->plain,
+		.xalloc = !c->p->no_zero_elision && (c->enc == NULL ||
+		    strcmp(c->be->ops->name, "xen") == 0),
 		.xalloc_pages = &xalloc,
 	};
 	int rc;
@@ -576,10 +581,8 @@ src_negotiate(struct src_ctx *c, const char *config, int tmo)
 	old = fault_armed("src-no-frames");
 	/* Xen: the plain stream unless asked (mig_src_params). */
 	if (!old && !c->p->compress_asked &&
-	    strcmp(c->be->ops->name, "xen") == 0) {
-		c->plain = 1;
+	    strcmp(c->be->ops->name, "xen") == 0)
 		old = 1;
-	}
 	rc = relocio_hello_offer(c->fd, &m, old ? NULL : compress_offer(),
 	    tmo);
 	if (rc == -ECONNREFUSED) {
