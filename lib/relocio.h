@@ -89,6 +89,7 @@ int	relocio_splice_full(int in, int out, int64_t *out_off, uint64_t len,
  * relocio_pipe_close() closes it (if open) and sets both ends to -1.
  */
 void	relocio_pipe_open(int pipefd[2]);
+void	relocio_pipe_close(int pipefd[2]);
 
 /*
  * A socket pair between two threads of a stream (the framed stream's
@@ -98,7 +99,6 @@ void	relocio_pipe_open(int pipefd[2]);
  */
 #define RELOCIO_PAIR_BUF	(4U << 20)
 int	relocio_stream_pair(int sv[2]);
-void	relocio_pipe_close(int pipefd[2]);
 /* Wait until fd is ready for "events" (poll); 0, -ETIMEDOUT or -errno. */
 int	relocio_wait(int fd, short events, int timeout_ms);
 
