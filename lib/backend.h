@@ -170,6 +170,14 @@ struct save_params {
 	 */
 	int		xalloc;
 	uint64_t	*xalloc_pages;
+	/*
+	 * The stream goes through the framed stream's encoder, which sends
+	 * zero runs as markers itself (lib/wirecodec.h), though the
+	 * destination writes them out again.  A backend whose own check
+	 * for zero pages costs more than the encoder's may then leave
+	 * xalloc to it.
+	 */
+	int		framed;
 };
 
 struct restore_params {

@@ -415,16 +415,11 @@ src_write_stream(struct src_ctx *c, const char *config)
 		.emu = &c->emu,
 		/*
 		 * Zero pages as XALLOC entries, which the destination's
-		 * restore populates without a byte read: xen's filter
-		 * (lib/zerofilt.h) reads the stream libxenguest writes, in
-		 * front of the framed stream too, whose own elision the
-		 * destination has to expand again.  The sim's own check,
-		 * page by page through the guest's mapping, costs more than
-		 * the encoder's: a framed sim stream leaves it to the
-		 * encoder.
+		 * restore populates without a byte read; framed, the
+		 * backend decides (save_params.framed).
 		 */
-		.xalloc = !c->p->no_zero_elision && (c->enc == NULL ||
-		    strcmp(c->be->ops->name, "xen") == 0),
+		.xalloc = !c->p->no_zero_elision,
+		.framed = c->enc != NULL,
 		.xalloc_pages = &xalloc,
 	};
 	int rc;

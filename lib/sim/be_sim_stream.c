@@ -261,8 +261,10 @@ be_sim_stream_save(struct backend *be, uint32_t domid, int fd,
 	out.m = m;
 	rc = -ENOMEM;
 	if ((bits = malloc(m->nwords * sizeof(*bits))) == NULL ||
-	    (params->xalloc && (zero.data = calloc(m->nwords,
-	    sizeof(*zero.data))) == NULL) ||
+	    /* Its check, page by page through the guest's mapping, costs
+	     * more than the framed stream's encoder: left to it. */
+	    (params->xalloc && !params->framed && (zero.data =
+	    calloc(m->nwords, sizeof(*zero.data))) == NULL) ||
 	    (w = stream_writer_new(sims_flush, &out, 0)) == NULL)
 		goto out;
 	stream_writer_set_flushv(w, sims_flushv);
