@@ -424,6 +424,31 @@ out:
 	return rc;
 }
 
+/*
+ * A GO record's ".tmp" half-write: its writer died before the rename that
+ * makes the record, so GO was never recorded here and the record does not
+ * exist.  Removed unless a worker that holds the job lock still writes it.
+ */
+static void
+dst_half_write_remove(struct backend *be, const char *key)
+{
+	char path[4200], lkey[UUID_STR_LEN + 16], busy[256];
+	struct joblock lock;
+
+	if (strchr(key, '.') != NULL || strchr(key, '/') != NULL)
+		return;
+	snprintf(lkey, sizeof(lkey), "%s%s", key, MIG_LOCK_INCOMING);
+	if (joblock_take(&lock, mig_state_dir(be), lkey, "remove a half-write",
+	    busy, sizeof(busy)) != 0)
+		return;
+	dst_record_path(be, key, path, sizeof(path));
+	strcat(path, ".tmp");
+	if (unlink(path) == 0)
+		log_info("GO record %s was never complete (its writer died "
+		    "while writing it): removed", key);
+	joblock_release(&lock);
+}
+
 int
 mig_dst_finish_all(struct backend *be)
 {
@@ -440,9 +465,16 @@ mig_dst_finish_all(struct backend *be)
 		if (strncmp(e->d_name, prefix, sizeof(prefix) - 1) != 0)
 			continue;
 		len = strlen(e->d_name + sizeof(prefix) - 1);
+		if (len > 4 && len - 4 < sizeof(key) &&
+		    strcmp(e->d_name + strlen(e->d_name) - 4, ".tmp") == 0) {
+			memcpy(key, e->d_name + sizeof(prefix) - 1, len - 4);
+			key[len - 4] = '\0';
+			dst_half_write_remove(be, key);
+			continue;
+		}
 		if (len == 0 || len >= sizeof(key) ||
 		    strchr(e->d_name, '.') != NULL)
-			continue;	/* not a key; a ".tmp" half-write */
+			continue;	/* not a key */
 		memcpy(key, e->d_name + sizeof(prefix) - 1, len + 1);
 		rc = mig_dst_finish(be, key, name, sizeof(name));
 		if (rc == -EBUSY)

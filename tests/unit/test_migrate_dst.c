@@ -316,6 +316,40 @@ START_TEST(test_migrate_dst_finish_all_skips_partial_writes)
 	ck_assert_int_eq(mig_dst_finish_all(&be), 1);
 	ck_assert_str_eq(fk.d.name, "web1");
 	ck_assert_int_eq(fk.d.state, DOM_RUNNING);
+	/* ...and is removed: its writer died before GO was recorded. */
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_migrate_dst_finish_all_leaves_a_live_workers_write)
+{
+	struct joblock l;
+	char busy[128], path[512];
+	int p[2], status;
+	pid_t pid;
+	char c;
+	FILE *f;
+
+	setup(DOM_PAUSED);
+	snprintf(path, sizeof(path), "%s/incoming-%s.tmp", dir, KEY);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("name=web1\n", f);
+	fclose(f);
+	ck_assert_int_eq(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		if (joblock_take(&l, dir, KEY ".incoming", "receive web1",
+		    busy, sizeof(busy)) != 0 || write(p[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	ck_assert_int_eq(mig_dst_finish_all(&be), 0);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ck_assert_int_eq(mig_dst_finish_all(&be), 0);
+	ck_assert_int_eq(access(path, F_OK), -1);
 }
 END_TEST
 
@@ -334,6 +368,7 @@ main(void)
 	tcase_add_test(tc, test_migrate_dst_finish_keeps_record_when_stuck);
 	tcase_add_test(tc, test_migrate_dst_finish_waits_for_live_worker);
 	tcase_add_test(tc, test_migrate_dst_finish_all_skips_partial_writes);
+	tcase_add_test(tc, test_migrate_dst_finish_all_leaves_a_live_workers_write);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
