@@ -59,24 +59,51 @@ be_sim_exe(struct backend *be)
 }
 
 /*
- * The guest runs "xmig sim guest" when we are xmig (a fresh image, as
- * the brief of a domain's process); anywhere else (xmigd, tests) a
- * forked child runs it without exec.
+ * A domain's process is a fresh image, "xmig sim guest" (or "xmig sim
+ * dm"), whoever starts it: xmig itself; xmigd the xmig beside it in the
+ * build tree or in BINDIR (XMIG_EXE overrides).  A child forked from a
+ * threaded xmigd worker without exec could block for ever on a lock
+ * another thread held at the fork.  Only where no xmig is found (a test
+ * program) a forked child runs the guest without exec.
  */
+static int
+besim_try_exe(struct besim *s, const char *dir, const char *rel)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s%s", dir, rel) >=
+	    (int)sizeof(path) || access(path, X_OK) != 0)
+		return 0;
+	return util_strlcpy(s->exe, path, sizeof(s->exe)) == 0;
+}
+
 static void
 besim_find_exe(struct besim *s)
 {
 	char buf[PATH_MAX];
-	const char *base;
+	const char *env;
+	char *base;
 	ssize_t n;
 
 	s->exe[0] = '\0';
+	if ((env = getenv("XMIG_EXE")) != NULL && *env != '\0' &&
+	    besim_try_exe(s, env, ""))
+		return;
 	if ((n = readlink("/proc/self/exe", buf, sizeof(buf) - 1)) <= 0)
 		return;
 	buf[n] = '\0';
-	base = strrchr(buf, '/') != NULL ? strrchr(buf, '/') + 1 : buf;
-	if (strcmp(base, "xmig") == 0)
-		(void)util_strlcpy(s->exe, buf, sizeof(s->exe));
+	if ((base = strrchr(buf, '/')) == NULL)
+		return;
+	*base++ = '\0';
+	if (strcmp(base, "xmig") == 0) {
+		(void)besim_try_exe(s, buf, "/xmig");
+		return;
+	}
+	if (strcmp(base, "xmigd") != 0)
+		return;
+	if (!besim_try_exe(s, buf, "/../cli/xmig") &&
+	    !besim_try_exe(s, buf, "/xmig"))
+		(void)besim_try_exe(s, BINDIR, "/xmig");
 }
 
 int

@@ -43,8 +43,15 @@ sim_has "$XD_SIM" web1--incoming && e2e_fail "an --incoming copy is left"
 sim_intact "$XD_SIM" web1
 e2e_ok "live migration: arrived intact, source copy gone"
 
-# And back again without live rounds, by domain id.
+# xmigd's worker is threaded: the guest it started is a fresh image of
+# xmig, not a fork of the worker.
 id=$("$XMIG" --sim-dir "$XD_SIM" list | awk '$1 == "web1" { print $2 }')
+gpid=$(cat "$XD_SIM/domains/$id/guest.pid")
+tr '\0' ' ' <"/proc/$gpid/cmdline" | grep -q "xmig sim guest " ||
+    e2e_fail "guest of xmigd: $(tr '\0' ' ' <"/proc/$gpid/cmdline")"
+e2e_ok "xmigd's guest runs xmig sim guest"
+
+# And back again without live rounds, by domain id.
 SRC2_PORT=$XD_PORT
 XD_SIM_SAVE=$XD_SIM
 xd_stop
