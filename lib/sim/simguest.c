@@ -7,6 +7,7 @@
 
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -461,7 +462,28 @@ struct sg_proc {
 	int		 dev_told;	/* "no device" logged */
 	struct simdisk_io *disk;	/* NULL: no disks */
 	uint64_t	 disk_next;	/* ns: the next block write */
+	int		 dirfd;		/* the domain's directory, or -1 */
+	uint64_t	 dir_next;	/* ns: the next look at it */
 };
+
+/*
+ * A guest whose domain directory is gone (destroyed while the guest was
+ * starting, by a destroy that found no pid file yet; or the whole host
+ * directory removed) has no domain: it ends itself, at its next look
+ * (every SG_DIR_NS), rather than run on unseen.
+ */
+#define SG_DIR_NS	(500ULL * 1000000)
+
+static int
+sg_orphaned(struct sg_proc *g, uint64_t now)
+{
+	struct stat st;
+
+	if (g->dirfd < 0 || now < g->dir_next)
+		return 0;
+	g->dir_next = now + SG_DIR_NS;
+	return fstat(g->dirfd, &st) == 0 && st.st_nlink == 0;
+}
 
 int
 simguest_alive(struct simhost *h, uint32_t domid, pid_t *pid)
@@ -856,11 +878,18 @@ sg_loop(struct sg_proc *g)
 		if (req == SG_REQ_POWEROFF || req == SG_REQ_REBOOT)
 			return sg_shutdown(g, req == SG_REQ_REBOOT ?
 			    DOM_SHUTDOWN_REBOOT : DOM_SHUTDOWN_POWEROFF);
+		if (sg_orphaned(g, util_now_ns())) {
+			log_warnx("domain %u: its directory is gone: the guest "
+			    "ends", g->d.domid);
+			return 1;
+		}
 		/* A step of its own, between two pause points. */
 		io_ns = sg_dev_tick(g);
 		now = sg_disk_tick(g);
 		if (now < io_ns)
 			io_ns = now;
+		if (g->dirfd >= 0 && io_ns > SG_DIR_NS)
+			io_ns = SG_DIR_NS;
 		if (rate == 0) {
 			simmem_wait(g->m, seq, io_ns == UINT64_MAX ? 0 : io_ns);
 			continue;
@@ -901,11 +930,12 @@ int
 simguest_run(const char *dir, uint32_t domid, int ready_fd)
 {
 	struct sg_proc g;
-	char buf[32], why[128];
+	char buf[32], why[128], path[PATH_MAX];
 	int rc = 1;
 
 	memset(&g, 0, sizeof(g));
 	g.dev = -1;
+	g.dirfd = -1;
 	if (simhost_open(dir, SIMHOST_DEFAULT_MEMORY, &g.h) != 0 ||
 	    simhost_dom_get(g.h, domid, &g.d) != 0 ||
 	    simhost_dom_map(g.h, domid, &g.m) != 0)
@@ -914,6 +944,8 @@ simguest_run(const char *dir, uint32_t domid, int ready_fd)
 		log_warnx("domain %u: %s", domid, why);
 		goto out;
 	}
+	if (simhost_dom_path(g.h, domid, NULL, path, sizeof(path)) == 0)
+		g.dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (simhost_dom_write_file(g.h, domid, "guest.pid", buf) != 0)
 		goto out;
@@ -931,6 +963,8 @@ simguest_run(const char *dir, uint32_t domid, int ready_fd)
 	    (unsigned long long)g.d.dirty_rate);
 	rc = sg_loop(&g);
 out:
+	if (g.dirfd >= 0)
+		close(g.dirfd);
 	simdisk_io_close(g.disk);
 	sg_dev_close(&g);
 	/* The xenstore thread may still run: leave its handle alone. */

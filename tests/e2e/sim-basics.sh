@@ -101,6 +101,24 @@ expect_exit 0 "$XMIG" --sim-dir "$A" sim create --name web3 --memory 8M
 expect_grep "^3$" "$E2E_TMP/out"
 e2e_ok "destroy; ids are not reused"
 
+# A guest whose domain directory is removed under it (a destroy that
+# came before the guest wrote its pid file) ends by itself.
+expect_exit 0 "$XMIG" --sim-dir "$A" sim create --name orphan --memory 8M \
+    --dirty-rate 0
+oid=$("$XMIG" --sim-dir "$A" list | awk '$1 == "orphan" { print $2 }')
+opid=$(cat "$A/domains/$oid/guest.pid")
+kill -0 "$opid" || e2e_fail "the guest of orphan does not run"
+rm -rf "${A:?}/domains/$oid"
+i=0
+while kill -0 "$opid" 2>/dev/null &&
+    [ "$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
+    /proc/"$opid"/status 2>/dev/null)" != Z ]; do
+	i=$((i + 1))
+	[ $i -le 50 ] || e2e_fail "an orphaned guest still runs after 5 s"
+	sleep 0.1
+done
+e2e_ok "a guest without its domain directory ends"
+
 # Stop: the host powered off; no guest process and no xenstore server is
 # left; a second stop, and a stop of a host that never was, change nothing.
 gpid=$(cat "$A/domains/3/guest.pid")
