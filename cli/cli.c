@@ -206,7 +206,8 @@ cli_mbps(const struct mig_stats *s)
 /*
  * The data path's figures: the stream's own bytes (bytes_sent is what
  * went on the wire), zero pages elided, their ratio, the codec ("" for a
- * raw stream).
+ * raw stream, "lz4+zstd" for --compress auto) and the frames sent, with
+ * those compressed by each codec.
  */
 static void
 cli_report_json_datapath(yajl_gen g, const struct mig_stats *s)
@@ -221,17 +222,15 @@ cli_report_json_datapath(yajl_gen g, const struct mig_stats *s)
 	yajl_gen_string(g, (const unsigned char *)"compression_ratio", 17);
 	yajl_gen_number(g, num, strlen(num));
 	gen_key_str(g, "codec", s->codec);
+	gen_key_u64(g, "frames", s->frames);
+	gen_key_u64(g, "frames_lz4", s->frames_lz4);
+	gen_key_u64(g, "frames_zstd", s->frames_zstd);
 }
 
 int
 cli_parse_compress(const char *arg, int *codec)
 {
-	enum frame_codec c;
-
-	if (frame_codec_parse(arg, &c) != 0 || !compress_available(c))
-		return -EINVAL;
-	*codec = (int)c;
-	return 0;
+	return compress_parse(arg, codec);
 }
 
 int

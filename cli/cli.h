@@ -77,7 +77,8 @@ struct transport_tls;
 void	cli_tls(const struct conf *c, int asked, struct transport_tls *tls);
 
 /*
- * --compress lz4|zstd|none: 0 and *codec (enum frame_codec), or -EINVAL
+ * --compress auto|lz4|zstd|none: 0 and *codec (COMPRESS_AUTO or an enum
+ * frame_codec), or -EINVAL
  * for another name or a codec this build lacks.
  */
 int	cli_parse_compress(const char *arg, int *codec);

@@ -820,8 +820,8 @@ cmd_evacuate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case 'z':
 			if (cli_parse_compress(optarg, &codec) != 0)
 				return cmd_usage_error(&cmd_evacuate_entry,
-				    "--compress %s: expected lz4, zstd or "
-				    "none", optarg);
+				    "--compress %s: expected auto, lz4, zstd "
+				    "or none", optarg);
 			break;
 		case 'Z':
 			e.no_zero_elision = 1;
@@ -893,8 +893,9 @@ out:
 const struct cmd_entry cmd_evacuate_entry = {
 	.name = "evacuate",
 	.usage = "--to HOST[:PORT],... [--parallel N] [--dry-run] "
-	    "[--exclude DOM,...] [--port N] [--tls] [--compress lz4|zstd|none] "
-	    "[--no-zero-elision] [--no-auto-converge]",
+	    "[--exclude DOM,...] [--port N] [--tls] "
+	    "[--compress auto|lz4|zstd|none] [--no-zero-elision] "
+	    "[--no-auto-converge]",
 	.summary = "move every running guest off this host (maintenance)",
 	.help = "Move every running guest but Domain-0 to the xmigd on the "
 	    "hosts given with --to,\nas \"xmig migrate\" moves one.  Each "
@@ -917,7 +918,7 @@ const struct cmd_entry cmd_evacuate_entry = {
 	    "                        xmigd.conf, 8002)\n"
 	    "  --tls                 encrypt and authenticate (tls-* keys "
 	    "of xmigd.conf)\n"
-	    "  --compress CODEC      lz4, zstd or none, as for \"xmig "
+	    "  --compress CODEC      auto, lz4, zstd or none, as for \"xmig "
 	    "migrate\"\n"
 	    "  --no-zero-elision     send zero pages as data\n"
 	    "  --no-auto-converge    never throttle a guest that dirties "

@@ -135,8 +135,8 @@ cmd_migrate_exec(struct cli_ctx *ctx, int argc, char **argv)
 		case 'z':
 			if (cli_parse_compress(optarg, &codec) != 0)
 				return cmd_usage_error(&cmd_migrate_entry,
-				    "--compress %s: expected lz4, zstd or "
-				    "none", optarg);
+				    "--compress %s: expected auto, lz4, zstd "
+				    "or none", optarg);
 			break;
 		case 'Z':
 			p->no_zero_elision = 1;
@@ -206,7 +206,7 @@ const struct cmd_entry cmd_migrate_entry = {
 	.usage = "[--no-live] [--port N] [--max-downtime MS] "
 	    "[--max-rounds N] [--max-time S] [--bandwidth MB/s] [--tls] "
 	    "[--no-auto-converge] [--copy-storage | --shared-storage] "
-	    "[--compress lz4|zstd|none] [--no-zero-elision] [--wait[=S]] "
+	    "[--compress auto|lz4|zstd|none] [--no-zero-elision] [--wait[=S]] "
 	    "[--xl [--ssh CMD | --rune CMD]] DOMAIN HOST[:PORT]",
 	.summary = "move a running domain to the xmigd on another host",
 	.help = "Live-migrate DOMAIN (a name or id) to HOST, where xmigd "
@@ -245,10 +245,11 @@ const struct cmd_entry cmd_migrate_entry = {
 	    "none\n"
 	    "                     (a domain with disks needs one of the "
 	    "two)\n"
-	    "  --compress CODEC   lz4 (default: compress in xmigd.conf), zstd "
-	    "(denser,\n"
-	    "                     slower) or none; chunks that do not shrink "
-	    "go raw\n"
+	    "  --compress CODEC   auto (default: compress in xmigd.conf): lz4, "
+	    "and zstd\n"
+	    "                     while it moves the stream faster; lz4, zstd "
+	    "or none;\n"
+	    "                     chunks that do not shrink go raw\n"
 	    "                     (xen: the plain stream unless --compress "
 	    "is given)\n"
 	    "  --no-zero-elision  send zero pages as data (for comparisons; "

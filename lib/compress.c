@@ -46,6 +46,24 @@ compress_available(enum frame_codec codec)
 	}
 }
 
+int
+compress_parse(const char *s, int *codec)
+{
+	enum frame_codec c;
+
+	if (strcmp(s, "auto") == 0) {
+		/* lz4 alone, or zstd alone, where the other is missing. */
+		*codec = compress_available(FRAME_CODEC_LZ4) ? COMPRESS_AUTO :
+		    FRAME_CODEC_ZSTD;
+		return compress_available((enum frame_codec)*codec) ||
+		    *codec == COMPRESS_AUTO ? 0 : -EINVAL;
+	}
+	if (frame_codec_parse(s, &c) != 0 || !compress_available(c))
+		return -EINVAL;
+	*codec = (int)c;
+	return 0;
+}
+
 const char *
 compress_offer(void)
 {

@@ -12,6 +12,19 @@
 
 #include "frame.h"
 
+/*
+ * "--compress auto" (and compress = auto): lz4, and zstd while it moves
+ * the stream faster (lib/wirecodec.h).  Not a frame codec: never on the
+ * wire.
+ */
+#define COMPRESS_AUTO	(FRAME_CODEC_MAX + 1)
+
+/*
+ * Parse "auto", "lz4", "zstd" or "none" into *codec (COMPRESS_AUTO or
+ * an enum frame_codec) if this build has it; 0 or -EINVAL.
+ */
+int	compress_parse(const char *s, int *codec);
+
 /* 1 if this build can compress and decompress with codec. */
 int	compress_available(enum frame_codec codec);
 

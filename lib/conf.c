@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compress.h"
 #include "conf.h"
 #include "frame.h"
 #include "log.h"
@@ -19,7 +20,7 @@ conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->relocation_port = XMIG_DEFAULT_PORT;
-	c->compress = FRAME_CODEC_LZ4;
+	c->compress = COMPRESS_AUTO;
 	util_strlcpy(c->hosts_allow, XMIG_DEFAULT_HOSTS_ALLOW,
 	    sizeof(c->hosts_allow));
 	util_strlcpy(c->tls_cert, SYSCONFDIR "/xmig/tls/xmigd.crt",
@@ -166,7 +167,7 @@ conf_set(struct conf *c, const char *key, const char *value,
 	const struct conf_key *k = NULL;
 	enum log_level lvl;
 	enum conf_backend be;
-	enum frame_codec codec;
+	int codec;
 	void *field;
 	uint64_t v;
 	size_t i;
@@ -240,11 +241,12 @@ conf_set(struct conf *c, const char *key, const char *value,
 		*(enum conf_backend *)field = be;
 		return 0;
 	case T_CODEC:
-		if (frame_codec_parse(value, &codec) != 0) {
-			*why = "expected lz4, zstd or none";
+		if (compress_parse(value, &codec) != 0) {
+			*why = "expected auto, lz4, zstd or none (one this "
+			    "build has)";
 			return -EINVAL;
 		}
-		*(int *)field = (int)codec;
+		*(int *)field = codec;
 		return 0;
 	case T_LOGLEVEL:
 		if (log_parse_level(value, &lvl) != 0) {

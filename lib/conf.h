@@ -56,7 +56,8 @@ struct conf {
 	/* Path prefixes on storage every host sees: never copied */
 	char		shared_storage[CONF_STR_MAX];
 	/*
-	 * enum frame_codec: xmig's codec when --compress is not given;
+	 * enum frame_codec or COMPRESS_AUTO (the default): xmig's codec
+	 * when --compress is not given;
 	 * xmigd offers no compression with none (zero runs are still
 	 * elided).
 	 */

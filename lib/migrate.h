@@ -74,11 +74,15 @@ struct mig_stats {
 	/*
 	 * The framed stream (lib/wirecodec.h): the stream's own bytes
 	 * (bytes_sent is what went on the wire), zero pages elided, the
-	 * codec used ("" for a raw stream).
+	 * codec used ("" for a raw stream; "lz4+zstd": either, by the
+	 * rate, as "--compress auto").
 	 */
 	uint64_t	bytes_raw;
 	uint64_t	zero_pages;
-	char		codec[8];
+	uint64_t	frames;		/* of the framed stream */
+	uint64_t	frames_lz4;	/* of which compressed with lz4 */
+	uint64_t	frames_zstd;	/* with zstd */
+	char		codec[16];
 };
 
 /*
@@ -192,7 +196,8 @@ struct mig_src_params {
 	void		*arg;
 	/*
 	 * The framed stream, where the destination reads it: the codec to
-	 * compress with (enum frame_codec, 0 none) and whether zero runs
+	 * compress with (enum frame_codec, 0 none, or COMPRESS_AUTO: lz4,
+	 * and zstd while it moves the stream faster) and whether zero runs
 	 * are sent as markers (on unless no_zero_elision).  A save writes
 	 * a zero page never written before as XALLOC unless
 	 * no_zero_elision.

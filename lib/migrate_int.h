@@ -37,6 +37,7 @@ struct src_ctx {
 					 * stream (fd is the encoder's) */
 	struct wire_enc	*enc;		/* the framed stream's encoder */
 	enum frame_codec codec;		/* its codec */
+	enum frame_codec dense;		/* and the denser one, or none */
 	uint64_t	 frame_base;	/* connection bytes before it */
 	int		 suspended;	/* the guest is suspended */
 	int		 migrating;	/* to a host: record at suspend */

@@ -594,10 +594,12 @@ src_negotiate(struct src_ctx *c, const char *config, int tmo)
 		return src_fail(c, rc, "no answer from xmigd on %s: %s",
 		    c->p->host, strerror(-rc));
 	fault_point("src-after-hello", c->fd);
-	if (!old && wire_choose(&m, (enum frame_codec)c->p->compress,
-	    !c->p->no_zero_elision, &c->codec))
-		util_strlcpy(c->stats->codec, frame_codec_name(c->codec),
-		    sizeof(c->stats->codec));
+	if (!old && wire_choose(&m, c->p->compress, !c->p->no_zero_elision,
+	    &c->codec, &c->dense))
+		snprintf(c->stats->codec, sizeof(c->stats->codec), "%s%s%s",
+		    frame_codec_name(c->codec), c->dense != FRAME_CODEC_NONE ?
+		    "+" : "", c->dense != FRAME_CODEC_NONE ?
+		    frame_codec_name(c->dense) : "");
 
 	reloc_msg_init(&m, RELOC_RESERVE);
 	uuid_fmt(c->dom.uuid, uuid);
@@ -740,8 +742,8 @@ src_frame_start(struct src_ctx *c, int tmo)
 		return 0;
 	c->netfd = c->fd;
 	c->frame_base = src_bytes(c);	/* the connection's, so far */
-	if ((rc = wire_enc_start(c->fd, c->codec, !c->p->no_zero_elision, 0,
-	    tmo, &c->enc, &infd)) != 0)
+	if ((rc = wire_enc_start(c->fd, c->codec, c->dense,
+	    !c->p->no_zero_elision, 0, tmo, &c->enc, &infd)) != 0)
 		return rc;
 	c->fd = infd;
 	return 0;
@@ -780,12 +782,17 @@ src_frame_finish(struct src_ctx *c)
 	c->base_bytes = c->frame_base;
 	c->stats->bytes_raw = ws.raw;
 	c->stats->zero_pages += ws.zero_pages;
+	c->stats->frames = ws.frames;
+	c->stats->frames_lz4 = ws.lz4;
+	c->stats->frames_zstd = ws.zstd;
 	c->stats->bytes_sent = src_bytes(c);
 	if (c->stats->bytes_sent < ws.wire)
 		c->stats->bytes_sent = ws.wire;	/* not all acked yet */
-	log_info("stream of %s: %llu bytes in %llu on the wire (%s), %llu "
-	    "zero pages elided", c->name, (unsigned long long)ws.raw,
-	    (unsigned long long)ws.wire, c->stats->codec,
+	log_info("stream of %s: %llu bytes in %llu on the wire (%s: %llu "
+	    "frames, %llu with lz4, %llu with zstd), %llu zero pages elided",
+	    c->name, (unsigned long long)ws.raw, (unsigned long long)ws.wire,
+	    c->stats->codec, (unsigned long long)ws.frames,
+	    (unsigned long long)ws.lz4, (unsigned long long)ws.zstd,
 	    (unsigned long long)ws.zero_pages);
 	if (rc != 0) {
 		src_fail(c, rc, "sending the stream failed: %s",
@@ -844,7 +851,10 @@ mig_src_run(const struct mig_src_params *p, struct mig_stats *stats,
 	}
 	fault_point("src-after-step1", c.fd);
 	reloc_msg_init(&m, RELOC_STREAM);
-	util_strlcpy(m.codec, stats->codec, sizeof(m.codec));
+	/* Framed: the codec's name (frames say their own codec). */
+	if (stats->codec[0] != '\0')
+		util_strlcpy(m.codec, frame_codec_name(c.codec),
+		    sizeof(m.codec));
 	if ((rc = relocio_send(c.fd, &m, tmo)) != 0 ||
 	    (rc = src_frame_start(&c, tmo)) != 0) {
 		src_fail(&c, rc, "cannot start the stream: %s", strerror(-rc));

@@ -41,16 +41,30 @@ wire_hello_offer(struct reloc_msg *r, int conf_codec)
 	    conf_codec == FRAME_CODEC_NONE ? "" : compress_offer());
 }
 
-int
-wire_choose(const struct reloc_msg *peer, enum frame_codec want,
-    int zero_elision, enum frame_codec *codec)
+/* want if both sides have it, else none. */
+static enum frame_codec
+wire_both(const struct reloc_msg *peer, enum frame_codec want)
 {
-	*codec = FRAME_CODEC_NONE;
+	return want != FRAME_CODEC_NONE && compress_available(want) &&
+	    compress_in_list(peer->compress, want) ? want : FRAME_CODEC_NONE;
+}
+
+int
+wire_choose(const struct reloc_msg *peer, int want, int zero_elision,
+    enum frame_codec *codec, enum frame_codec *dense)
+{
+	*codec = *dense = FRAME_CODEC_NONE;
 	if (peer->frames != RELOC_FRAMES)
 		return 0;
-	if (want != FRAME_CODEC_NONE && compress_available(want) &&
-	    compress_in_list(peer->compress, want))
-		*codec = want;
+	if (want == COMPRESS_AUTO) {
+		*codec = wire_both(peer, FRAME_CODEC_LZ4);
+		*dense = wire_both(peer, FRAME_CODEC_ZSTD);
+		if (*codec == FRAME_CODEC_NONE) {
+			*codec = *dense;
+			*dense = FRAME_CODEC_NONE;
+		}
+	} else
+		*codec = wire_both(peer, (enum frame_codec)want);
 	return *codec != FRAME_CODEC_NONE || zero_elision;
 }
 
@@ -61,7 +75,7 @@ enum wc_state { WC_FREE, WC_FILLED, WC_WORKING, WC_DONE };
 struct wc_slot {
 	enum wc_state	 state;
 	int		 compress;	/* try to compress this chunk */
-	int		 mode;		/* e->mode.on when it was taken */
+	int		 mode;		/* e->mode.way when it was taken */
 	uint32_t	 len;
 	uint8_t		*in;		/* the chunk */
 	uint8_t		*lit;		/* its literal bytes, runs removed */
@@ -82,6 +96,7 @@ struct wire_enc {
 	int		 wfd;		/* the stream's end (*infd) */
 	int		 timeout_ms;
 	enum frame_codec codec;
+	enum frame_codec ways[WIRE_WAYS_MAX];	/* each way's codec */
 	int		 zero_elision;
 	unsigned	 nthreads;
 	unsigned	 nslots;
@@ -100,6 +115,7 @@ struct wire_enc {
 	uint64_t	 win_t0;	/* the window's start */
 	uint64_t	 win_bytes;	/* stream bytes sent in it */
 	unsigned	 win_n;		/* chunks sent in it */
+	unsigned	 win;		/* chunks per window: WC_WIN */
 	struct wire_stats st;
 	pthread_t	 reader, writer, workers[WC_THREADS_MAX];
 	unsigned	 started;	/* workers started */
@@ -227,7 +243,7 @@ wc_reader(void *arg)
 
 /* Build the frame of a filled slot. */
 static void
-wc_encode(struct wire_enc *e, struct wc_slot *s, struct compress_ctx *cc)
+wc_encode(struct wire_enc *e, struct wc_slot *s, struct compress_ctx **cc)
 {
 	struct frame_run runs[FRAME_RUNS_MAX];
 	struct frame_hdr h = { .kind = FRAME_DATA };
@@ -243,10 +259,10 @@ wc_encode(struct wire_enc *e, struct wc_slot *s, struct compress_ctx *cc)
 	}
 	s->zeros = s->len - litlen;
 	if (s->compress && litlen > 0)
-		n = compress_block(cc, lit, litlen, s->comp, litlen);
+		n = compress_block(cc[s->mode], lit, litlen, s->comp, litlen);
 	/* Less than 1/16 saved is not worth the receiver's work. */
 	s->packed = n > 0 && n <= litlen - litlen / 16;
-	h.codec = s->packed ? e->codec : FRAME_CODEC_NONE;
+	h.codec = s->packed ? e->ways[s->mode] : FRAME_CODEC_NONE;
 	h.raw_len = s->len;
 	h.lit_len = litlen;
 	h.wire_len = s->packed ? (uint32_t)n : litlen;
@@ -271,45 +287,55 @@ wc_encode(struct wire_enc *e, struct wc_slot *s, struct compress_ctx *cc)
  * to four times, and compression went on and off at nearly every window.
  */
 #define WC_WIN		64	/* chunks (32 MiB of stream) per window */
+#define WC_WIN_MAX	1024
 
 void
-wire_mode_init(struct wire_mode *w, int on)
+wire_mode_init(struct wire_mode *w, unsigned nways, int way)
 {
 	memset(w, 0, sizeof(*w));
-	w->on = on != 0;
+	w->nways = nways < 1 ? 1 : nways > WIRE_WAYS_MAX ? WIRE_WAYS_MAX :
+	    nways;
+	w->way = way >= 0 && (unsigned)way < w->nways ? way : 0;
 	w->last = -1;
+	w->probe = w->way;
 	w->every = WIRE_MODE_PROBE;
 }
 
 int
 wire_mode_step(struct wire_mode *w, uint64_t rate)
 {
-	int cur = w->on, next;
+	int cur = w->way, next = cur, best = cur, i, n = (int)w->nways;
 	uint64_t *r = w->rate;
 
-	/* Smoothed over consecutive windows; a mode come back starts over. */
+	/* Smoothed over consecutive windows; a way come back starts over. */
 	r[cur] = w->last == cur && r[cur] != 0 ? (r[cur] + rate) / 2 : rate;
 	w->last = cur;
+	for (i = 0; i < n; i++)
+		if (r[i] > r[best])
+			best = i;
 	if (w->probing) {
-		/* The probe's verdict: the faster way, with what it saw. */
-		next = r[1] > r[0];
+		/* The probe's verdict: the fastest way, with what it saw. */
+		next = best;
 		w->probing = 0;
 		w->since = 0;
 		if (next == cur)	/* it won */
 			w->every = WIRE_MODE_PROBE;
 		else if ((w->every *= 2) > WIRE_MODE_PROBE_MAX)
 			w->every = WIRE_MODE_PROBE_MAX;
-	} else if (r[!cur] != 0 && r[!cur] > r[cur] + r[cur] / 8) {
-		/* Clearly slower than the other way was: go back to it. */
-		next = !cur;
+	} else if (best != cur && r[best] > r[cur] + r[cur] / 8) {
+		/* Clearly slower than another way was: go to it. */
+		next = best;
 		w->since = 0;
-	} else if (++w->since >= w->every) {
-		/* Now and then the other way, as the data and link change. */
-		next = !cur;
+	} else if (n > 1 && ++w->since >= w->every) {
+		/* Now and then another way, each in turn, as the data and
+		 * the link change. */
+		do
+			w->probe = (w->probe + 1) % n;
+		while (w->probe == cur);
+		next = w->probe;
 		w->probing = 1;
-	} else
-		next = cur;
-	w->on = next;
+	}
+	w->way = next;
 	return next;
 }
 
@@ -318,26 +344,30 @@ static void
 wc_window(struct wire_enc *e, int m, uint32_t len)
 {
 	uint64_t now = util_now_ns(), rate;
-	int was = e->mode.on;
+	int was = e->mode.way;
 
-	if (e->codec == FRAME_CODEC_NONE)
+	if (e->mode.nways < 2)
 		return;
-	if (m != e->mode.on || e->win_n == 0) {	/* not yet the window's */
+	if (m != e->mode.way || e->win_n == 0) {	/* not the window's */
 		e->win_t0 = now;
 		e->win_bytes = 0;
-		e->win_n = m == e->mode.on;
+		e->win_n = m == e->mode.way;
 		return;
 	}
 	e->win_bytes += len;
-	if (++e->win_n <= WC_WIN)
+	if (++e->win_n <= e->win)
 		return;
 	rate = now > e->win_t0 ? e->win_bytes * 1000000000ULL /
 	    (now - e->win_t0) : 0;
 	if (wire_mode_step(&e->mode, rate) != was)
-		log_debug("stream encoder: compression %s (%llu MB/s with, "
-		    "%llu without)", e->mode.on ? "on" : "off",
+		log_debug("stream encoder: chunks go %s (MB/s: %llu raw, "
+		    "%llu %s, %llu %s)", e->mode.way == 0 ? "raw" :
+		    frame_codec_name(e->ways[e->mode.way]),
+		    (unsigned long long)(e->mode.rate[0] / 1000000),
 		    (unsigned long long)(e->mode.rate[1] / 1000000),
-		    (unsigned long long)(e->mode.rate[0] / 1000000));
+		    frame_codec_name(e->ways[1]),
+		    (unsigned long long)(e->mode.rate[2] / 1000000),
+		    e->mode.nways > 2 ? frame_codec_name(e->ways[2]) : "-");
 	e->win_t0 = now;
 	e->win_bytes = 0;
 	e->win_n = 1;
@@ -347,15 +377,16 @@ static void *
 wc_worker(void *arg)
 {
 	struct wire_enc *e = arg;
-	struct compress_ctx *cc = NULL;
+	struct compress_ctx *cc[WIRE_WAYS_MAX] = { NULL };
 	struct wc_slot *s;
+	unsigned i;
 	int tried;
 
-	if (e->codec != FRAME_CODEC_NONE &&
-	    (cc = compress_ctx_new(e->codec)) == NULL) {
-		wc_fail(e, -ENOMEM);
-		return NULL;
-	}
+	for (i = 1; i < e->mode.nways; i++)
+		if ((cc[i] = compress_ctx_new(e->ways[i])) == NULL) {
+			wc_fail(e, -ENOMEM);
+			goto out;
+		}
 	pthread_mutex_lock(&e->mu);
 	for (;;) {
 		if (e->err != 0 || (e->taken == e->filled && e->eof))
@@ -372,8 +403,8 @@ wc_worker(void *arg)
 		}
 		s = &e->slots[e->taken++ % e->nslots];
 		s->state = WC_WORKING;
-		s->mode = e->mode.on;
-		s->compress = cc != NULL && e->skip == 0 && s->mode;
+		s->mode = e->mode.way;
+		s->compress = s->mode != 0 && e->skip == 0;
 		if (s->mode && e->skip > 0)
 			e->skip--;
 		pthread_mutex_unlock(&e->mu);
@@ -387,7 +418,7 @@ wc_worker(void *arg)
 		 */
 		if (s->packed || (!s->mode && s->zeros > 0))
 			e->misses = 0;
-		else if (tried || (!s->mode && cc != NULL)) {
+		else if (tried || (!s->mode && e->mode.nways > 1)) {
 			if (e->misses < 6)
 				e->misses++;
 			e->skip = 1U << e->misses;
@@ -398,7 +429,9 @@ wc_worker(void *arg)
 		pthread_cond_broadcast(&e->cv);
 	}
 	pthread_mutex_unlock(&e->mu);
-	compress_ctx_free(cc);
+out:
+	for (i = 1; i < WIRE_WAYS_MAX; i++)
+		compress_ctx_free(cc[i]);
 	return NULL;
 }
 
@@ -500,9 +533,13 @@ sent:
 		e->st.zero_pages += s->zeros / WC_PAGE;
 		e->st.frames++;
 		e->st.compressed += s->packed != 0;
+		if (s->packed && e->ways[s->mode] == FRAME_CODEC_LZ4)
+			e->st.lz4++;
+		else if (s->packed && e->ways[s->mode] == FRAME_CODEC_ZSTD)
+			e->st.zstd++;
 		pthread_mutex_lock(&e->mu);
 		/* A passed-through chunk counts for the mode of the day. */
-		wc_window(e, s->spliced ? e->mode.on : s->mode, s->len);
+		wc_window(e, s->spliced ? e->mode.way : s->mode, s->len);
 		s->state = WC_FREE;
 		seq++;
 		pthread_cond_broadcast(&e->cv);
@@ -547,14 +584,16 @@ wc_threads(unsigned threads)
 }
 
 int
-wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
-    unsigned threads, int timeout_ms, struct wire_enc **ep, int *infd)
+wire_enc_start(int netfd, enum frame_codec codec, enum frame_codec dense,
+    int zero_elision, unsigned threads, int timeout_ms,
+    struct wire_enc **ep, int *infd)
 {
 	struct wire_enc *e;
+	const char *env;
 	int sv[2], rc;
 	unsigned i;
 
-	if (!compress_available(codec))
+	if (!compress_available(codec) || !compress_available(dense))
 		return -ENOTSUP;
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return -ENOMEM;
@@ -565,9 +604,18 @@ wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
 	e->netfd = netfd;
 	e->timeout_ms = timeout_ms;
 	e->codec = codec;
+	e->ways[0] = FRAME_CODEC_NONE;
+	e->ways[1] = codec;
+	e->ways[2] = dense;
 	e->zero_elision = zero_elision;
 	e->late = fault_armed("wire-worker-late");
-	wire_mode_init(&e->mode, codec != FRAME_CODEC_NONE);
+	/* Tests: short windows (XMIG_WIRE_WINDOW chunks), to see ways
+	 * change within a small stream. */
+	e->win = (env = getenv("XMIG_WIRE_WINDOW")) != NULL &&
+	    atoi(env) > 0 && atoi(env) <= WC_WIN_MAX ? (unsigned)atoi(env) :
+	    WC_WIN;
+	wire_mode_init(&e->mode, codec == FRAME_CODEC_NONE ? 1 :
+	    dense == FRAME_CODEC_NONE ? 2 : 3, 1);
 	e->nthreads = codec == FRAME_CODEC_NONE ? 1 : wc_threads(threads);
 	e->nslots = 2 * e->nthreads + 2;
 	rc = -ENOMEM;
@@ -595,8 +643,10 @@ wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
 	if ((rc = -pthread_create(&e->writer, NULL, wc_writer, e)) != 0)
 		goto fail_threads;
 	e->writer_on = 1;
-	log_debug("stream encoder: %s, zero runs %s, %u thread%s",
-	    frame_codec_name(codec), zero_elision ? "elided" : "sent",
+	log_debug("stream encoder: %s%s%s, zero runs %s, %u thread%s",
+	    frame_codec_name(codec), dense != FRAME_CODEC_NONE ? " or " : "",
+	    dense != FRAME_CODEC_NONE ? frame_codec_name(dense) : "",
+	    zero_elision ? "elided" : "sent",
 	    e->nthreads, e->nthreads == 1 ? "" : "s");
 	*ep = e;
 	*infd = e->wfd;
@@ -925,8 +975,9 @@ size_t
 wire_encode_frame(const uint8_t *chunk, uint32_t len, enum frame_codec codec,
     int zero_elision, uint8_t *out)
 {
-	struct wire_enc e = { .codec = codec, .zero_elision = zero_elision };
-	struct compress_ctx *cc = NULL;
+	struct wire_enc e = { .codec = codec, .zero_elision = zero_elision,
+	    .ways = { FRAME_CODEC_NONE, codec } };
+	struct compress_ctx *cc[WIRE_WAYS_MAX] = { NULL };
 	struct wc_slot *s;
 	size_t n = 0;
 
@@ -937,15 +988,16 @@ wire_encode_frame(const uint8_t *chunk, uint32_t len, enum frame_codec codec,
 	s->len = len;
 	if ((s->lit = malloc(len)) == NULL || (s->comp = malloc(len)) ==
 	    NULL || (codec != FRAME_CODEC_NONE &&
-	    (cc = compress_ctx_new(codec)) == NULL))
+	    (cc[1] = compress_ctx_new(codec)) == NULL))
 		goto out;
-	s->compress = cc != NULL;
+	s->compress = cc[1] != NULL;
+	s->mode = s->compress;
 	wc_encode(&e, s, cc);
 	memcpy(out, s->head, s->headlen);
 	memcpy(out + s->headlen, s->payload, s->paylen);
 	n = s->headlen + s->paylen;
 out:
-	compress_ctx_free(cc);
+	compress_ctx_free(cc[1]);
 	free(s->lit);
 	free(s->comp);
 	free(s);

@@ -10,8 +10,10 @@
  * Adaptive: a chunk whose compressed literal is not clearly shorter is
  * sent raw, and after such a chunk compression is skipped for a few
  * chunks (doubling while it keeps failing), so incompressible memory
- * costs a compression attempt now and then, not one per chunk.  The
- * chunks are compressed by several threads, sent in order.
+ * costs a compression attempt now and then, not one per chunk; and the
+ * way chunks go (raw, the codec, a denser one) follows the rate of the
+ * stream from end to end (struct wire_mode).  The chunks are compressed
+ * by several threads, sent in order.
  */
 #ifndef XMIG_WIRECODEC_H
 #define XMIG_WIRECODEC_H
@@ -31,12 +33,14 @@ void	wire_hello_offer(struct reloc_msg *r, int conf_codec);
 
 /*
  * The source's choice after HELLO: 1 to frame the stream, with *codec
- * set to "want" if the destination (its HELLO in peer) decompresses it,
- * else none; 0 to send it raw (the peer does not read frames, or there
- * is nothing to gain: no compression and no zero elision).
+ * set to "want" (an enum frame_codec, or COMPRESS_AUTO: lz4) if the
+ * destination (its HELLO in peer) decompresses it, else none, and
+ * *dense to zstd for COMPRESS_AUTO where both sides have it (else
+ * none); 0 to send it raw (the peer does not read frames, or there is
+ * nothing to gain: no compression and no zero elision).
  */
-int	wire_choose(const struct reloc_msg *peer, enum frame_codec want,
-	    int zero_elision, enum frame_codec *codec);
+int	wire_choose(const struct reloc_msg *peer, int want, int zero_elision,
+	    enum frame_codec *codec, enum frame_codec *dense);
 
 /* Figures of one stream, for the --json object. */
 struct wire_stats {
@@ -45,46 +49,55 @@ struct wire_stats {
 	uint64_t	zero_pages;	/* zero bytes elided / 4096 */
 	uint64_t	frames;
 	uint64_t	compressed;	/* frames sent compressed */
+	uint64_t	lz4, zstd;	/* of which with lz4, with zstd */
 };
 
 /*
- * The encoder's choice, window after window, of compressing or not: the
- * stream's rate (bytes/s) over each window goes to wire_mode_step(),
- * which returns whether the next window compresses.  Each way's rate is
- * smoothed over its consecutive windows; the current way is left when
- * the other one was more than 1/8 faster; and every few windows
- * (WIRE_MODE_PROBE at first, twice as many after each probe that lost,
- * WIRE_MODE_PROBE_MAX at most) one window goes the other way, the
- * faster of the two kept after it.
+ * The encoder's choice, window after window, of the way chunks go: raw
+ * (way 0), with the codec (way 1) or, where the destination can read
+ * it too, with a denser codec (way 2: "--compress auto", lz4 then zstd
+ * when it moves the stream faster, as on a slow link).  The stream's
+ * rate (bytes/s) over each window goes to wire_mode_step(), which
+ * returns the way of the next window.  Each way's rate is smoothed over
+ * its consecutive windows; the current way is left for one that was
+ * more than 1/8 faster; and every few windows (WIRE_MODE_PROBE at
+ * first, twice as many after each probe that lost, WIRE_MODE_PROBE_MAX
+ * at most) one window tries another way, each in turn, the fastest
+ * kept after it.
  */
 #define WIRE_MODE_PROBE		4	/* windows between two probes */
 #define WIRE_MODE_PROBE_MAX	32
+#define WIRE_WAYS_MAX		3
 
 struct wire_mode {
-	int		 on;		/* compress */
+	int		 way;		/* 0 raw, 1 the codec, 2 the denser */
+	unsigned	 nways;		/* 1 to WIRE_WAYS_MAX */
 	int		 last;		/* the previous window's way; -1 */
-	int		 probing;	/* this window tries the other way */
+	int		 probing;	/* this window tries another way */
+	int		 probe;		/* the way the last probe tried */
 	unsigned	 since;		/* windows since the last probe */
 	unsigned	 every;		/* windows between probes */
-	uint64_t	 rate[2];	/* bytes/s without, with; 0: not seen */
+	uint64_t	 rate[WIRE_WAYS_MAX];	/* bytes/s; 0: not seen */
 };
 
-void	wire_mode_init(struct wire_mode *w, int on);
+void	wire_mode_init(struct wire_mode *w, unsigned nways, int way);
 int	wire_mode_step(struct wire_mode *w, uint64_t rate);
 
 struct wire_enc;
 
 /*
  * Start an encoder sending frames to netfd, compressing with codec
- * (FRAME_CODEC_NONE: no compression) and eliding zero runs if
+ * (FRAME_CODEC_NONE: no compression) or, while it moves the stream
+ * faster, with dense (FRAME_CODEC_NONE: none), and eliding zero runs if
  * zero_elision, with "threads" compressing threads (0: as many as the
  * machine has cores, 4 at most).  Sets *infd to where the stream is to
  * be written; it belongs to the encoder (wire_enc_finish() closes it).
  * Nothing else may write netfd until wire_enc_finish() returned.
  * Returns 0 with *e set, or a negative errno (logged).
  */
-int	wire_enc_start(int netfd, enum frame_codec codec, int zero_elision,
-	    unsigned threads, int timeout_ms, struct wire_enc **e, int *infd);
+int	wire_enc_start(int netfd, enum frame_codec codec,
+	    enum frame_codec dense, int zero_elision, unsigned threads,
+	    int timeout_ms, struct wire_enc **e, int *infd);
 
 /* Stream bytes the encoder has taken so far (for progress). */
 uint64_t wire_enc_raw(struct wire_enc *e);

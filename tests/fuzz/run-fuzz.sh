@@ -59,9 +59,10 @@ for t in $targets; do
 			    $srcdir/lib/fault.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c" ;;
 	fuzz_conf)	srcs="$srcdir/lib/conf.c $srcdir/lib/acl.c
-			    $srcdir/protocol/frame.c
+			    $srcdir/protocol/frame.c $srcdir/lib/compress.c
 			    $srcdir/lib/log.c $srcdir/lib/util.c
-			    -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\"" ;;
+			    -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\"
+			    -DHAVE_LZ4 -DHAVE_ZSTD -llz4 -lzstd" ;;
 	fuzz_frame)	srcs="$srcdir/protocol/frame.c $srcdir/lib/compress.c
 			    $srcdir/lib/wirecodec.c $srcdir/lib/relocio.c
 			    $srcdir/protocol/reloc.c $srcdir/protocol/uuid.c

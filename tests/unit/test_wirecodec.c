@@ -286,10 +286,14 @@ sink_thread(void *arg)
  * 24 MiB of mixed memory (zero pages, text, random) through an lz4
  * encoder with 4 threads and a decoder: the restore's side reads it back
  * byte for byte; fewer bytes on the wire; what the source writes after
- * END is left on the connection for the relocation protocol.
+ * END is left on the connection for the relocation protocol.  Looped:
+ * then with zstd as the denser way too ("--compress auto") and windows
+ * of two chunks, so that probes send frames with each codec.
  */
 START_TEST(test_wirecodec_threads_end_to_end)
 {
+	const enum frame_codec dense = _i ? FRAME_CODEC_ZSTD :
+	    FRAME_CODEC_NONE;
 	const size_t len = 24U << 20;
 	struct wire_stats es, ds;
 	struct wire_enc *e;
@@ -319,8 +323,11 @@ START_TEST(test_wirecodec_threads_end_to_end)
 	sk.buf = malloc(sk.cap);
 	ck_assert_ptr_nonnull(sk.buf);
 	ck_assert_int_eq(pthread_create(&t, NULL, sink_thread, &sk), 0);
-	ck_assert_int_eq(wire_enc_start(sv[0], FRAME_CODEC_LZ4, 1, 4, 10000,
-	    &e, &in), 0);
+	if (dense != FRAME_CODEC_NONE)
+		setenv("XMIG_WIRE_WINDOW", "2", 1);
+	ck_assert_int_eq(wire_enc_start(sv[0], FRAME_CODEC_LZ4, dense, 1, 4,
+	    10000, &e, &in), 0);
+	unsetenv("XMIG_WIRE_WINDOW");
 	ck_assert_int_eq(relocio_write_full(in, data, len, 10000), 0);
 	ck_assert_int_eq(wire_enc_finish(e, &es), 0);
 	ck_assert_int_eq(relocio_write_full(sv[0], "TAIL", 4, 1000), 0);
@@ -335,6 +342,11 @@ START_TEST(test_wirecodec_threads_end_to_end)
 	ck_assert_uint_eq(es.wire, ds.wire);
 	ck_assert_uint_lt(es.wire, len * 4 / 10);	/* random: a quarter */
 	ck_assert_uint_ge(es.zero_pages, len / PG / 2 - 48);
+	ck_assert_uint_gt(es.lz4, 0);
+	if (dense != FRAME_CODEC_NONE)
+		ck_assert_uint_gt(es.zstd, 0);
+	else
+		ck_assert_uint_eq(es.zstd, 0);
 	free(sk.buf);
 	free(data);
 	close(sv[0]);
@@ -371,8 +383,8 @@ START_TEST(test_wirecodec_random_passes_through)
 	sk.buf = malloc(sk.cap);
 	ck_assert_ptr_nonnull(sk.buf);
 	ck_assert_int_eq(pthread_create(&t, NULL, sink_thread, &sk), 0);
-	ck_assert_int_eq(wire_enc_start(sv[0], FRAME_CODEC_LZ4, 1, 2, 10000,
-	    &e, &in), 0);
+	ck_assert_int_eq(wire_enc_start(sv[0], FRAME_CODEC_LZ4,
+	    FRAME_CODEC_NONE, 1, 2, 10000, &e, &in), 0);
 	ck_assert_int_eq(relocio_write_full(in, data, len, 10000), 0);
 	ck_assert_int_eq(wire_enc_finish(e, &es), 0);
 	pthread_join(t, NULL);
@@ -466,8 +478,8 @@ START_TEST(test_wirecodec_late_workers_keep_the_stream)
 	sk.buf = malloc(sk.cap);
 	ck_assert_ptr_nonnull(sk.buf);
 	ck_assert_int_eq(pthread_create(&t, NULL, sink_thread, &sk), 0);
-	ck_assert_int_eq(wire_enc_start(sv[0], FRAME_CODEC_LZ4, 1, 2, 10000,
-	    &f.e, &f.fd), 0);
+	ck_assert_int_eq(wire_enc_start(sv[0], FRAME_CODEC_LZ4,
+	    FRAME_CODEC_NONE, 1, 2, 10000, &f.e, &f.fd), 0);
 	f.data = data;
 	f.len = len;
 	ck_assert_int_eq(pthread_create(&ft, NULL, feeder_thread, &f), 0);
@@ -677,8 +689,8 @@ START_TEST(test_wirecodec_libxc_stream_through_the_relay)
 		close(ls);
 		ck_assert_int_eq(wire_dec_start(as, 10000, &d, &out), 0);
 		ls = f.fd;
-		ck_assert_int_eq(wire_enc_start(ls, FRAME_CODEC_LZ4, 1, threads,
-		    10000, &f.e, &f.fd), 0);
+		ck_assert_int_eq(wire_enc_start(ls, FRAME_CODEC_LZ4,
+		    FRAME_CODEC_NONE, 1, threads, 10000, &f.e, &f.fd), 0);
 		f.b = b;
 		f.rec = rec;
 		f.nrec = nrec;
@@ -833,18 +845,27 @@ START_TEST(test_wirecodec_zerofilt_xalloc_rules)
 END_TEST
 
 /* HELLO: frames only with a peer that reads them, codecs it lists. */
-/* Steps with one rate for each way: the ways taken, "1" compressing. */
+/* Steps with one rate for each way: the ways taken, '0' raw. */
 static void
-mode_run(struct wire_mode *w, uint64_t off, uint64_t on, int steps,
+mode_run3(struct wire_mode *w, const uint64_t rate[3], int steps,
     char *ways)
 {
 	int i;
 
 	for (i = 0; i < steps; i++) {
-		ways[i] = w->on ? '1' : '0';
-		(void)wire_mode_step(w, w->on ? on : off);
+		ways[i] = (char)('0' + w->way);
+		(void)wire_mode_step(w, rate[w->way]);
 	}
 	ways[steps] = '\0';
+}
+
+static void
+mode_run(struct wire_mode *w, uint64_t off, uint64_t on, int steps,
+    char *ways)
+{
+	const uint64_t r[3] = { off, on, 0 };
+
+	mode_run3(w, r, steps, ways);
 }
 
 START_TEST(test_wirecodec_mode_keeps_the_faster_way)
@@ -856,12 +877,12 @@ START_TEST(test_wirecodec_mode_keeps_the_faster_way)
 
 	/* Compression faster (a slow link): one probe without, back on,
 	 * the next probe twice as far. */
-	wire_mode_init(&w, 1);
+	wire_mode_init(&w, 2, 1);
 	mode_run(&w, 100, 300, 16, ways);
 	ck_assert_str_eq(ways, "1111011111111011");
 	/* Compression slower (a fast link): it goes off at the first
 	 * probe and stays off but for its own probes. */
-	wire_mode_init(&w, 1);
+	wire_mode_init(&w, 2, 1);
 	mode_run(&w, 2000, 1200, 20, ways);
 	ck_assert_str_eq(ways, "11110000010000000010");
 	/* The link slows down (or the data starts compressing): off is
@@ -874,38 +895,81 @@ START_TEST(test_wirecodec_mode_keeps_the_faster_way)
 	 * the other way's.  With rates as they are, and the other way
 	 * remembered, the way flips far less often than once per window.
 	 */
-	wire_mode_init(&w, 0);
+	wire_mode_init(&w, 2, 0);
 	r[0] = 1100;
 	r[1] = 1000;
 	for (i = 0; i < 60; i++) {
-		was = w.on;
-		(void)wire_mode_step(&w, r[w.on] + (i % 3 == 0 ? r[w.on] / 3 :
-		    i % 3 == 1 ? 0 : -(r[w.on] / 3)));
-		flips += w.on != was;
+		was = w.way;
+		(void)wire_mode_step(&w, r[w.way] + (i % 3 == 0 ?
+		    r[w.way] / 3 : i % 3 == 1 ? 0 : -(r[w.way] / 3)));
+		flips += w.way != was;
 	}
 	ck_assert_int_le(flips, 24);
-	ck_assert_int_eq(w.on, 0);
+	ck_assert_int_eq(w.way, 0);
+}
+END_TEST
+
+START_TEST(test_wirecodec_mode_three_ways)
+{
+	static const uint64_t slow[3] = { 100, 300, 500 };
+	static const uint64_t fast[3] = { 2000, 1200, 600 };
+	static const uint64_t mid[3] = { 900, 1500, 1000 };
+	struct wire_mode w;
+	char ways[64];
+
+	/* A slow link: the denser codec, tried first, wins and stays;
+	 * raw and the codec are probed in turn, further and further. */
+	wire_mode_init(&w, 3, 1);
+	mode_run3(&w, slow, 20, ways);
+	ck_assert_str_eq(ways, "11112222202222222212");
+	/* A fast link: raw, once tried, wins over both and keeps on
+	 * winning its probes. */
+	wire_mode_init(&w, 3, 1);
+	mode_run3(&w, fast, 20, ways);
+	ck_assert_str_eq(ways, "11112111111110000010");
+	/* The fast codec best: each other way lost its probe. */
+	wire_mode_init(&w, 3, 1);
+	mode_run3(&w, mid, 16, ways);
+	ck_assert_str_eq(ways, "1111211111111011");
+	/* One way only: nothing to choose. */
+	wire_mode_init(&w, 1, 0);
+	mode_run3(&w, fast, 8, ways);
+	ck_assert_str_eq(ways, "00000000");
 }
 END_TEST
 
 START_TEST(test_wirecodec_choice_follows_the_peer)
 {
 	struct reloc_msg m;
-	enum frame_codec c;
+	enum frame_codec c, d;
 
 	reloc_msg_init(&m, RELOC_HELLO);	/* an older xmigd */
-	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_LZ4, 1, &c), 0);
+	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_LZ4, 1, &c, &d), 0);
+	ck_assert_int_eq(wire_choose(&m, COMPRESS_AUTO, 1, &c, &d), 0);
 	wire_hello_offer(&m, FRAME_CODEC_LZ4);
 	ck_assert_uint_eq(m.frames, RELOC_FRAMES);
-	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_ZSTD, 1, &c), 1);
+	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_ZSTD, 1, &c, &d), 1);
 	ck_assert_int_eq(c, FRAME_CODEC_ZSTD);
-	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_NONE, 0, &c), 0);
+	ck_assert_int_eq(d, FRAME_CODEC_NONE);
+	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_NONE, 0, &c, &d), 0);
+	/* auto: lz4, and zstd where it moves the stream faster. */
+	ck_assert_int_eq(wire_choose(&m, COMPRESS_AUTO, 0, &c, &d), 1);
+	ck_assert_int_eq(c, FRAME_CODEC_LZ4);
+	ck_assert_int_eq(d, FRAME_CODEC_ZSTD);
+	/* auto with a peer that reads zstd only: zstd alone. */
+	memcpy(m.compress, "zstd", 5);
+	ck_assert_int_eq(wire_choose(&m, COMPRESS_AUTO, 0, &c, &d), 1);
+	ck_assert_int_eq(c, FRAME_CODEC_ZSTD);
+	ck_assert_int_eq(d, FRAME_CODEC_NONE);
 	reloc_msg_init(&m, RELOC_HELLO);
 	wire_hello_offer(&m, FRAME_CODEC_NONE);	/* compress = none */
 	ck_assert_str_eq(m.compress, "");
-	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_LZ4, 1, &c), 1);
+	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_LZ4, 1, &c, &d), 1);
 	ck_assert_int_eq(c, FRAME_CODEC_NONE);
-	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_LZ4, 0, &c), 0);
+	ck_assert_int_eq(wire_choose(&m, COMPRESS_AUTO, 1, &c, &d), 1);
+	ck_assert_int_eq(c, FRAME_CODEC_NONE);
+	ck_assert_int_eq(d, FRAME_CODEC_NONE);
+	ck_assert_int_eq(wire_choose(&m, FRAME_CODEC_LZ4, 0, &c, &d), 0);
 	ck_assert(compress_in_list("lz4 zstd", FRAME_CODEC_ZSTD));
 	ck_assert(!compress_in_list("lz4x zstdy", FRAME_CODEC_LZ4));
 }
@@ -923,12 +987,13 @@ wirecodec_suite(void)
 	tcase_add_test(tc, test_wirecodec_split_finds_zero_runs);
 	tcase_add_test(tc, test_wirecodec_frames_round_trip);
 	tcase_add_test(tc, test_wirecodec_corrupted_frame_refused);
-	tcase_add_test(tc, test_wirecodec_threads_end_to_end);
+	tcase_add_loop_test(tc, test_wirecodec_threads_end_to_end, 0, 2);
 	tcase_add_test(tc, test_wirecodec_random_passes_through);
 	tcase_add_test(tc, test_wirecodec_late_workers_keep_the_stream);
 	tcase_add_test(tc, test_wirecodec_libxc_stream_through_the_relay);
 	tcase_add_test(tc, test_wirecodec_cut_stream_is_an_error);
 	tcase_add_test(tc, test_wirecodec_mode_keeps_the_faster_way);
+	tcase_add_test(tc, test_wirecodec_mode_three_ways);
 	tcase_add_test(tc, test_wirecodec_choice_follows_the_peer);
 	tcase_add_test(tc, test_wirecodec_zerofilt_xalloc_rules);
 	suite_add_tcase(s, tc);
