@@ -121,6 +121,19 @@ setup(enum dom_state st)
 	util_strlcpy(fk.d.name, "web1--incoming", sizeof(fk.d.name));
 }
 
+/* The state directory goes with its test. */
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	if (strcmp(dir + strlen(dir) - 6, "XXXXXX") == 0)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
 static void
 write_record(int abandon)
 {
@@ -360,6 +373,8 @@ main(void)
 	TCase *tc = tcase_create("core");
 	SRunner *sr;
 	int failed;
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
 
 	tcase_add_test(tc, test_migrate_dst_record_round_trip);
 	tcase_add_test(tc, test_migrate_dst_finish_starts_paused_copy);
