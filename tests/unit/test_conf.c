@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "conf.h"
 #include "log.h"
 #include "util.h"
@@ -40,6 +41,7 @@ START_TEST(test_conf_defaults_match_contract)
 	ck_assert_uint_eq(c.suspend_timeout, 60);
 	ck_assert_uint_eq(c.device_migrate_timeout, 60);
 	ck_assert_int_eq(c.backend, CONF_BACKEND_AUTO);
+	ck_assert_int_eq(c.compress, COMPRESS_AUTO);
 	ck_assert_ptr_nonnull(strstr(c.hosts_allow, "localhost"));
 }
 END_TEST
@@ -65,6 +67,7 @@ START_TEST(test_conf_load_every_key)
 	    "sim-dir = /tmp/simhost\n"
 	    "sim-memory = 2G\n"
 	    "control-socket = /tmp/ctl.sock\n"
+	    "compress = zstd\n"
 	    "log-level = debug\n");
 	conf_defaults(&c);
 	ck_assert_int_eq(conf_load(&c, path, 0), 0);
@@ -84,6 +87,7 @@ START_TEST(test_conf_load_every_key)
 	ck_assert_uint_eq(c.sim_memory, 2 * GiB);
 	ck_assert_str_eq(c.control_socket, "/tmp/ctl.sock");
 	ck_assert_int_eq(c.log_level, LOG_LVL_DEBUG);
+	ck_assert_int_eq(c.compress, FRAME_CODEC_ZSTD);
 }
 END_TEST
 
@@ -125,7 +129,8 @@ START_TEST(test_conf_errors_name_every_line)
 	    "colour = blue\n"
 	    "tls = perhaps\n"
 	    "sim-dir = relative/dir\n"
-	    "backend = kvm\n"), -EINVAL);
+	    "backend = kvm\n"
+	    "compress = lz5\n"), -EINVAL);
 	snprintf(want, sizeof(want), "%s:2: relocation-port: number out of "
 	    "range: 70000", path);
 	ck_assert_msg(strstr(errbuf, want) != NULL, "got: %s", errbuf);
@@ -140,6 +145,9 @@ START_TEST(test_conf_errors_name_every_line)
 	ck_assert_msg(strstr(errbuf, want) != NULL, "got: %s", errbuf);
 	snprintf(want, sizeof(want), "%s:7: backend: expected xen, sim or "
 	    "auto", path);
+	ck_assert_msg(strstr(errbuf, want) != NULL, "got: %s", errbuf);
+	snprintf(want, sizeof(want), "%s:8: compress: expected auto, lz4, "
+	    "zstd or none", path);
 	ck_assert_msg(strstr(errbuf, want) != NULL, "got: %s", errbuf);
 }
 END_TEST
