@@ -297,7 +297,7 @@ wire_mode_init(struct wire_mode *w, unsigned nways, int way)
 	    nways;
 	w->way = way >= 0 && (unsigned)way < w->nways ? way : 0;
 	w->last = -1;
-	w->probe = w->way;
+	w->probe = (int)w->nways - 1;	/* the first probe: raw */
 	w->every = WIRE_MODE_PROBE;
 }
 
@@ -327,11 +327,16 @@ wire_mode_step(struct wire_mode *w, uint64_t rate)
 		next = best;
 		w->since = 0;
 	} else if (n > 1 && ++w->since >= w->every) {
-		/* Now and then another way, each in turn, as the data and
-		 * the link change. */
+		/*
+		 * Now and then another way, each in turn, as the data and
+		 * the link change; the denser codec only while the fast one
+		 * clearly beats raw (compressing pays: a link slower than
+		 * the compressing threads), as it costs more.
+		 */
 		do
 			w->probe = (w->probe + 1) % n;
-		while (w->probe == cur);
+		while (w->probe == cur || (w->probe == 2 && r[0] != 0 &&
+		    r[1] != 0 && r[1] <= r[0] + r[0] / 8));
 		next = w->probe;
 		w->probing = 1;
 	}

@@ -62,8 +62,10 @@ struct wire_stats {
  * its consecutive windows; the current way is left for one that was
  * more than 1/8 faster; and every few windows (WIRE_MODE_PROBE at
  * first, twice as many after each probe that lost, WIRE_MODE_PROBE_MAX
- * at most) one window tries another way, each in turn, the fastest
- * kept after it.
+ * at most) one window tries another way, each in turn (raw first), the
+ * fastest kept after it.  The denser codec is tried only while the
+ * codec was seen clearly faster than raw: compression pays, the link is
+ * slower than the compressing threads.
  */
 #define WIRE_MODE_PROBE		4	/* windows between two probes */
 #define WIRE_MODE_PROBE_MAX	32

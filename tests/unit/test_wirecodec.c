@@ -287,12 +287,13 @@ sink_thread(void *arg)
  * encoder with 4 threads and a decoder: the restore's side reads it back
  * byte for byte; fewer bytes on the wire; what the source writes after
  * END is left on the connection for the relocation protocol.  Looped:
- * then with zstd as the denser way too ("--compress auto") and windows
- * of two chunks, so that probes send frames with each codec.
+ * then with two codecs (zstd first, lz4 as the other way) and windows of
+ * two chunks, so that the ways change within the stream.
  */
 START_TEST(test_wirecodec_threads_end_to_end)
 {
-	const enum frame_codec dense = _i ? FRAME_CODEC_ZSTD :
+	const enum frame_codec codec = _i ? FRAME_CODEC_ZSTD : FRAME_CODEC_LZ4;
+	const enum frame_codec dense = _i ? FRAME_CODEC_LZ4 :
 	    FRAME_CODEC_NONE;
 	const size_t len = 24U << 20;
 	struct wire_stats es, ds;
@@ -325,8 +326,8 @@ START_TEST(test_wirecodec_threads_end_to_end)
 	ck_assert_int_eq(pthread_create(&t, NULL, sink_thread, &sk), 0);
 	if (dense != FRAME_CODEC_NONE)
 		setenv("XMIG_WIRE_WINDOW", "2", 1);
-	ck_assert_int_eq(wire_enc_start(sv[0], FRAME_CODEC_LZ4, dense, 1, 4,
-	    10000, &e, &in), 0);
+	ck_assert_int_eq(wire_enc_start(sv[0], codec, dense, 1, 4, 10000, &e,
+	    &in), 0);
 	unsetenv("XMIG_WIRE_WINDOW");
 	ck_assert_int_eq(relocio_write_full(in, data, len, 10000), 0);
 	ck_assert_int_eq(wire_enc_finish(e, &es), 0);
@@ -342,11 +343,13 @@ START_TEST(test_wirecodec_threads_end_to_end)
 	ck_assert_uint_eq(es.wire, ds.wire);
 	ck_assert_uint_lt(es.wire, len * 4 / 10);	/* random: a quarter */
 	ck_assert_uint_ge(es.zero_pages, len / PG / 2 - 48);
-	ck_assert_uint_gt(es.lz4, 0);
-	if (dense != FRAME_CODEC_NONE)
+	/* The first windows go with the codec; lz4 alone never uses zstd. */
+	if (codec == FRAME_CODEC_ZSTD)
 		ck_assert_uint_gt(es.zstd, 0);
-	else
+	else {
+		ck_assert_uint_gt(es.lz4, 0);
 		ck_assert_uint_eq(es.zstd, 0);
+	}
 	free(sk.buf);
 	free(data);
 	close(sv[0]);
@@ -917,20 +920,22 @@ START_TEST(test_wirecodec_mode_three_ways)
 	struct wire_mode w;
 	char ways[64];
 
-	/* A slow link: the denser codec, tried first, wins and stays;
-	 * raw and the codec are probed in turn, further and further. */
+	/* A slow link: raw, probed first, loses; the codec clearly
+	 * beats raw, so the denser codec is tried next, wins and stays,
+	 * the others probed in turn. */
 	wire_mode_init(&w, 3, 1);
 	mode_run3(&w, slow, 20, ways);
-	ck_assert_str_eq(ways, "11112222202222222212");
-	/* A fast link: raw, once tried, wins over both and keeps on
-	 * winning its probes. */
+	ck_assert_str_eq(ways, "11110111111112222202");
+	/* A fast link: raw, probed first, wins; the codec loses its
+	 * probes, and the denser one, as the codec does not beat raw, is
+	 * never tried. */
 	wire_mode_init(&w, 3, 1);
 	mode_run3(&w, fast, 20, ways);
-	ck_assert_str_eq(ways, "11112111111110000010");
+	ck_assert_str_eq(ways, "11110000010000000010");
 	/* The fast codec best: each other way lost its probe. */
 	wire_mode_init(&w, 3, 1);
 	mode_run3(&w, mid, 16, ways);
-	ck_assert_str_eq(ways, "1111211111111011");
+	ck_assert_str_eq(ways, "1111011111111211");
 	/* One way only: nothing to choose. */
 	wire_mode_init(&w, 1, 0);
 	mode_run3(&w, fast, 8, ways);
