@@ -282,16 +282,15 @@ START_TEST(test_migrate_dst_finish_keeps_record_when_stuck)
 }
 END_TEST
 
-START_TEST(test_migrate_dst_finish_waits_for_live_worker)
+/* A live receiving worker: a child holding the job's lock. */
+static pid_t
+worker_holding_lock(void)
 {
 	struct joblock l;
-	char busy[128], name[64];
-	int p[2], status;
+	char busy[128], c;
+	int p[2];
 	pid_t pid;
-	char c;
 
-	setup(DOM_PAUSED);
-	write_record(0);
 	ck_assert_int_eq(pipe(p), 0);
 	if ((pid = fork()) == 0) {
 		if (joblock_take(&l, dir, KEY ".incoming", "receive web1",
@@ -301,13 +300,34 @@ START_TEST(test_migrate_dst_finish_waits_for_live_worker)
 		_exit(0);
 	}
 	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	return pid;
+}
+
+static void
+worker_dies(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
+START_TEST(test_migrate_dst_finish_waits_for_live_worker)
+{
+	char name[64];
+	pid_t pid;
+
+	setup(DOM_PAUSED);
+	write_record(0);
+	pid = worker_holding_lock();
 	ck_assert_int_eq(mig_dst_finish(&be, KEY, name, sizeof(name)),
 	    -EBUSY);
 	ck_assert_int_eq(fk.unpaused + fk.renamed + fk.destroyed, 0);
 	ck_assert_int_eq(record_exists(), 1);
 	/* The worker dies: now it is ours to finish. */
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	worker_dies(pid);
 	ck_assert_int_eq(mig_dst_finish(&be, KEY, name, sizeof(name)), 1);
 	ck_assert_str_eq(fk.d.name, "web1");
 }
@@ -336,11 +356,8 @@ END_TEST
 
 START_TEST(test_migrate_dst_finish_all_leaves_a_live_workers_write)
 {
-	struct joblock l;
-	char busy[128], path[512];
-	int p[2], status;
+	char path[512];
 	pid_t pid;
-	char c;
 	FILE *f;
 
 	setup(DOM_PAUSED);
@@ -348,19 +365,10 @@ START_TEST(test_migrate_dst_finish_all_leaves_a_live_workers_write)
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
 	fputs("name=web1\n", f);
 	fclose(f);
-	ck_assert_int_eq(pipe(p), 0);
-	if ((pid = fork()) == 0) {
-		if (joblock_take(&l, dir, KEY ".incoming", "receive web1",
-		    busy, sizeof(busy)) != 0 || write(p[1], "x", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	pid = worker_holding_lock();
 	ck_assert_int_eq(mig_dst_finish_all(&be), 0);
 	ck_assert_int_eq(access(path, F_OK), 0);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	worker_dies(pid);
 	ck_assert_int_eq(mig_dst_finish_all(&be), 0);
 	ck_assert_int_eq(access(path, F_OK), -1);
 }

@@ -914,32 +914,33 @@ END_TEST
 
 START_TEST(test_wirecodec_mode_three_ways)
 {
-	static const uint64_t slow[3] = { 100, 300, 500 };
-	static const uint64_t fast[3] = { 2000, 1200, 600 };
-	static const uint64_t mid[3] = { 900, 1500, 1000 };
+	static const struct {
+		uint64_t	 rate[3];	/* raw, codec, denser */
+		unsigned	 nways;
+		const char	*ways;		/* taken, from way 1 or 0 */
+	} t[] = {
+		/* A slow link: raw, probed first, loses; the codec clearly
+		 * beats raw, so the denser codec is tried next, wins and
+		 * stays, the others probed in turn. */
+		{ { 100, 300, 500 }, 3, "11110111111112222202" },
+		/* A fast link: raw, probed first, wins; the codec loses its
+		 * probes, and the denser one, as the codec does not beat
+		 * raw, is never tried. */
+		{ { 2000, 1200, 600 }, 3, "11110000010000000010" },
+		/* The fast codec best: each other way lost its probe. */
+		{ { 900, 1500, 1000 }, 3, "1111011111111211" },
+		/* One way only: nothing to choose. */
+		{ { 2000, 1200, 600 }, 1, "00000000" },
+	};
 	struct wire_mode w;
 	char ways[64];
+	size_t i;
 
-	/* A slow link: raw, probed first, loses; the codec clearly
-	 * beats raw, so the denser codec is tried next, wins and stays,
-	 * the others probed in turn. */
-	wire_mode_init(&w, 3, 1);
-	mode_run3(&w, slow, 20, ways);
-	ck_assert_str_eq(ways, "11110111111112222202");
-	/* A fast link: raw, probed first, wins; the codec loses its
-	 * probes, and the denser one, as the codec does not beat raw, is
-	 * never tried. */
-	wire_mode_init(&w, 3, 1);
-	mode_run3(&w, fast, 20, ways);
-	ck_assert_str_eq(ways, "11110000010000000010");
-	/* The fast codec best: each other way lost its probe. */
-	wire_mode_init(&w, 3, 1);
-	mode_run3(&w, mid, 16, ways);
-	ck_assert_str_eq(ways, "1111011111111211");
-	/* One way only: nothing to choose. */
-	wire_mode_init(&w, 1, 0);
-	mode_run3(&w, fast, 8, ways);
-	ck_assert_str_eq(ways, "00000000");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		wire_mode_init(&w, t[i].nways, 1);
+		mode_run3(&w, t[i].rate, (int)strlen(t[i].ways), ways);
+		ck_assert_str_eq(ways, t[i].ways);
+	}
 }
 END_TEST
 
