@@ -442,8 +442,7 @@ dst_half_write_remove(struct backend *be, const char *key)
 	    busy, sizeof(busy)) != 0)
 		return;
 	dst_record_path(be, key, path, sizeof(path));
-	strcat(path, ".tmp");
-	if (unlink(path) == 0)
+	if (util_remove_half_write(path) == 0)
 		log_info("GO record %s was never complete (its writer died "
 		    "while writing it): removed", key);
 	joblock_release(&lock);
@@ -466,7 +465,7 @@ mig_dst_finish_all(struct backend *be)
 			continue;
 		len = strlen(e->d_name + sizeof(prefix) - 1);
 		if (len > 4 && len - 4 < sizeof(key) &&
-		    strcmp(e->d_name + strlen(e->d_name) - 4, ".tmp") == 0) {
+		    util_has_suffix(e->d_name, ".tmp")) {
 			memcpy(key, e->d_name + sizeof(prefix) - 1, len - 4);
 			key[len - 4] = '\0';
 			dst_half_write_remove(be, key);

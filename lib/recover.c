@@ -198,10 +198,7 @@ mig_recover_run(struct backend *be, const char *domain, int fd, char *why,
 			if (recover_unthrottle(be, &d, path) == 0)
 				unlink(path);
 			/* Or a half-write: killed before its rename. */
-			if (strlen(path) + 4 < sizeof(path)) {
-				strcat(path, ".tmp");
-				unlink(path);
-			}
+			(void)util_remove_half_write(path);
 			recover_disks(be, &d);
 		}
 		snprintf(why, whylen, "%s runs here: nothing to recover",

@@ -226,6 +226,16 @@ util_write_atomic(const char *path, const char *text, mode_t mode)
 }
 
 int
+util_remove_half_write(const char *path)
+{
+	char tmp[4200];
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	return unlink(tmp) == 0 ? 0 : -errno;
+}
+
+int
 util_set_nonblock(int fd, int on)
 {
 	int flags = fcntl(fd, F_GETFL);

@@ -78,6 +78,12 @@ ssize_t	util_write_full(int fd, const void *buf, size_t len);
  */
 int	util_write_atomic(const char *path, const char *text, mode_t mode);
 
+/*
+ * Remove what a util_write_atomic() of "path" killed before its rename
+ * left (its "path.tmp"): 0 when there was one, or a negative errno.
+ */
+int	util_remove_half_write(const char *path);
+
 /* Does "s" end in "suffix", with something before it? */
 int	util_has_suffix(const char *s, const char *suffix);
 

@@ -95,7 +95,6 @@ struct wire_enc {
 	int		 rfd;		/* the encoder's end of the pair */
 	int		 wfd;		/* the stream's end (*infd) */
 	int		 timeout_ms;
-	enum frame_codec codec;
 	enum frame_codec ways[WIRE_WAYS_MAX];	/* each way's codec */
 	int		 zero_elision;
 	unsigned	 nthreads;
@@ -595,6 +594,7 @@ wire_enc_start(int netfd, enum frame_codec codec, enum frame_codec dense,
 {
 	struct wire_enc *e;
 	const char *env;
+	uint64_t win;
 	int sv[2], rc;
 	unsigned i;
 
@@ -608,7 +608,6 @@ wire_enc_start(int netfd, enum frame_codec codec, enum frame_codec dense,
 	e->pipe[0] = e->pipe[1] = -1;
 	e->netfd = netfd;
 	e->timeout_ms = timeout_ms;
-	e->codec = codec;
 	e->ways[0] = FRAME_CODEC_NONE;
 	e->ways[1] = codec;
 	e->ways[2] = dense;
@@ -616,9 +615,10 @@ wire_enc_start(int netfd, enum frame_codec codec, enum frame_codec dense,
 	e->late = fault_armed("wire-worker-late");
 	/* Tests: short windows (XMIG_WIRE_WINDOW chunks), to see ways
 	 * change within a small stream. */
-	e->win = (env = getenv("XMIG_WIRE_WINDOW")) != NULL &&
-	    atoi(env) > 0 && atoi(env) <= WC_WIN_MAX ? (unsigned)atoi(env) :
-	    WC_WIN;
+	if ((env = getenv("XMIG_WIRE_WINDOW")) == NULL ||
+	    util_parse_uint(env, 1, WC_WIN_MAX, &win) != 0)
+		win = WC_WIN;
+	e->win = (unsigned)win;
 	wire_mode_init(&e->mode, codec == FRAME_CODEC_NONE ? 1 :
 	    dense == FRAME_CODEC_NONE ? 2 : 3, 1);
 	e->nthreads = codec == FRAME_CODEC_NONE ? 1 : wc_threads(threads);
@@ -980,7 +980,7 @@ size_t
 wire_encode_frame(const uint8_t *chunk, uint32_t len, enum frame_codec codec,
     int zero_elision, uint8_t *out)
 {
-	struct wire_enc e = { .codec = codec, .zero_elision = zero_elision,
+	struct wire_enc e = { .zero_elision = zero_elision,
 	    .ways = { FRAME_CODEC_NONE, codec } };
 	struct compress_ctx *cc[WIRE_WAYS_MAX] = { NULL };
 	struct wc_slot *s;
