@@ -8,6 +8,8 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${1:-"$top/build"}
+# A relative BUILDDIR is the caller's, made absolute before any cd.
+case $builddir in /*) ;; *) builddir="$PWD/$builddir" ;; esac
 [ $# -gt 0 ] && shift
 
 # Build tools and libraries, and what the test suite runs: Xen's stream
